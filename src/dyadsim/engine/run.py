@@ -1,0 +1,143 @@
+"""Run a cohort: draw baselines, initialise modules, run blocks on a thread pool, gather outputs.
+
+Dyads are split into blocks of a fixed size; each block is independent (its own baseline draws
+from the counter-based generator, its own aggregate array), so results do not depend on the
+number of threads, and per-dyad results do not depend on the block size either.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import numpy as np
+
+from .. import modules, rng
+from ..params import ParamSet
+from ..population import PopulationSpec, baseline_states, draw_baseline, load_spec
+from ..registry import STREAMS
+from ..states import N_STATES, S
+from . import layout
+
+Engine = Literal["numba", "numpy"]
+
+
+@dataclass
+class SimOutput:
+    """Raw outputs of one cohort run (one seed).
+
+    Attributes:
+        ids: (n,) dyad ids.
+        final: (n, n_states) float32 final states (baseline covariates, event days, classes, scores).
+        monthly: (n, len(layout.MONTHLY), months) float32 sums by postpartum month.
+        pregnancy: (n, len(layout.PREGNANCY), 3) float32 sums by trimester.
+        aggregates: (300 + horizon, len(layout.AGGREGATES)) int64 daily cohort sums (fixed point
+            for continuous measures, see layout.FIXED_POINT).
+        trajectories: (n_sampled, t_max, len(layout.TRAJECTORY_STATES)) float32, NaN after follow-up.
+        traj_ids: ids of the sampled dyads.
+        seed: run seed. horizon_days: follow-up after birth.
+    """
+
+    ids: np.ndarray
+    final: np.ndarray
+    monthly: np.ndarray
+    pregnancy: np.ndarray
+    aggregates: np.ndarray
+    trajectories: np.ndarray
+    traj_ids: np.ndarray
+    seed: int
+    horizon_days: int
+    meta: dict[str, float] = field(default_factory=dict)
+
+
+def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarray) -> np.ndarray:
+    """(n_states, n) states at enrolment: baseline draws, then every module's ``init``."""
+    s = baseline_states(draw_baseline(spec, seed, ids), N_STATES)
+    for mod in modules.INIT_ORDER:
+        mod.init(s, p)
+    return s
+
+
+def t_max_for(spec: PopulationSpec, horizon_days: int) -> int:
+    """Upper bound of days from enrolment to the end of follow-up."""
+    enrol_min = getattr(spec.covariates["enrol_week"], "min")
+    term_max = getattr(spec.covariates["term_week"], "max")
+    return int(np.floor(term_max * 7.0) - np.floor(enrol_min * 7.0)) + horizon_days + 2
+
+
+def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = None, *,
+             engine: Engine = "numba", threads: int = 0, block_size: int = 2048,
+             trajectory_sample: int = 0, first_id: int = 0,
+             progress: Callable[[int], None] | None = None) -> SimOutput:
+    """Simulate ``n`` dyads (ids ``first_id .. first_id + n - 1``) for one seed.
+
+    Args:
+        params: parameter set (module parameters and edges).
+        n: number of dyads (>= 1).
+        seed: run seed (stream keys derive from it).
+        spec: population (default file if None).
+        engine: "numba" (fast) or "numpy" (reference).
+        threads: worker threads (0: all cores).
+        block_size: dyads per block (results do not depend on it).
+        trajectory_sample: how many dyads (the lowest ids) keep full daily trajectories.
+        progress: called with the number of dyads finished after each block.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
+    spec = spec or load_spec()
+    p = params.vector()
+    w = params.link_vector()
+    horizon = int(round(params.get("pregnancy.horizon_days")))
+    months = int(np.ceil(horizon / layout.DAYS_PER_MONTH - 1e-9))
+    t_max = t_max_for(spec, horizon)
+    keys = rng.stream_keys(seed, list(STREAMS))
+    ids = np.arange(first_id, first_id + n, dtype=np.uint64)
+    final = np.empty((n, N_STATES), dtype=np.float32)
+    mon = np.zeros((n, len(layout.MONTHLY), months), dtype=np.float32)
+    preg = np.zeros((n, len(layout.PREGNANCY), 3), dtype=np.float32)
+    n_axis = layout.PREG_AXIS + horizon
+    n_traj = min(trajectory_sample, n)
+    traj = np.full((n_traj, t_max, len(layout.TRAJECTORY_STATES)), np.nan, dtype=np.float32)
+    if engine == "numba":
+        from .kernel import simulate_block
+    elif engine == "numpy":
+        from .reference import simulate_block  # type: ignore[assignment]
+    else:
+        raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
+    starts = list(range(0, n, block_size))
+    aggs = [np.zeros((n_axis, len(layout.AGGREGATES)), dtype=np.int64) for _ in starts]
+
+    def run_block(b: int) -> int:
+        lo, hi = starts[b], min(starts[b] + block_size, n)
+        bid = ids[lo:hi]
+        state = np.ascontiguousarray(initial_states(spec, p, seed, bid).T)
+        m = np.zeros((hi - lo, len(layout.MONTHLY), months), dtype=np.float64)
+        q = np.zeros((hi - lo, len(layout.PREGNANCY), 3), dtype=np.float64)
+        rows = np.arange(lo, hi, dtype=np.int64)
+        traj_row = np.where(rows < n_traj, rows, -1)
+        simulate_block(state, bid, keys, p, w, t_max, m, q, aggs[b], traj, traj_row, layout.TRAJ_IDX)
+        final[lo:hi] = state
+        mon[lo:hi] = m
+        preg[lo:hi] = q
+        return hi - lo
+
+    workers = threads if threads > 0 else (os.cpu_count() or 1)
+    if workers == 1 or len(starts) == 1:
+        for b in range(len(starts)):
+            done = run_block(b)
+            if progress:
+                progress(done)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for done in pool.map(run_block, range(len(starts))):
+                if progress:
+                    progress(done)
+    agg = np.sum(aggs, axis=0) if aggs else np.zeros((n_axis, len(layout.AGGREGATES)), dtype=np.int64)
+    return SimOutput(ids=ids, final=final, monthly=mon, pregnancy=preg, aggregates=agg, trajectories=traj,
+                     traj_ids=ids[:n_traj], seed=seed, horizon_days=horizon, meta={"t_max": t_max})
+
+
+__all__ = ["SimOutput", "simulate", "initial_states", "S"]

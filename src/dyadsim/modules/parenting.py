@@ -1,0 +1,47 @@
+"""Parenting behaviour (engaged/sensitive versus passive/disengaged) and parenting stress.
+
+Sensitivity relaxes toward a logistic target raised by the salience of infant cues and positive
+affect and lowered by negative affect, a day of use (care while intoxicated) and withdrawal.
+A level above 0.5 counts as engaged. Parenting stress rises with infant distress (after birth) and
+negative appraisal.
+
+Sources: seed 000 §Salience of Infant Cues and Parenting Behavior, Figure 1; seed 004 (parenting
+stress, guilt over NOWS); mindfulness-based parenting targets (Short et al. 2017).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import TAU, L
+from ..registry import Param, declare_params
+from ..states import S
+
+P = declare_params("parenting", (
+    Param("sensitivity_logit", -1.0, "logit", -3.0, 1.0, "assumed", "intercept of sensitive parenting"),
+    Param("parenting_skill", 0.0, "logit", 0.0, 2.0, "assumed (intervention target: parenting programmes)",
+          "skill from parenting programmes"),
+    Param("stress_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of parenting stress"),
+    Param("stress_relief", 0.0, "logit", 0.0, 2.0, "assumed (intervention target: mindfulness-based parenting)",
+          "lower parenting stress from parenting support"),
+))
+
+
+def init(s: np.ndarray, p: np.ndarray) -> None:
+    """Prenatal levels (parenting is recorded only after birth)."""
+    s[S.parenting] = 0.5
+    s[S.parenting_stress] = 0.3
+
+
+def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
+    """Sensitivity and parenting stress relax toward their targets."""
+    target = 1.0 / (1.0 + np.exp(-(p[P.sensitivity_logit] + p[P.parenting_skill]
+                                   + w[L.salience_parenting] * s[S.salience]
+                                   + w[L.pos_affect_parenting] * s[S.pos_affect]
+                                   + w[L.neg_affect_parenting] * s[S.neg_affect]
+                                   + w[L.use_parenting] * s[S.use_today]
+                                   + w[L.withdrawal_parenting] * s[S.withdrawal])))
+    s[S.parenting] = s[S.parenting] + (target - s[S.parenting]) / p[TAU.parenting]
+    ps_t = 1.0 / (1.0 + np.exp(-(p[P.stress_logit] - p[P.stress_relief]
+                                 + w[L.infant_distress_parenting_stress] * s[S.infant_distress] * s[S.born]
+                                 + w[L.appraisal_parenting_stress] * s[S.neg_appraisal])))
+    s[S.parenting_stress] = s[S.parenting_stress] + (ps_t - s[S.parenting_stress]) / p[TAU.parenting_stress]

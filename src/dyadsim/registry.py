@@ -1,0 +1,122 @@
+"""Declarations shared by every mechanism module: parameters, states and random streams.
+
+Each module in :mod:`dyadsim.modules` declares, once, the parameters it reads (name, default,
+unit, plausible range, source), the per-dyad states it owns (unit, bounds, initial value) and the
+named random streams it draws from. Declaration returns a namedtuple of *global* indices, so module
+code reads ``p[P.base_rate]`` or ``s[S.craving]``; Numba freezes these integers as constants when it
+compiles the daily kernel, and plain NumPy reads the same integers.
+
+The declarations are gathered here in import order (fixed by :mod:`dyadsim.modules`), which gives
+the layout of the parameter vector, the state vector and the stream table.
+"""
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter.
+
+    Attributes:
+        name: short name inside its module (the dotted name is ``module.name``).
+        default: default value, in ``unit``.
+        unit: physical or scale unit (``1/day``, ``days``, ``logit``, ``log HR`` ...).
+        low, high: plausible range, used by validation, calibration and sensitivity analysis.
+        source: citation or seed section, or the word ``assumed``.
+        doc: one line on what it does.
+    """
+
+    name: str
+    default: float
+    unit: str
+    low: float
+    high: float
+    source: str
+    doc: str = ""
+
+    @property
+    def assumed(self) -> bool:
+        """True when no published figure backs the value."""
+        return self.source.strip().lower().startswith("assumed")
+
+
+@dataclass(frozen=True)
+class State:
+    """One per-dyad state variable (stored as float64 in the engine's state vector).
+
+    Attributes:
+        name: short name (global names must be unique across modules).
+        unit: unit or scale (``0-1``, ``events/day``, ``flag``, ``days``).
+        low, high: bounds the state must stay within (tested by property tests).
+        doc: what it represents.
+    """
+
+    name: str
+    unit: str
+    low: float
+    high: float
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A named stream of uniform random numbers for one kind of decision (common random numbers)."""
+
+    name: str
+    doc: str = ""
+
+
+PARAMS: dict[str, Param] = {}
+"""All module parameters by dotted name, in vector order."""
+PARAM_MODULE: dict[str, str] = {}
+STATES: dict[str, State] = {}
+"""All states by name, in state-vector order."""
+STATE_MODULE: dict[str, str] = {}
+STREAMS: dict[str, Stream] = {}
+"""All random streams by dotted name, in stream-table order."""
+
+
+def _index(kind: str, names: list[str], start: int) -> Any:
+    """Build an immutable namedtuple ``kind(name=index, ...)`` of global indices."""
+    cls = namedtuple(kind, names)  # type: ignore[misc]
+    return cls(*range(start, start + len(names)))
+
+
+def declare_params(module: str, params: tuple[Param, ...]) -> Any:
+    """Register a module's parameters; return a namedtuple of their indices in the vector."""
+    start = len(PARAMS)
+    for par in params:
+        key = f"{module}.{par.name}"
+        if key in PARAMS:
+            raise ValueError(f"parameter {key!r} declared twice")
+        if not (par.low <= par.default <= par.high) or not math.isfinite(par.default):
+            raise ValueError(f"parameter {key!r}: default {par.default} outside [{par.low}, {par.high}]")
+        PARAMS[key] = par
+        PARAM_MODULE[key] = module
+    return _index(f"{module.title().replace('_', '')}Params", [p.name for p in params], start)
+
+
+def declare_states(module: str, states: tuple[State, ...]) -> Any:
+    """Register a module's states; return a namedtuple of their indices in the state vector."""
+    start = len(STATES)
+    for st in states:
+        if st.name in STATES:
+            raise ValueError(f"state {st.name!r} declared twice")
+        STATES[st.name] = st
+        STATE_MODULE[st.name] = module
+    return _index(f"{module.title().replace('_', '')}States", [s.name for s in states], start)
+
+
+def declare_streams(module: str, streams: tuple[Stream, ...]) -> Any:
+    """Register a module's random streams; return a namedtuple of their indices in the table."""
+    start = len(STREAMS)
+    for st in streams:
+        key = f"{module}.{st.name}"
+        if key in STREAMS:
+            raise ValueError(f"stream {key!r} declared twice")
+        STREAMS[key] = st
+    return _index(f"{module.title().replace('_', '')}Streams", [s.name for s in streams], start)

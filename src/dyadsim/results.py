@@ -1,0 +1,188 @@
+"""From raw engine outputs to the per-dyad outcomes table, daily aggregates and the summary.
+
+The schema of the outcomes table is documented in ``docs/outcomes.md``. Days are counted from
+birth (postpartum day 0 is the day of birth) unless the column says otherwise; a missing event day
+is NaN. Monthly columns end in ``_mMM`` (postpartum month 1..H), trimester columns in ``_t1.._t3``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .engine import layout
+from .engine.run import SimOutput
+from .modules.attachment import CLASSES
+from .states import S
+
+MOUD_TYPES = ("none", "methadone", "buprenorphine")
+_MOTHER_MEANS = ("craving", "perceived_stress", "parenting_stress", "depression", "bonding", "parenting",
+                 "synchrony", "salience")
+
+
+def _event_day(x: np.ndarray) -> np.ndarray:
+    return np.where(x < 0, np.nan, x).astype(np.float64)
+
+
+def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 0) -> pd.DataFrame:
+    """One row per dyad: baseline covariates, events with their days, monthly and trimester measures."""
+    f = out.final
+    col: dict[str, np.ndarray] = {"dyad_id": out.ids.astype(np.int64), "replicate": np.full(len(out.ids), replicate),
+                                  "seed": np.full(len(out.ids), out.seed, dtype=np.int64)}
+    for name in ("aces", "depression_dx", "anxiety_dx", "other_sud", "tobacco", "support", "housing_unstable",
+                 "low_income", "prior_cps", "first_pregnancy"):
+        v = f[:, getattr(S, name)]
+        col[name] = v.astype(np.float64) if name == "support" else v.astype(np.int8 if name != "aces" else np.int16)
+    col["moud_type"] = pd.Categorical.from_codes(f[:, S.moud_type].astype(int), MOUD_TYPES)
+    col["moud_start_week"] = _event_day(f[:, S.moud_start_week])
+    col["enrol_week"] = f[:, S.enrol_gest_day] / 7.0
+    col["birth_day"] = f[:, S.birth_day].astype(np.int32)
+    col["gest_weeks_at_birth"] = f[:, S.gest_days_at_birth] / 7.0
+    col["preterm"] = f[:, S.preterm].astype(np.int8)
+    q, mon = out.pregnancy, out.monthly
+    col["use_days_pregnancy"] = q[:, layout.Q["use_days"]].sum(axis=1)
+    for k, name in (("use_days", "use_days"), ("od_nonfatal", "od_nonfatal"), ("od_fatal", "od_fatal"),
+                    ("alive_days", "days_alive"), ("moud_days", "moud_days")):
+        for t in range(3):
+            col[f"{name}_t{t + 1}"] = q[:, layout.Q[k], t]
+    col["moud_at_delivery"] = f[:, S.moud_at_delivery].astype(np.int8)
+    col["moud_stop_gest_week"] = _event_day(f[:, S.moud_stop_gest_day]) / 7.0
+    col["moud_stop_pp_day"] = _event_day(f[:, S.moud_stop_pp_day])
+    col["first_pp_use_day"] = _event_day(f[:, S.first_pp_use_day])
+    col["nows_signs"] = f[:, S.nows_signs].astype(np.int8)
+    col["nows_severity"] = f[:, S.nows_birth_severity].astype(np.float64)
+    col["nows_pharm"] = f[:, S.nows_pharm].astype(np.int8)
+    col["nows_los"] = f[:, S.los].astype(np.float64)
+    col["care_setting"] = np.full(len(out.ids), care_setting)
+    col["nicu"] = f[:, S.nicu].astype(np.int8)
+    col["cps_report"] = f[:, S.cps_report].astype(np.int8)
+    col["cps_report_day"] = _event_day(f[:, S.cps_report_day])
+    col["cps_removal"] = (f[:, S.cps_removal_day] >= 0).astype(np.int8)
+    col["cps_removal_day"] = _event_day(f[:, S.cps_removal_day])
+    death = _event_day(f[:, S.death_day])
+    col["maternal_death"] = np.isfinite(death).astype(np.int8)
+    col["maternal_death_pp_day"] = death - np.where(f[:, S.birth_day] >= 0, f[:, S.birth_day], np.nan)
+    att = f[:, S.attachment].astype(int)
+    col["attachment"] = pd.Categorical.from_codes(np.where(att >= 0, att, -1), CLASSES)
+    for d in ("physical", "psychological", "cognitive", "social", "economic"):
+        col[f"wb_{d}"] = f[:, getattr(S, f"wb_{d}")].astype(np.float64)
+    months = mon.shape[2]
+    alive = mon[:, layout.M["alive_days"], :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for m in range(months):
+            tag = f"_m{m + 1:02d}"
+            for k in ("use_days", "od_nonfatal", "od_fatal", "moud_days", "separated_days"):
+                col[k + tag] = mon[:, layout.M[k], m]
+            col["days_alive" + tag] = alive[:, m]
+            col["days_followed" + tag] = mon[:, layout.M["followed_days"], m]
+            for k in _MOTHER_MEANS:
+                col[k + tag] = mon[:, layout.M[k], m] / alive[:, m]
+            col["infant_distress" + tag] = mon[:, layout.M["infant_distress"], m] / mon[:, layout.M["followed_days"], m]
+    col["use_days_pp_year"] = mon[:, layout.M["use_days"], :12].sum(axis=1)
+    col["od_nonfatal_pp_year"] = mon[:, layout.M["od_nonfatal"], :12].sum(axis=1)
+    return pd.DataFrame(col)
+
+
+def aggregates_table(out: SimOutput, replicate: int = 0) -> pd.DataFrame:
+    """Daily cohort aggregates: one row per gestational day (phase 'pregnancy') or postpartum day."""
+    a = out.aggregates
+    n_axis = a.shape[0]
+    idx = np.arange(n_axis)
+    df = pd.DataFrame({"replicate": replicate, "phase": np.where(idx < layout.PREG_AXIS, "pregnancy", "postpartum"),
+                       "day": np.where(idx < layout.PREG_AXIS, idx, idx - layout.PREG_AXIS)})
+    counts = a[:, : layout.N_COUNT_AGG]
+    for k, name in enumerate(layout.AGGREGATES):
+        if k < layout.N_COUNT_AGG:
+            df[f"n_{name}"] = counts[:, k]
+    alive = np.maximum(a[:, 1], 1)
+    fol = np.maximum(a[:, 0], 1)
+    for k in range(layout.N_COUNT_AGG, len(layout.AGGREGATES)):
+        name = layout.AGGREGATES[k]
+        denom = fol if name == "infant_distress" else alive
+        df[f"mean_{name}"] = a[:, k] / layout.FIXED_POINT / denom
+    df["share_use"] = a[:, 2] / alive
+    df["share_on_moud"] = a[:, 3] / alive
+    df["share_separated"] = a[:, 6] / fol
+    return df[a[:, 0] > 0].reset_index(drop=True)
+
+
+# Summary outcomes: (label, function of the outcomes table returning per-dyad values).
+def _m(df: pd.DataFrame, name: str, month: int) -> pd.Series:
+    return df[f"{name}_m{month:02d}"]
+
+
+SUMMARY: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
+    ("Days of opioid use in pregnancy (after enrolment)", lambda d: d["use_days_pregnancy"]),
+    ("Days of opioid use, postpartum year", lambda d: d["use_days_pp_year"]),
+    ("Any use in postpartum year (share)", lambda d: (d["use_days_pp_year"] > 0).astype(float)),
+    ("Return to use by 6 months postpartum (share)", lambda d: (d["first_pp_use_day"] < 183).astype(float)),
+    ("On MOUD at delivery (share)", lambda d: d["moud_at_delivery"].astype(float)),
+    ("MOUD continued 12 months, of those on MOUD at delivery (share)",
+     lambda d: d.loc[d["moud_at_delivery"] == 1, "moud_stop_pp_day"].isna().astype(float)),
+    ("Non-fatal overdose, postpartum year (per 100 mothers)", lambda d: 100.0 * d["od_nonfatal_pp_year"]),
+    ("Maternal death from overdose (per 1,000)", lambda d: 1000.0 * d["maternal_death"]),
+    ("Preterm birth (share)", lambda d: d["preterm"].astype(float)),
+    ("NOWS pharmacotherapy (share of infants)", lambda d: d["nows_pharm"].astype(float)),
+    ("Infant length of stay (days)", lambda d: d["nows_los"]),
+    ("CPS report (share)", lambda d: d["cps_report"].astype(float)),
+    ("Removal from mother's care (share)", lambda d: d["cps_removal"].astype(float)),
+    ("Craving at 12 months (0-10)", lambda d: _m(d, "craving", 12)),
+    ("Perceived stress at 12 months (PSS-10)", lambda d: _m(d, "perceived_stress", 12)),
+    ("Parenting stress at 12 months (PSI-SF)", lambda d: _m(d, "parenting_stress", 12)),
+    ("Salience of infant cues at 6 months (0-1)", lambda d: _m(d, "salience", 6)),
+    ("Parenting sensitivity at 12 months (0-1)", lambda d: _m(d, "parenting", 12)),
+    ("Bonding at 12 months (0-1)", lambda d: _m(d, "bonding", 12)),
+    ("Attachment secure (share)", lambda d: (d["attachment"] == "secure").astype(float)),
+    ("Attachment avoidant (share)", lambda d: (d["attachment"] == "avoidant").astype(float)),
+    ("Attachment resistant (share)", lambda d: (d["attachment"] == "resistant").astype(float)),
+    ("Attachment disorganized (share)", lambda d: (d["attachment"] == "disorganized").astype(float)),
+    ("Well-being: physical", lambda d: d["wb_physical"]),
+    ("Well-being: psychological", lambda d: d["wb_psychological"]),
+    ("Well-being: cognitive", lambda d: d["wb_cognitive"]),
+    ("Well-being: social", lambda d: d["wb_social"]),
+    ("Well-being: economic", lambda d: d["wb_economic"]),
+)
+
+
+def replicate_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-replicate mean, SD and count of each summary outcome (long format)."""
+    rows = []
+    for rep, d in df.groupby("replicate", sort=True):
+        for label, fn in SUMMARY:
+            v = fn(d).astype(float).dropna()
+            rows.append({"replicate": rep, "outcome": label, "mean": v.mean() if len(v) else np.nan,
+                         "sd": v.std(ddof=1) if len(v) > 1 else np.nan, "n": len(v)})
+    return pd.DataFrame(rows)
+
+
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean of each summary outcome with a 95% Monte Carlo interval.
+
+    With two or more replicates (seeds) the interval is the t interval of the replicate means;
+    with one replicate it is the normal interval from the between-dyad SD (mean +- 1.96 SD/sqrt(n)).
+    """
+    reps = replicate_summary(df)
+    out = []
+    for label, _ in SUMMARY:
+        r = reps[reps["outcome"] == label]
+        means = r["mean"].dropna().to_numpy()
+        if len(means) >= 2:
+            centre = means.mean()
+            half = _t_quantile(len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
+        elif len(means) == 1:
+            centre = means[0]
+            sd, n = r["sd"].iloc[0], r["n"].iloc[0]
+            half = 1.96 * sd / np.sqrt(n) if n > 1 and np.isfinite(sd) else np.nan
+        else:
+            centre, half = np.nan, np.nan
+        out.append({"outcome": label, "mean": centre, "lower": centre - half, "upper": centre + half,
+                    "replicates": len(means), "dyads_per_replicate": int(r["n"].mean()) if len(r) else 0})
+    return pd.DataFrame(out)
+
+
+def _t_quantile(dof: int) -> float:
+    """0.975 quantile of Student's t with ``dof`` degrees of freedom."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, dof))

@@ -1,0 +1,132 @@
+"""The per-dyad state vector: every state, its owning module, unit and bounds.
+
+All states live in one table so that any module can read any other module's state (the graph has
+loops: infant distress feeds maternal stressors, synchrony feeds positive affect) without circular
+imports. Each state is written only by the module named in its group. Flags are stored as 0.0/1.0
+and "day" states hold -1 until the event happens.
+"""
+from __future__ import annotations
+
+from .registry import State, declare_states
+
+INF = 1e9
+
+_BASELINE = (
+    # Drawn by dyadsim.population before day 0, never changed afterwards.
+    State("aces", "count 0-8", 0, 8, "adverse childhood experiences"),
+    State("depression_dx", "flag", 0, 1, "major depression at enrolment"),
+    State("anxiety_dx", "flag", 0, 1, "generalized anxiety at enrolment"),
+    State("other_sud", "flag", 0, 1, "other substance use disorder"),
+    State("tobacco", "flag", 0, 1, "tobacco use"),
+    State("moud_type", "code", 0, 2, "MOUD in pregnancy: 0 none, 1 methadone, 2 buprenorphine"),
+    State("moud_start_week", "gestational week", -1, 42, "MOUD start (gestational week), -1 none"),
+    State("support", "0-1", 0, 1, "social support"),
+    State("housing_unstable", "flag", 0, 1, "unstable housing"),
+    State("low_income", "flag", 0, 1, "low or unstable income"),
+    State("prior_cps", "flag", 0, 1, "prior CPS contact"),
+    State("first_pregnancy", "flag", 0, 1, "first pregnancy"),
+    State("enrol_gest_day", "days of gestation", 0, 300, "gestational age at enrolment (day 0)"),
+    State("term_gest_day", "days of gestation", 0, 300, "gestational age of spontaneous term birth"),
+)
+_PREGNANCY = (
+    State("pregnant", "flag", 0, 1, "still pregnant"),
+    State("born", "flag", 0, 1, "infant born"),
+    State("birth_day", "day", -1, INF, "simulation day of birth (-1 before)"),
+    State("gest_days_at_birth", "days", -1, 300, "gestational age at birth (-1 before)"),
+    State("pp_day", "day", -1, INF, "postpartum day (-1 in pregnancy)"),
+    State("preterm", "flag", 0, 1, "born before 37 weeks"),
+    State("birth_drive", "0-1", 0, 1, "oxytocin/prolactin drive after birth"),
+    State("followed", "flag", 0, 1, "day within follow-up (1 until the horizon)"),
+    State("done", "flag", 0, 1, "follow-up complete"),
+)
+_NOWS = (
+    State("nows", "0-1", 0, 1, "NOWS severity (decays after birth)"),
+    State("nows_birth_severity", "0-1", 0, 1, "NOWS severity at birth"),
+    State("nows_signs", "flag", 0, 1, "infant shows withdrawal signs"),
+    State("nows_pharm", "flag", 0, 1, "pharmacologic treatment for NOWS"),
+    State("in_hospital", "flag", 0, 1, "infant in birth hospital"),
+    State("nicu", "flag", 0, 1, "infant cared for in NICU (separated from mother)"),
+    State("los", "days", 0, INF, "infant length of stay"),
+)
+_MOUD = (
+    State("on_moud", "flag", 0, 1, "on MOUD today"),
+    State("moud_started", "flag", 0, 1, "MOUD started at least once"),
+    State("prenatal_moud_days", "days", 0, 400, "days on MOUD before delivery"),
+    State("moud_at_delivery", "flag", 0, 1, "on MOUD on the day of birth"),
+    State("moud_stop_pp_day", "day", -1, INF, "postpartum day of first discontinuation (-1 none)"),
+    State("moud_stop_gest_day", "day", -1, 300, "gestational day of first prenatal discontinuation (-1 none)"),
+)
+_CPS = (
+    State("cps_report", "flag", 0, 1, "reported to CPS since birth"),
+    State("cps_report_day", "day", -1, INF, "postpartum day of the report (-1 none)"),
+    State("removed", "flag", 0, 1, "infant removed from mother's care"),
+    State("cps_removal_day", "day", -1, INF, "postpartum day of the first removal (-1 none)"),
+    State("separated", "flag", 0, 1, "mother and infant apart today (NICU, removal, death)"),
+)
+_MOTHER = (
+    State("stressors", "events/day", 0, 1, "smoothed rate of stressful events"),
+    State("neg_appraisal", "0-1", 0, 1, "negative cognitive appraisal"),
+    State("problem_coping", "0-1", 0, 1, "problem-focused coping success"),
+    State("emotion_coping", "0-1", 0, 1, "emotion-focused coping success"),
+    State("pos_affect", "0-1", 0, 1, "positive affect"),
+    State("neg_affect", "0-1", 0, 1, "negative affect"),
+    State("depression", "0-1", 0, 1, "depressive symptoms"),
+    State("allostatic_load", "0-1", 0, 1, "allostatic load"),
+    State("stress_sensitization", "0-1", 0, 1, "stress sensitization"),
+    State("reward_dysregulation", "0-1", 0, 1, "reward dysregulation"),
+)
+_USE = (
+    State("attentional_bias", "0-1", 0, 1, "attentional bias to drug cues"),
+    State("cue_reactivity", "0-1", 0, 1, "craving response to today's cue"),
+    State("craving", "0-1", 0, 1, "craving"),
+    State("self_control", "0-1", 0, 1, "executive self-control"),
+    State("habit", "0-1", 0, 1, "habit strength (automatic use)"),
+    State("use_today", "flag", 0, 1, "a day of opioid use"),
+    State("intoxication", "0-1", 0, 1, "recent use (smoothed)"),
+    State("withdrawal", "0-1", 0, 1, "withdrawal / anti-reward"),
+    State("tolerance", "0-1", 0, 1, "opioid tolerance"),
+    State("days_since_use", "days", 0, INF, "days since last use"),
+    State("first_pp_use_day", "day", -1, INF, "postpartum day of first use (-1 none)"),
+)
+_OVERDOSE = (
+    State("alive", "flag", 0, 1, "mother alive"),
+    State("od_today", "flag", 0, 1, "non-fatal overdose today"),
+    State("fatal_today", "flag", 0, 1, "fatal overdose today"),
+    State("death_day", "day", -1, INF, "simulation day of maternal death (-1 none)"),
+)
+_DYAD = (
+    State("infant_distress", "0-1", 0, 1, "infant distress"),
+    State("salience", "0-1", 0, 1, "salience of infant cues"),
+    State("parenting", "0-1", 0, 1, "sensitive/engaged parenting"),
+    State("parenting_stress", "0-1", 0, 1, "parenting stress"),
+    State("synchrony", "0-1", 0, 1, "dyadic synchrony"),
+    State("bonding", "0-1", 0, 1, "bonding"),
+)
+_ATTACHMENT = (
+    State("care_days", "days", 0, INF, "postpartum days in mother's care (first year)"),
+    State("sens_sum", "sum", 0, INF, "sum of sensitivity on care days"),
+    State("sens_sq_sum", "sum", 0, INF, "sum of squared sensitivity on care days"),
+    State("sync_sum", "sum", 0, INF, "sum of synchrony on care days"),
+    State("intox_care_days", "days", 0, INF, "care days with use"),
+    State("sep_days", "days", 0, INF, "days separated (first year)"),
+    State("distress_sum", "sum", 0, INF, "sum of infant distress (first year)"),
+    State("pp_use_days", "days", 0, INF, "postpartum days of use (first year)"),
+    State("attachment", "class", -1, 3, "0 secure, 1 avoidant, 2 resistant, 3 disorganized (-1 before 12 months)"),
+)
+_WELLBEING = (
+    State("wb_physical", "score", -INF, INF, "physical well-being at 12 months"),
+    State("wb_psychological", "score", -INF, INF, "psychological well-being at 12 months"),
+    State("wb_cognitive", "score", -INF, INF, "cognitive well-being at 12 months"),
+    State("wb_social", "score", -INF, INF, "social well-being at 12 months"),
+    State("wb_economic", "score", -INF, INF, "economic well-being at 12 months"),
+)
+
+S = declare_states(
+    "all",
+    _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
+    + _ATTACHMENT + _WELLBEING,
+)
+"""Indices of every state in the state vector: ``s[S.craving]``."""
+
+BASELINE_STATES: tuple[str, ...] = tuple(st.name for st in _BASELINE)
+N_STATES: int = len(S)

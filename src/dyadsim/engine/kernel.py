@@ -6,26 +6,52 @@ parallel on a thread pool. Each dyad's uniforms come from the counter-based gene
 """
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import numba
 import numpy as np
+
+
+def _source_hash() -> str:
+    """Hash of the package's code and data: compiled kernels inline code from many files, so the
+    on-disk Numba cache is kept per version of the whole package, never reused across edits."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.suffix in (".py", ".yaml") and f.is_file():
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+if not os.environ.get("NUMBA_CACHE_DIR"):
+    numba.config.CACHE_DIR = str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                                 / "dyadsim" / f"numba-{_source_hash()}")
 
 from .. import rng
 from ..modules import UPDATE_ORDER, make_day_step
 from ..states import S
 from . import layout
 
-_uniform = numba.njit(rng.uniform, inline="always")
-_day_step = numba.njit(make_day_step(tuple(numba.njit(m.step) for m in UPDATE_ORDER)))
-_record = numba.njit(layout.record)
-_aggregate_values = numba.njit(layout.aggregate_values)
-_axis_index = numba.njit(layout.axis_index)
+# error_model="numpy": division by zero gives inf/nan instead of a per-division Python check
+# (2x faster here); inline="always" lets LLVM optimise across module steps. No fastmath, so the
+# compiled engine stays bit-identical to the NumPy reference on the same inputs.
+_JIT = dict(error_model="numpy", cache=True)
+_uniform = numba.njit(rng.uniform, inline="always", **_JIT)
+_day_step = numba.njit(make_day_step(tuple(numba.njit(m.step, inline="always", **_JIT) for m in UPDATE_ORDER)),
+                       **_JIT)
+_record = numba.njit(layout.record, inline="always", **_JIT)
+_aggregate_values = numba.njit(layout.aggregate_values, inline="always", **_JIT)
+_axis_index = numba.njit(layout.axis_index, inline="always", **_JIT)
 
 _DONE = S.done
 _N_COUNT = layout.N_COUNT_AGG
 _FP = layout.FIXED_POINT
 
 
-@numba.njit(nogil=True, cache=False)
+@numba.njit(nogil=True, **_JIT)
 def simulate_block(state: np.ndarray, ids: np.ndarray, keys: np.ndarray, p: np.ndarray, w: np.ndarray,
                    t_max: int, mon: np.ndarray, preg: np.ndarray, agg: np.ndarray, traj: np.ndarray,
                    traj_row: np.ndarray, traj_idx: np.ndarray) -> None:

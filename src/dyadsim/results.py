@@ -152,7 +152,8 @@ def replicate_summary(df: pd.DataFrame) -> pd.DataFrame:
         for label, fn in SUMMARY:
             v = fn(d).astype(float).dropna()
             rows.append({"replicate": rep, "outcome": label, "mean": v.mean() if len(v) else np.nan,
-                         "sd": v.std(ddof=1) if len(v) > 1 else np.nan, "n": len(v)})
+                         "sd": v.std(ddof=1) if len(v) > 1 else np.nan, "n": len(v),
+                         "min": v.min() if len(v) else np.nan})
     return pd.DataFrame(rows)
 
 
@@ -176,7 +177,10 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
             half = 1.96 * sd / np.sqrt(n) if n > 1 and np.isfinite(sd) else np.nan
         else:
             centre, half = np.nan, np.nan
-        out.append({"outcome": label, "mean": centre, "lower": centre - half, "upper": centre + half,
+        lower = centre - half
+        if (r["min"] >= 0).all():  # a non-negative outcome has a non-negative mean
+            lower = max(lower, 0.0)
+        out.append({"outcome": label, "mean": centre, "lower": lower, "upper": centre + half,
                     "replicates": len(means), "dyads_per_replicate": int(r["n"].mean()) if len(r) else 0})
     return pd.DataFrame(out)
 

@@ -3,7 +3,7 @@
 Day 0 is enrolment. Birth happens at the dyad's term gestational age (drawn at baseline) unless
 preterm labour comes first: between 24 and 37 weeks a daily hazard of preterm labour applies,
 raised by recent opioid use (edge ``use_preterm``). After birth the oxytocin/prolactin drive
-(node ``birth``) starts at 1 and decays with time constant ``tau.birth``. Follow-up ends
+(node ``birth``) starts at 1 and decays with time constant ``tau.birth`` toward a sustained level. Follow-up ends
 ``horizon_days`` after birth.
 
 Sources: seed 000 (Introduction; §Salience of Infant Cues); MODEL.md (birth ~39 weeks with a
@@ -25,6 +25,8 @@ P = declare_params("pregnancy", (
           "follow-up after birth"),
     Param("pain_days", 42.0, "days", 7.0, 90.0, "assumed (puerperium)",
           "postpartum days with delivery pain as a stressor"),
+    Param("sustained_drive", 0.5, "0-1", 0.0, 1.0, "assumed (caregiving and breastfeeding sustain oxytocin)",
+          "level the postpartum hormonal drive settles to"),
     Param("prenatal_drive", 0.3, "0-1", 0.0, 0.6, "assumed",
           "hormonal drive toward the infant at term, rising linearly through pregnancy"),
 ))
@@ -64,7 +66,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     born = s[S.born]
     pp = born * (t - s[S.birth_day] + 1.0) - 1.0
     s[S.pp_day] = pp
-    s[S.birth_drive] = (born * np.exp(-np.maximum(pp, 0.0) / p[TAU.birth])
+    sustained = p[P.sustained_drive]
+    s[S.birth_drive] = (born * (sustained + (1.0 - sustained) * np.exp(-np.maximum(pp, 0.0) / p[TAU.birth]))
                         + (1.0 - born) * p[P.prenatal_drive] * np.minimum(gest, 280.0) / 280.0)
     s[S.followed] = 1.0 - s[S.done]
     s[S.done] = 1.0 * ((born > 0.5) & (pp >= p[P.horizon_days] - 1.0))

@@ -64,7 +64,6 @@ class Edge(BaseModel):
     unit: str
     evidence: str
     strength_source: str = "assumed"
-    lag_days: int = Field(default=0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _in_range(self) -> "Edge":
@@ -163,7 +162,7 @@ def to_dict(strengths: dict[str, float] | None = None, enabled: dict[str, bool] 
         edges.append({
             "id": e.id, "from": e.source, "to": e.target, "sign": e.sign,
             "strength": strengths.get(e.id, e.strength), "enabled": enabled.get(e.id, True),
-            "range": list(e.range), "unit": e.unit, "lag_days": e.lag_days,
+            "range": list(e.range), "unit": e.unit,
             "tau_days": tgt.tau_days, "evidence": e.evidence,
             "strength_source": e.strength_source, "marked_by": marked.get(e.id, []),
         })

@@ -1,0 +1,23 @@
+"""Documentation generated from declarations stays in step with the code."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_model_doc_up_to_date() -> None:
+    spec = importlib.util.spec_from_file_location("make_model_doc", ROOT / "scripts" / "make_model_doc.py")
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(mod)
+    assert (ROOT / "docs" / "model.md").read_text(encoding="utf-8") == mod.render(), \
+        "docs/model.md is stale: run .venv/bin/python scripts/make_model_doc.py"
+
+
+def test_readme_quick_start_commands_exist() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "bash scripts/main.sh" in readme and "bash scripts/test.sh" in readme
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "scripts/test.sh" in ci

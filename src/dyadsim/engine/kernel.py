@@ -19,8 +19,11 @@ def _source_hash() -> str:
     on-disk Numba cache is kept per version of the whole package, never reused across edits."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for f in sorted(root.rglob("*")):
-        if f.suffix in (".py", ".yaml") and f.is_file():
+    compiled = [root / n for n in ("rng.py", "states.py", "registry.py", "graph.py")]
+    compiled += sorted((root / "modules").glob("*.py")) + sorted((root / "engine").glob("*.py"))
+    compiled += sorted((root / "data").glob("*.yaml"))
+    for f in compiled:
+        if f.is_file():
             h.update(f.relative_to(root).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]

@@ -83,7 +83,7 @@ def record(s: np.ndarray, t: float, i: np.ndarray, mon: np.ndarray, preg: np.nda
 def aggregate_values(s: np.ndarray) -> tuple:
     """Today's contributions of dyad(s) to the daily aggregates, in AGGREGATES order."""
     f = s[S.followed]
-    a = s[S.alive] * f
+    a = (s[S.alive] + s[S.fatal_today]) * f  # alive at the start of the day, as in record()
     return (f, a, a * s[S.use_today], a * s[S.on_moud], f * (s[S.od_today] + s[S.fatal_today]),
             f * s[S.fatal_today], f * s[S.separated], a * s[S.craving], a * s[S.salience],
             a * s[S.parenting] * s[S.born], a * s[S.synchrony], f * s[S.infant_distress],

@@ -16,7 +16,7 @@ import numpy as np
 from .. import modules, rng
 from ..params import ParamSet
 from ..population import PopulationSpec, baseline_states, draw_baseline, load_spec
-from ..registry import STREAMS
+from ..registry import PARAMS, STREAMS
 from ..states import N_STATES, S
 from . import layout
 
@@ -91,6 +91,8 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
     p = params.vector()
     w = params.link_vector()
     horizon = int(round(params.get("pregnancy.horizon_days")))
+    # Follow-up is a whole number of days: the kernel and the output arrays use the same value.
+    p[list(PARAMS).index("pregnancy.horizon_days")] = float(horizon)
     months = int(np.ceil(horizon / layout.DAYS_PER_MONTH - 1e-9))
     t_max = t_max_for(spec, horizon)
     keys = rng.stream_keys(seed, list(STREAMS))

@@ -61,7 +61,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     signs = at_birth * (u[U.signs] < 1.0 / (1.0 + np.exp(-(p[P.signs_logit] + exposure))))
     sev_logit = p[P.severity_logit] + exposure + p[P.severity_spread] * (u[U.severity] - 0.5) * 2.0
     severity = signs / (1.0 + np.exp(-sev_logit))
-    rooming = p[P.rooming_in]
+    rooming = 1.0 * (p[P.rooming_in] > 0.5)
     pharm_logit = p[P.pharm_logit] + p[P.pharm_severity] * severity + p[P.rooming_pharm_effect] * rooming
     pharm = signs * (u[U.pharm] < 1.0 / (1.0 + np.exp(-pharm_logit)))
     s[S.nows_signs] = s[S.nows_signs] + signs

@@ -97,7 +97,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.first_pp_use_day] = s[S.first_pp_use_day] + first_pp * (s[S.pp_day] + 1.0)
     s[S.days_since_use] = (1.0 - use) * (s[S.days_since_use] + 1.0)
     s[S.intoxication] = s[S.intoxication] + (w[L.use_intoxication] * use - s[S.intoxication]) / p[TAU.intoxication]
-    s[S.habit] = s[S.habit] + (w[L.use_habit] * s[S.intoxication] - s[S.habit]) / p[TAU.habit]
+    habit_t = np.minimum(w[L.use_habit] * s[S.intoxication], 1.0)
+    s[S.habit] = s[S.habit] + (habit_t - s[S.habit]) / p[TAU.habit]
     tol = s[S.tolerance]
     wd_t = np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on), 0.0), 1.0)
     s[S.withdrawal] = s[S.withdrawal] + (wd_t - s[S.withdrawal]) / p[TAU.withdrawal]

@@ -59,22 +59,67 @@ def run(scenario: Path, out: Path, dyads: int | None, seed: int | None, replicat
 
 
 @main.command()
+@click.argument("scenarios", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="output folder (written atomically)")
+@click.option("--dyads", type=int, default=None, help="dyads per replicate (default: the first scenario's)")
+@click.option("--replicates", type=int, default=None, help="replicates (default: the first scenario's)")
+@click.option("--seed", type=int, default=None, help="base seed (default: the first scenario's)")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+def compare(scenarios: tuple[Path, ...], out: Path, dyads: int | None, replicates: int | None, seed: int | None,
+            progress: bool | None) -> None:
+    """Run SCENARIOS on the same dyads and seeds; write paired differences from the first."""
+    from .compare import compare as run_compare
+    from .compare import write_comparison
+
+    try:
+        if dyads is not None and dyads < 1:
+            raise InputError("command line", "--dyads", f"must be a whole number >= 1, got {dyads}")
+        if replicates is not None and replicates < 1:
+            raise InputError("command line", "--replicates", f"must be a whole number >= 1, got {replicates}")
+        cmp = run_compare(list(scenarios), dyads=dyads, replicates=replicates, seed=seed, progress=progress)
+        write_comparison(cmp, out)
+    except InputError as exc:
+        _fail(exc)
+    d = cmp.differences[cmp.differences["summary"]]
+    width = max(len(o) for o in d["outcome"])
+    for name in cmp.names[1:]:
+        click.echo(f"\n{name} minus {cmp.names[0]} (difference [95% interval]):")
+        for r in d[d["scenario"] == name].itertuples():
+            click.echo(f"  {r.outcome:<{width}}  {r.difference:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
+    click.echo(f"\nwrote {out}/ (differences.csv, differences.parquet, summaries.csv, outcomes/, figures/, compare.html)")
+
+
+@main.command()
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="drawing to write (.svg, .png or .pdf)")
+@click.option("--intervention", type=click.Choice(["more", "sg", "mbp", "abc"]), default=None,
+              help="mark the targets of a programme (more: Figure 2)")
 @click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
 @click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="show the edge strengths and switches of this scenario")
-def graph(out: Path | None, as_json: bool, scenario: Path | None) -> None:
-    """Draw or print the mechanism graph (Figure 1)."""
+def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: str | None) -> None:
+    """Draw or print the mechanism graph (Figure 1; with --intervention more, Figure 2)."""
     from . import graph as g
 
-    kwargs = {}
+    kwargs: dict = {}
+    if intervention is not None:
+        from .modules.programs import LABELS, TARGETS
+
+        marked: dict[str, list[str]] = {}
+        for comp, ids in TARGETS[intervention].items():
+            for i in ids:
+                marked.setdefault(i, []).append(f"{intervention}.{comp}")
+        kwargs["marked"] = marked
+        if out is not None:
+            kwargs["title"] = (f"{LABELS[intervention]}: targets marked on the mechanism graph"
+                               + (" (Reese et al. 2021, Figure 2)" if intervention == "more" else ""))
     try:
         if scenario is not None:
             from .scenario import load_scenario
 
             _, params, _ = load_scenario(scenario)
-            kwargs = {"strengths": params.strengths, "enabled": params.enabled}
+            kwargs.update({"strengths": params.strengths, "enabled": params.enabled})
         if out is None and not as_json:
             raise InputError("command line", "--out/--json", "give --out FILE.svg|.png|.pdf, --json, or both")
         if out is not None:
@@ -86,6 +131,7 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None) -> None:
     except InputError as exc:
         _fail(exc)
     if as_json:
+        kwargs.pop("title", None)
         click.echo(g.to_json(**kwargs))
 
 

@@ -79,6 +79,12 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
             for k in _MOTHER_MEANS:
                 col[k + tag] = mon[:, layout.M[k], m] / alive[:, m]
             col["infant_distress" + tag] = mon[:, layout.M["infant_distress"], m] / mon[:, layout.M["followed_days"], m]
+    for k in ("more_sessions", "sg_sessions", "mbp_sessions", "abc_sessions", "practice_days"):
+        col[k] = f[:, getattr(S, k)].astype(np.float64)
+    col["more_dose_end"] = f[:, S.more_skill].astype(np.float64)
+    col["hv_eligible"] = f[:, S.hv_eligible].astype(np.int8)
+    col["mh_treated"] = f[:, S.mh_treated].astype(np.int8)
+    col["housing_unstable_end"] = f[:, S.housing_eff].astype(np.int8)
     col["use_days_pp_year"] = mon[:, layout.M["use_days"], :12].sum(axis=1)
     col["od_nonfatal_pp_year"] = mon[:, layout.M["od_nonfatal"], :12].sum(axis=1)
     return pd.DataFrame(col)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .engine.layout import DAYS_PER_MONTH
 from .errors import InputError, format_validation_error
 from .params import ParamSet
-from .population import PopulationSpec, load_spec
+from .population import PopulationSpec, default_spec_dict, load_spec
 
 
 class _Strict(BaseModel):
@@ -69,6 +69,69 @@ class EngineConfig(_Strict):
     block_size: int = Field(2048, ge=1, le=1_000_000)
 
 
+class Start(_Strict):
+    """When a group programme starts: a gestational week (pregnancy) or a postpartum week."""
+
+    phase: Literal["pregnancy", "postpartum"] = "pregnancy"
+    week: float = Field(20.0, ge=0.0, le=52.0)
+
+
+class Programme(_Strict):
+    """Delivery of a weekly group programme."""
+
+    start: Start = Field(default_factory=Start)
+    sessions: int = Field(8, ge=0, le=30)
+    attendance: float = Field(0.8, ge=0.0, le=1.0, description="probability of attending a session, no barriers")
+    practice: float | None = Field(None, ge=0.0, le=1.0, description="daily home practice during the programme")
+    practice_after: float | None = Field(None, ge=0.0, le=1.0, description="daily home practice afterwards")
+
+
+class More(Programme):
+    """MORE: any combination of its three components."""
+
+    components: list[Literal["mindfulness", "reappraisal", "savoring"]] = Field(
+        default_factory=lambda: ["mindfulness", "reappraisal", "savoring"])
+
+
+class MoudPolicy(_Strict):
+    """MOUD policies (type and start timing change the population; the rest act on retention)."""
+
+    type: Literal["as_population", "methadone", "buprenorphine"] = "as_population"
+    start: Literal["as_population", "early", "late"] = "as_population"
+    postpartum_support: bool = False
+    nicu_dosing: bool = False
+
+
+class Supports(_Strict):
+    """System supports from seeds 003 and 004 (rooming-in is care.nows_setting)."""
+
+    peer_support: bool = False
+    home_visiting: bool = False
+    transitional_housing: bool = False
+    provider_training: bool = False
+    mental_health_screening: bool = False
+    keep_together: bool = False
+
+
+class Interventions(_Strict):
+    """Interventions switched on in a scenario (absent: usual care)."""
+
+    more: More | None = None
+    supportive_group: Programme | None = None
+    mindful_parenting: Programme | None = None
+    attachment_parenting: Programme | None = None
+    moud: MoudPolicy = Field(default_factory=MoudPolicy)
+    supports: Supports = Field(default_factory=Supports)
+
+
+_PROGRAMME_KEYS = {"more": "more", "supportive_group": "sg", "mindful_parenting": "mbp", "attachment_parenting": "abc"}
+_SUPPORT_FLAGS = {"peer_support": "peer_support", "home_visiting": "home_visiting",
+                  "transitional_housing": "transitional_housing", "provider_training": "provider_training",
+                  "mental_health_screening": "mh_screening", "keep_together": "keep_together"}
+# MOUD start timing policies, as gestational-week ranges of the start (assumed).
+MOUD_START_WEEKS = {"early": (6.0, 14.0), "late": (24.0, 32.0)}
+
+
 class Scenario(_Strict):
     """A whole scenario file."""
 
@@ -77,6 +140,7 @@ class Scenario(_Strict):
     cohort: Cohort = Field(default_factory=Cohort)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     care: Care = Field(default_factory=Care)
+    interventions: Interventions = Field(default_factory=Interventions)
     parameters: dict[str, float | bool] = Field(default_factory=dict)
     links: dict[str, LinkConfig] = Field(default_factory=dict)
     output: Output = Field(default_factory=Output)
@@ -98,6 +162,7 @@ def scenario_params(scn: Scenario, origin: str = "scenario") -> ParamSet:
     ps.set("nows.rooming_in", 1.0 if scn.care.nows_setting == "rooming_in" else 0.0)
     ps.set("context.stigma", scn.care.stigma)
     ps.set("pregnancy.horizon_days", float(round(scn.cohort.horizon_months * DAYS_PER_MONTH)))
+    _set_interventions(ps, scn.interventions, origin)
     for name, value in scn.parameters.items():
         if name.startswith("links."):
             raise InputError(origin, f"parameters.{name}", "set edges under 'links:' (links: {edge: {strength: x}})")
@@ -123,14 +188,61 @@ def scenario_params(scn: Scenario, origin: str = "scenario") -> ParamSet:
     return ps
 
 
+def _set_interventions(ps: ParamSet, iv: Interventions, origin: str) -> None:
+    for key, g in _PROGRAMME_KEYS.items():
+        cfg: Programme | None = getattr(iv, key)
+        if cfg is None:
+            continue
+        if cfg.start.phase == "pregnancy" and cfg.start.week >= 40:
+            raise InputError(origin, f"interventions.{key}.start.week",
+                             "a pregnancy start must be before gestational week 40 (use phase: postpartum)")
+        ps.set(f"programs.{g}_on", 1.0)
+        ps.set(f"programs.{g}_start_postpartum", 1.0 if cfg.start.phase == "postpartum" else 0.0)
+        ps.set(f"programs.{g}_start_week", cfg.start.week)
+        ps.set(f"programs.{g}_sessions", float(cfg.sessions))
+        ps.set(f"programs.{g}_attendance", cfg.attendance)
+        if cfg.practice is not None:
+            ps.set(f"programs.{g}_practice", cfg.practice)
+        if cfg.practice_after is not None:
+            ps.set(f"programs.{g}_practice_after", cfg.practice_after)
+    if iv.more is not None:
+        for comp in ("mindfulness", "reappraisal", "savoring"):
+            ps.set(f"programs.more_{comp}", 1.0 if comp in iv.more.components else 0.0)
+    ps.set("supports.moud_pp_support", 1.0 if iv.moud.postpartum_support else 0.0)
+    ps.set("supports.nicu_dosing", 1.0 if iv.moud.nicu_dosing else 0.0)
+    for key, name in _SUPPORT_FLAGS.items():
+        ps.set(f"supports.{name}", 1.0 if getattr(iv.supports, key) else 0.0)
+
+
+def _moud_overrides(scn: Scenario, base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Population overrides implied by the MOUD type and start policies."""
+    out: dict[str, dict[str, Any]] = {}
+    pol = scn.interventions.moud
+    covs = base.get("covariates", {})
+    if pol.type != "as_population":
+        probs = covs.get("moud_type", {}).get("probs", {0: 0.25, 1: 0.40, 2: 0.35})
+        none = float(probs.get(0, probs.get("0", 0.0)))
+        code = 1 if pol.type == "methadone" else 2
+        out["moud_type"] = {"dist": "categorical", "probs": {0: none, code: 1.0 - none},
+                            "source": f"scenario MOUD policy: {pol.type}"}
+    if pol.start != "as_population":
+        lo, hi = MOUD_START_WEEKS[pol.start]
+        out["moud_start_week"] = {"dist": "uniform", "min": lo, "max": hi, "round": True,
+                                  "source": f"scenario MOUD policy: {pol.start} start (assumed weeks {lo:g}-{hi:g})"}
+    return out
+
+
 def scenario_population(scn: Scenario, origin: str = "scenario", base_dir: Path | None = None) -> PopulationSpec:
-    """The population spec of a scenario (file relative to the scenario's folder)."""
+    """The population spec of a scenario (file relative to the scenario's folder), with the
+    overrides of the scenario and of its MOUD policy."""
     path = None
     if scn.population.file:
         path = Path(scn.population.file)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
-    return load_spec(path, scn.population.overrides, origin=origin)
+    base = default_spec_dict() if path is None else (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {})
+    overrides = {**_moud_overrides(scn, base or {}), **scn.population.overrides}
+    return load_spec(path, overrides, origin=origin)
 
 
 def parse_scenario(data: Any, origin: str = "scenario") -> Scenario:

@@ -113,6 +113,45 @@ _ATTACHMENT = (
     State("pp_use_days", "days", 0, INF, "postpartum days of use (first year)"),
     State("attachment", "class", -1, 3, "0 secure, 1 avoidant, 2 resistant, 3 disorganized (-1 before 12 months)"),
 )
+_SUPPORTS = (
+    # Written by modules.supports and modules.programs (interventions); all 0 (scales 1) without them.
+    State("support_eff", "0-1", 0, 1, "social support today (baseline plus supports and groups)"),
+    State("housing_eff", "flag", 0, 1, "housing unstable today (baseline unless transitional housing)"),
+    State("hv_eligible", "flag", 0, 1, "eligible for home visiting (enrolled before 29 weeks, first pregnancy)"),
+    State("mh_treated", "flag", 0, 1, "depression or anxiety detected and treated after screening"),
+    State("lever_moud_retention", "log HR", 0, 10, "lower log-hazard of MOUD discontinuation"),
+    State("lever_cps_report", "log HR", 0, 10, "lower log-hazard of a CPS report"),
+    State("lever_cps_removal", "log HR", 0, 10, "lower log-hazard of removal"),
+    State("lever_attendance", "logit", 0, 10, "higher log-odds of attending group sessions"),
+    State("lever_stigma_scale", "multiplier", 0, 1, "multiplier on stigma met in care"),
+    State("lever_pain_scale", "multiplier", 0, 1, "multiplier on the delivery-pain stressor"),
+    State("lever_depression", "logit", 0, 10, "lower log-odds of depressive symptoms (treatment)"),
+)
+_PROGRAMS = (
+    State("more_sessions", "sessions", 0, 100, "MORE sessions attended"),
+    State("more_skill", "0-1", 0, 1, "MORE dose received (skill built by sessions and practice)"),
+    State("sg_sessions", "sessions", 0, 100, "supportive-group sessions attended"),
+    State("sg_skill", "0-1", 0, 1, "supportive-group dose"),
+    State("mbp_sessions", "sessions", 0, 100, "mindfulness-based parenting sessions attended"),
+    State("mbp_skill", "0-1", 0, 1, "mindfulness-based parenting dose"),
+    State("abc_sessions", "sessions", 0, 100, "attachment-based parenting sessions attended"),
+    State("abc_skill", "0-1", 0, 1, "attachment-based parenting dose"),
+    State("practice_days", "days", 0, 2000, "days of home mindfulness practice"),
+    State("lever_attention", "logit", 0, 10, "attention regulation (mindfulness)"),
+    State("lever_craving", "logit", 0, 10, "mindful coping with craving (mindfulness)"),
+    State("lever_automaticity", "0-1", 0, 1, "disengagement from automatic use (mindfulness)"),
+    State("lever_cue_scale", "multiplier", 0, 1, "multiplier on cue reactivity (mindfulness)"),
+    State("lever_reappraisal", "logit", 0, 10, "reappraisal skill (reappraisal)"),
+    State("lever_stress_scale", "multiplier", 0, 1, "multiplier on stress reactivity (reappraisal)"),
+    State("lever_recovery", "0-1", 0, 1, "faster stress recovery, less allostasis (reappraisal)"),
+    State("lever_problem_coping", "logit", 0, 10, "problem-focused coping (reappraisal)"),
+    State("lever_natural_reward", "logit", 0, 10, "natural-reward responsiveness (savoring)"),
+    State("lever_pos_affect", "logit", 0, 10, "positive affect (savoring, groups)"),
+    State("lever_savoring", "logit", 0, 10, "salience of infant cues (savoring)"),
+    State("lever_parenting_skill", "logit", 0, 10, "parenting skill (parenting programmes, home visiting)"),
+    State("lever_parenting_stress", "logit", 0, 10, "lower parenting stress (mindfulness-based parenting)"),
+    State("lever_sensitivity_scale", "multiplier", 1, 3, "multiplier on salience -> parenting (attachment-based)"),
+)
 _WELLBEING = (
     State("wb_physical", "score", -INF, INF, "physical well-being at 12 months"),
     State("wb_psychological", "score", -INF, INF, "psychological well-being at 12 months"),
@@ -124,7 +163,7 @@ _WELLBEING = (
 S = declare_states(
     "all",
     _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
-    + _ATTACHMENT + _WELLBEING,
+    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS,
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""
 

@@ -51,27 +51,17 @@ def open_catalog(folder: str | Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def write_run(result: RunResult, out: str | Path, extras: Callable[[Path], None] | None = None) -> Path:
-    """Write a run to ``out`` atomically; ``extras(tmp_folder)`` may add figures and the report."""
+def write_atomic(out: str | Path, write: Callable[[Path], None], manifest: dict) -> Path:
+    """Write a results folder atomically: ``write(tmp)`` fills a temporary sibling folder, the
+    manifest is written last (listing every file), and one rename puts the folder in place."""
     out = Path(out)
     _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        cwd = os.getcwd()
-        result.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
-        result.aggregates.to_parquet(tmp / "aggregates.parquet", index=False)
-        result.trajectories.to_parquet(tmp / "trajectories.parquet", index=False)
-        result.summary.to_csv(tmp / "summary.csv", index=False)
-        os.chdir(tmp)  # DuckDB resolves the views' relative paths against the working folder
-        try:
-            write_catalog(Path("."))
-        finally:
-            os.chdir(cwd)
-        if extras is not None:
-            extras(tmp)
-        manifest = dict(result.manifest)
+        write(tmp)
+        manifest = dict(manifest)
         manifest["files"] = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:  # last file: marks completion
             json.dump(manifest, fh, indent=2, default=str)
@@ -86,3 +76,23 @@ def write_run(result: RunResult, out: str | Path, extras: Callable[[Path], None]
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def write_run(result: RunResult, out: str | Path, extras: Callable[[Path], None] | None = None) -> Path:
+    """Write a run to ``out`` atomically; ``extras(tmp_folder)`` may add figures and the report."""
+
+    def write(tmp: Path) -> None:
+        result.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
+        result.aggregates.to_parquet(tmp / "aggregates.parquet", index=False)
+        result.trajectories.to_parquet(tmp / "trajectories.parquet", index=False)
+        result.summary.to_csv(tmp / "summary.csv", index=False)
+        cwd = os.getcwd()
+        os.chdir(tmp)  # DuckDB resolves the views' relative paths against the working folder
+        try:
+            write_catalog(Path("."))
+        finally:
+            os.chdir(cwd)
+        if extras is not None:
+            extras(tmp)
+
+    return write_atomic(out, write, result.manifest)

@@ -15,10 +15,12 @@ from types import ModuleType
 from typing import Callable
 
 from . import (allostasis, appraisal, attachment, context, cps, infant, moud, nows, overdose, parenting,
-               pregnancy, reward, salience, stressors, synchrony, use_cycle, wellbeing)
+               pregnancy, programs, reward, salience, stressors, supports, synchrony, use_cycle, wellbeing)
 
 UPDATE_ORDER: tuple[ModuleType, ...] = (
     pregnancy,   # birth, postpartum clock
+    supports,    # system supports and MOUD policies: today's levers
+    programs,    # group programmes: sessions, practice, dose, levers
     nows,        # NOWS at birth, hospital stay
     moud,        # MOUD start / stop
     cps,         # report, removal, separation today
@@ -38,7 +40,7 @@ UPDATE_ORDER: tuple[ModuleType, ...] = (
 __doc__ = (__doc__ or "") + "\n".join(f"{i + 1}. ``{m.__name__.rsplit('.', 1)[-1]}``"
                                       for i, m in enumerate(UPDATE_ORDER))
 
-INIT_ORDER: tuple[ModuleType, ...] = (pregnancy, nows, moud, cps, overdose, stressors, appraisal,
+INIT_ORDER: tuple[ModuleType, ...] = (pregnancy, supports, programs, nows, moud, cps, overdose, stressors, appraisal,
                                       allostasis, reward, use_cycle, infant, salience, parenting,
                                       synchrony, attachment, wellbeing)
 """Order of ``init``: MOUD before the use cycle (initial use depends on MOUD at enrolment)."""
@@ -53,11 +55,13 @@ def make_day_step(steps: tuple[StepFn, ...]) -> StepFn:
     NumPy reference, or their Numba-compiled versions for the fast engine (Numba compiles the
     closure, calling the compiled steps). Written out, not looped, so Numba can inline it.
     """
-    (f_preg, f_nows, f_moud, f_cps, f_stress, f_appr, f_allo, f_rew, f_use, f_od, f_inf, f_sal,
-     f_par, f_syn, f_att, f_wb) = steps
+    (f_preg, f_sup, f_prog, f_nows, f_moud, f_cps, f_stress, f_appr, f_allo, f_rew, f_use, f_od, f_inf,
+     f_sal, f_par, f_syn, f_att, f_wb) = steps
 
     def day_step(s, p, w, u, t):  # type: ignore[no-untyped-def]
         f_preg(s, p, w, u, t)
+        f_sup(s, p, w, u, t)
+        f_prog(s, p, w, u, t)
         f_nows(s, p, w, u, t)
         f_moud(s, p, w, u, t)
         f_cps(s, p, w, u, t)

@@ -35,7 +35,7 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Allostatic load and stress sensitization relax toward their targets."""
-    al_t = np.minimum(np.maximum(w[L.neg_affect_allostasis] * s[S.neg_affect] * (1.0 - p[P.stress_recovery]), 0.0), 1.0)
+    al_t = np.minimum(np.maximum(w[L.neg_affect_allostasis] * s[S.neg_affect] * (1.0 - np.minimum(p[P.stress_recovery] + s[S.lever_recovery], 1.0)), 0.0), 1.0)
     al = s[S.allostatic_load] + (al_t - s[S.allostatic_load]) / p[TAU.allostatic_load]
     s[S.allostatic_load] = al
     ss_t = 1.0 / (1.0 + np.exp(-(p[P.sensitization_logit] + p[P.aces_sensitization] * s[S.aces]

@@ -49,15 +49,16 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Appraisal -> coping -> affect -> depressive symptoms, each relaxing toward its target."""
-    skill = p[P.reappraisal_skill]
+    skill = p[P.reappraisal_skill] + s[S.lever_reappraisal]
     a_t = 1.0 / (1.0 + np.exp(-(p[P.appraisal_logit] - skill
-                                + w[L.stressors_appraisal] * s[S.stressors]
+                                + w[L.stressors_appraisal] * s[S.lever_stress_scale] * s[S.stressors]
                                 + w[L.sensitization_appraisal] * s[S.stress_sensitization]
-                                + w[L.support_appraisal] * s[S.support]
+                                + w[L.support_appraisal] * s[S.support_eff]
                                 + w[L.aces_appraisal] * s[S.aces])))
     a = s[S.neg_appraisal] + (a_t - s[S.neg_appraisal]) / p[TAU.neg_appraisal]
     s[S.neg_appraisal] = a
-    pc_t = 1.0 / (1.0 + np.exp(-(p[P.problem_coping_logit] + w[L.support_problem_coping] * s[S.support]
+    pc_t = 1.0 / (1.0 + np.exp(-(p[P.problem_coping_logit] + s[S.lever_problem_coping]
+                                 + w[L.support_problem_coping] * s[S.support_eff]
                                  + w[L.income_problem_coping] * s[S.low_income]
                                  + w[L.appraisal_problem_coping] * a)))
     ec_t = 1.0 / (1.0 + np.exp(-(p[P.emotion_coping_logit] + skill + w[L.appraisal_emotion_coping] * a)))
@@ -65,7 +66,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     ec = s[S.emotion_coping] + (ec_t - s[S.emotion_coping]) / p[TAU.emotion_coping]
     s[S.problem_coping] = pc
     s[S.emotion_coping] = ec
-    pa_t = 1.0 / (1.0 + np.exp(-(p[P.pos_affect_logit] + w[L.problem_coping_pos_affect] * pc
+    pa_t = 1.0 / (1.0 + np.exp(-(p[P.pos_affect_logit] + s[S.lever_pos_affect] + w[L.problem_coping_pos_affect] * pc
                                  + w[L.emotion_coping_pos_affect] * ec
                                  + w[L.reward_pos_affect] * s[S.reward_dysregulation]
                                  + w[L.synchrony_pos_affect] * s[S.synchrony])))
@@ -78,7 +79,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.pos_affect] = s[S.pos_affect] + (pa_t - s[S.pos_affect]) / p[TAU.pos_affect]
     na = s[S.neg_affect] + (na_t - s[S.neg_affect]) / p[TAU.neg_affect]
     s[S.neg_affect] = na
-    dep_t = 1.0 / (1.0 + np.exp(-(p[P.depression_logit] + w[L.neg_affect_depression] * na
+    dep_t = 1.0 / (1.0 + np.exp(-(p[P.depression_logit] - s[S.lever_depression] + w[L.neg_affect_depression] * na
                                   + w[L.allostasis_depression] * s[S.allostatic_load]
                                   + p[P.depression_dx_effect] * s[S.depression_dx])))
     s[S.depression] = s[S.depression] + (dep_t - s[S.depression]) / p[TAU.depression]

@@ -48,7 +48,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     pp = s[S.pp_day]
     at_birth = 1.0 * (pp == 0.0)
     risk = (w[L.use_cps_report] * s[S.intoxication] + w[L.prior_cps_report] * s[S.prior_cps]
-            + w[L.stigma_cps_report] * p[CTX.stigma])
+            + w[L.stigma_cps_report] * p[CTX.stigma] * s[S.lever_stigma_scale] - s[S.lever_cps_report])
     p_birth = 1.0 / (1.0 + np.exp(-(p[P.birth_report_logit] + risk + w[L.nows_cps_report] * s[S.nows_signs])))
     p_later = 1.0 - np.exp(-p[P.report_hazard] * np.exp(risk))
     p_report = at_birth * p_birth + (1.0 - at_birth) * born * p_later
@@ -57,8 +57,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.cps_report_day] = s[S.cps_report_day] + report * (pp + 1.0)
     open_case = s[S.cps_report] * ((pp - s[S.cps_report_day]) < p[P.case_days])
     # Removal given an open case: the edges into "separation" act on its log-hazard.
-    log_hr = (w[L.use_removal] * s[S.intoxication] + w[L.support_removal] * s[S.support]
-              + p[P.housing_removal_log_hr] * s[S.housing_unstable])
+    log_hr = (w[L.use_removal] * s[S.intoxication] + w[L.support_removal] * s[S.support_eff]
+              + p[P.housing_removal_log_hr] * s[S.housing_eff] - s[S.lever_cps_removal])
     h_rem = w[L.cps_separation] * p[P.removal_hazard] * np.exp(log_hr)
     removal = open_case * (1.0 - s[S.removed]) * (u[U.removal] < 1.0 - np.exp(-h_rem))
     h_re = p[P.reunify_hazard] * np.exp(p[P.reunify_use_log_hr] * s[S.intoxication])

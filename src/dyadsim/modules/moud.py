@@ -20,6 +20,7 @@ from ..graph import L
 from ..registry import Param, Stream, declare_params, declare_streams
 from ..states import S
 from .context import P as CTX
+from .supports import P as SUP
 
 P = declare_params("moud", (
     Param("stop_hazard", 0.0012, "1/day", 0.0003, 0.005,
@@ -53,13 +54,15 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     start = has * pregnant * (1.0 - s[S.moud_started]) * (gest >= s[S.moud_start_week] * 7.0)
     s[S.moud_started] = s[S.moud_started] + start
     on = np.minimum(s[S.on_moud] + start, 1.0) * alive
+    # With NICU dosing continuity a NICU stay no longer counts as a separation for MOUD.
+    separation = np.maximum(s[S.separated] - p[SUP.nicu_dosing] * s[S.nicu] * s[S.in_hospital], 0.0)
     prenatal_years = np.minimum(s[S.prenatal_moud_days], 270.0) / 90.0
     # Edges into MOUD are effects on retention, so the discontinuation log-hazard takes minus them.
     log_hr = -(w[L.birth_moud_discontinuation] * s[S.born]
                + w[L.prenatal_moud_retention] * prenatal_years
                + w[L.use_moud_discontinuation] * s[S.intoxication]
-               + w[L.stigma_moud_discontinuation] * p[CTX.stigma]
-               + w[L.separation_moud_discontinuation] * s[S.separated]) \
+               + w[L.stigma_moud_discontinuation] * p[CTX.stigma] * s[S.lever_stigma_scale]
+               + w[L.separation_moud_discontinuation] * separation) - s[S.lever_moud_retention] \
         + p[P.methadone_stop_log_hr] * (s[S.moud_type] == 1.0)
     stop = on * (u[U.stop] < 1.0 - np.exp(-p[P.stop_hazard] * np.exp(log_hr)))
     restart = has * s[S.moud_started] * (1.0 - on) * alive * (u[U.restart] < p[P.restart_hazard])

@@ -34,14 +34,14 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Sensitivity and parenting stress relax toward their targets."""
-    target = 1.0 / (1.0 + np.exp(-(p[P.sensitivity_logit] + p[P.parenting_skill]
-                                   + w[L.salience_parenting] * s[S.salience]
+    target = 1.0 / (1.0 + np.exp(-(p[P.sensitivity_logit] + p[P.parenting_skill] + s[S.lever_parenting_skill]
+                                   + w[L.salience_parenting] * s[S.lever_sensitivity_scale] * s[S.salience]
                                    + w[L.pos_affect_parenting] * s[S.pos_affect]
                                    + w[L.neg_affect_parenting] * s[S.neg_affect]
                                    + w[L.use_parenting] * s[S.use_today]
                                    + w[L.withdrawal_parenting] * s[S.withdrawal])))
     s[S.parenting] = s[S.parenting] + (target - s[S.parenting]) / p[TAU.parenting]
-    ps_t = 1.0 / (1.0 + np.exp(-(p[P.stress_logit] - p[P.stress_relief]
+    ps_t = 1.0 / (1.0 + np.exp(-(p[P.stress_logit] - p[P.stress_relief] - s[S.lever_parenting_stress]
                                  + w[L.infant_distress_parenting_stress] * s[S.infant_distress] * s[S.born]
                                  + w[L.appraisal_parenting_stress] * s[S.neg_appraisal])))
     s[S.parenting_stress] = s[S.parenting_stress] + (ps_t - s[S.parenting_stress]) / p[TAU.parenting_stress]

@@ -32,7 +32,7 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Reward dysregulation relaxes toward its target."""
-    target = 1.0 / (1.0 + np.exp(-(p[P.dysregulation_logit] - p[P.natural_reward]
+    target = 1.0 / (1.0 + np.exp(-(p[P.dysregulation_logit] - p[P.natural_reward] - s[S.lever_natural_reward]
                                    + w[L.use_reward] * s[S.intoxication]
                                    + w[L.allostasis_reward] * s[S.allostatic_load])))
     s[S.reward_dysregulation] = s[S.reward_dysregulation] + (target - s[S.reward_dysregulation]) / p[TAU.reward_dysregulation]

@@ -34,7 +34,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     """Salience relaxes toward its target."""
     al = s[S.allostatic_load]
     early = s[S.born] * (s[S.pp_day] < p[P.early_window])
-    target = 1.0 / (1.0 + np.exp(-(p[P.salience_logit] + p[P.savoring]
+    target = 1.0 / (1.0 + np.exp(-(p[P.salience_logit] + p[P.savoring] + s[S.lever_savoring]
                                    + w[L.birth_salience] * s[S.birth_drive]
                                    + w[L.reward_salience] * s[S.reward_dysregulation]
                                    + w[L.allostasis_salience] * al

@@ -36,12 +36,12 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     born = s[S.born]
     pain = born * (s[S.pp_day] < p[PREG.pain_days])
     cps = np.minimum(s[S.prior_cps] + s[S.cps_report], 1.0)
-    log_rr = (w[L.housing_stressors] * s[S.housing_unstable]
+    log_rr = (w[L.housing_stressors] * s[S.housing_eff]
               + w[L.income_stressors] * s[S.low_income]
-              + w[L.support_stressors] * s[S.support]
+              + w[L.support_stressors] * s[S.support_eff]
               + w[L.cps_stressors] * cps
-              + w[L.stigma_stressors] * p[CTX.stigma]
-              + w[L.pain_stressors] * pain
+              + w[L.stigma_stressors] * p[CTX.stigma] * s[S.lever_stigma_scale]
+              + w[L.pain_stressors] * s[S.lever_pain_scale] * pain
               + w[L.separation_stressors] * s[S.separated] * s[S.alive]
               + w[L.infant_distress_stressors] * s[S.infant_distress] * born)
     rate = p[P.base_rate] * np.exp(log_rr)

@@ -66,15 +66,15 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     on = s[S.on_moud]
     alive = s[S.alive]
     rd = s[S.reward_dysregulation]
-    ab_t = 1.0 / (1.0 + np.exp(-(p[P.bias_logit] - p[P.attention_regulation]
+    ab_t = 1.0 / (1.0 + np.exp(-(p[P.bias_logit] - p[P.attention_regulation] - s[S.lever_attention]
                                  + w[L.use_attentional_bias] * s[S.intoxication]
                                  + w[L.reward_attentional_bias] * rd)))
     ab = s[S.attentional_bias] + (ab_t - s[S.attentional_bias]) / p[TAU.attentional_bias]
     s[S.attentional_bias] = ab
     cue = 1.0 * (u[U.cue] < p[P.cue_prob])
-    cr = np.minimum(w[L.attentional_bias_cue_reactivity] * ab * cue, 1.0)
+    cr = np.minimum(w[L.attentional_bias_cue_reactivity] * s[S.lever_cue_scale] * ab * cue, 1.0)
     s[S.cue_reactivity] = cr
-    c_t = 1.0 / (1.0 + np.exp(-(p[P.craving_logit] - p[P.craving_regulation]
+    c_t = 1.0 / (1.0 + np.exp(-(p[P.craving_logit] - p[P.craving_regulation] - s[S.lever_craving]
                                 + w[L.cue_reactivity_craving] * cr
                                 + w[L.neg_affect_craving] * s[S.neg_affect]
                                 + w[L.withdrawal_craving] * s[S.withdrawal]
@@ -88,8 +88,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     sc = s[S.self_control] + (sc_t - s[S.self_control]) / p[TAU.self_control]
     s[S.self_control] = sc
     logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
-             + w[L.habit_use] * s[S.habit] * (1.0 - p[P.automaticity_disengagement])
-             + w[L.support_use] * s[S.support] + w[L.moud_use] * on
+             + w[L.habit_use] * s[S.habit] * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
+             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
              + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
     use = alive * (u[U.use] < 1.0 / (1.0 + np.exp(-logit)))
     s[S.use_today] = use

@@ -47,7 +47,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
              + w[L.infant_distress_wb_psychological] * (s[S.distress_sum] / year - p[P.ref_distress]))
     cog = 50.0 + w[L.synchrony_wb_cognitive] * sync + w[L.parenting_wb_cognitive] * sens
     soc = 50.0 + w[L.attachment_wb_social] * secure_vs_dis + w[L.separation_wb_social] * s[S.sep_days] / year
-    econ = (50.0 + w[L.housing_wb_economic] * s[S.housing_unstable] + w[L.income_wb_economic] * s[S.low_income]
+    econ = (50.0 + w[L.housing_wb_economic] * s[S.housing_eff] + w[L.income_wb_economic] * s[S.low_income]
             + w[L.use_wb_economic] * s[S.pp_use_days] / year)
     # Written once, on the classification day; kept unchanged afterwards.
     s[S.wb_physical] = s[S.wb_physical] + now * (phys - s[S.wb_physical])

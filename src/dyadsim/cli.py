@@ -14,6 +14,16 @@ def _fail(exc: Exception) -> None:
     sys.exit(2)
 
 
+def _check_counts(dyads: int | None, replicates: int | None, seed: int | None) -> None:
+    """Command-line overrides: at least one dyad and one replicate, a non-negative seed."""
+    if dyads is not None and dyads < 1:
+        raise InputError("command line", "--dyads", f"must be a whole number >= 1, got {dyads}")
+    if replicates is not None and replicates < 1:
+        raise InputError("command line", "--replicates", f"must be a whole number >= 1, got {replicates}")
+    if seed is not None and seed < 0:
+        raise InputError("command line", "--seed", f"must be >= 0, got {seed}")
+
+
 @click.group()
 @click.version_option(package_name="dyadsim")
 def main() -> None:
@@ -37,12 +47,7 @@ def run(scenario: Path, out: Path, dyads: int | None, seed: int | None, replicat
     from .store import write_run
 
     try:
-        if dyads is not None and dyads < 1:
-            raise InputError("command line", "--dyads", f"must be a whole number >= 1, got {dyads}")
-        if replicates is not None and replicates < 1:
-            raise InputError("command line", "--replicates", f"must be a whole number >= 1, got {replicates}")
-        if seed is not None and seed < 0:
-            raise InputError("command line", "--seed", f"must be >= 0, got {seed}")
+        _check_counts(dyads, replicates, seed)
         scn, params, spec = load_scenario(scenario)
         result = run_scenario(scn, params, spec, dyads=dyads, seed=seed, replicates=replicates, progress=progress)
         write_run(result, out, extras=lambda folder: write_report(result, folder))
@@ -73,10 +78,7 @@ def compare(scenarios: tuple[Path, ...], out: Path, dyads: int | None, replicate
     from .compare import write_comparison
 
     try:
-        if dyads is not None and dyads < 1:
-            raise InputError("command line", "--dyads", f"must be a whole number >= 1, got {dyads}")
-        if replicates is not None and replicates < 1:
-            raise InputError("command line", "--replicates", f"must be a whole number >= 1, got {replicates}")
+        _check_counts(dyads, replicates, seed)
         cmp = run_compare(list(scenarios), dyads=dyads, replicates=replicates, seed=seed, progress=progress)
         write_comparison(cmp, out)
     except InputError as exc:

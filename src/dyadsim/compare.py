@@ -143,7 +143,7 @@ def _forest(cmp: Comparison, folder: Path) -> str:
     for ax in axes.ravel()[len(labels):]:
         ax.axis("off")
     fig.suptitle(f"Difference from {cmp.names[0]} (paired, 95% interval)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     (folder / "figures").mkdir(exist_ok=True)
     fig.savefig(folder / "figures" / "differences.png", dpi=100)
     plt.close(fig)

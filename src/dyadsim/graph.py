@@ -221,24 +221,29 @@ def draw(path: str | Path, marked: dict[str, list[str]] | None = None, title: st
             pos[n["id"]] = (c * 4.2, -(k - (len(members) - 1) / 2) * 1.0)
     height = max(len(m) for m in cols.values())
     fig, ax = plt.subplots(figsize=(22, max(8, 0.62 * height)))
+    ax.set_xlim(-2.2, 4 * 4.2 + 2.2)
+    ax.set_ylim(-height / 2 - 0.5, height / 2 + 0.5)
+    boxes = {}
+    for n in d["nodes"]:
+        x, y = pos[n["id"]]
+        is_marked = bool(n["marked_by"])
+        boxes[n["id"]] = ax.text(x, y, n["label"], ha="center", va="center", fontsize=7.5, zorder=3,
+                                 bbox=dict(boxstyle="round,pad=0.3", fc=GROUP_COLOURS[n["group"]],
+                                           ec="#6a3d9a" if is_marked else "#444444", lw=2.5 if is_marked else 0.6))
+    fig.canvas.draw()  # lay the boxes out so arrows can be clipped at their edges
     for e in d["edges"]:
         (x0, y0), (x1, y1) = pos[e["from"]], pos[e["to"]]
         is_marked = bool(e["marked_by"])
         colour = "#999999" if not e["enabled"] else ("#6a3d9a" if is_marked else ("#2b8cbe" if e["sign"] > 0 else "#e34a33"))
-        rad = 0.25 if e["from"] == e["to"] else 0.08
+        # Arrows within a column bow out sideways; a loop on one node is drawn as a small arc.
+        same_col = abs(x1 - x0) < 1e-9
+        rad = 0.6 if e["from"] == e["to"] else (0.35 if same_col else 0.06)
+        end = (x1 + 0.01, y1 + 0.3) if e["from"] == e["to"] else (x1, y1)
         ax.add_patch(FancyArrowPatch(
-            (x0 + 0.9, y0), (x1 - 0.9, y1) if x1 != x0 else (x1 + 0.9, y1 + 0.01),
-            arrowstyle="-|>", mutation_scale=9, lw=2.6 if is_marked else 0.7,
-            linestyle="-" if e["sign"] > 0 else "--", color=colour, alpha=0.75,
-            connectionstyle=f"arc3,rad={rad}"))
-    for n in d["nodes"]:
-        x, y = pos[n["id"]]
-        is_marked = bool(n["marked_by"])
-        ax.text(x, y, n["label"], ha="center", va="center", fontsize=7.5, wrap=True,
-                bbox=dict(boxstyle="round,pad=0.3", fc=GROUP_COLOURS[n["group"]],
-                          ec="#6a3d9a" if is_marked else "#444444", lw=2.5 if is_marked else 0.6))
-    ax.set_xlim(-2.2, 4 * 4.2 + 2.2)
-    ax.set_ylim(-height / 2 - 0.5, height / 2 + 0.5)
+            (x0, y0), end, arrowstyle="-|>", mutation_scale=9, lw=2.6 if is_marked else 0.7,
+            linestyle="-" if e["sign"] > 0 else "--", color=colour, alpha=0.75, zorder=2 if is_marked else 1,
+            connectionstyle=f"arc3,rad={rad}", patchA=boxes[e["from"]].get_bbox_patch(),
+            patchB=boxes[e["to"]].get_bbox_patch()))
     ax.axis("off")
     ax.set_title(title or "dyadsim mechanism graph (Reese et al. 2021, Figure 1): solid +, dashed -",
                  fontsize=12)

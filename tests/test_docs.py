@@ -21,3 +21,25 @@ def test_readme_quick_start_commands_exist() -> None:
     assert "bash scripts/main.sh" in readme and "bash scripts/test.sh" in readme
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "scripts/test.sh" in ci
+
+
+def test_readme_python_example_runs() -> None:
+    """The Python block of the README runs as written (with its own small cohort)."""
+    import contextlib
+    import io
+    import os
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README has no Python example"
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            for code in blocks:
+                exec(compile(code, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    assert "Days of opioid use" in buf.getvalue()

@@ -205,3 +205,58 @@ def test_graph_marks_more_targets(tmp_path: Path) -> None:
     assert {"attentional_bias", "craving", "neg_appraisal", "salience", "stressors_appraisal"} <= marked
     res = CliRunner().invoke(main, ["graph", "--intervention", "more", "--out", str(tmp_path / "fig2.png")])
     assert res.exit_code == 0 and (tmp_path / "fig2.png").stat().st_size > 1000
+
+
+def _scenario_outcomes(extra: dict, n: int = N) -> pd.DataFrame:
+    from dyadsim.scenario import parse_scenario, scenario_params, scenario_population
+
+    scn = parse_scenario({"name": "policy", **extra})
+    return outcomes_table(simulate(scenario_params(scn), n, SEED, scenario_population(scn)))
+
+
+def test_buprenorphine_policy_gives_milder_nows() -> None:
+    base = _scenario_outcomes({"interventions": {"moud": {"type": "methadone"}}})
+    bup = _scenario_outcomes({"interventions": {"moud": {"type": "buprenorphine"}}})
+    assert set(bup["moud_type"].unique()) <= {"none", "buprenorphine"}
+    diff, se = _shift(base["nows_severity"], bup["nows_severity"])
+    assert diff < -4 * se, (diff, se)
+
+
+def test_early_moud_start_lengthens_treatment_and_retention() -> None:
+    late = _scenario_outcomes({"interventions": {"moud": {"start": "late"}}}, n=3000)
+    early = _scenario_outcomes({"interventions": {"moud": {"start": "early"}}}, n=3000)
+    prenatal = [f"moud_days_t{k}" for k in (1, 2, 3)]
+    diff, se = _shift(late[prenatal].sum(axis=1), early[prenatal].sum(axis=1))
+    assert diff > 4 * se, (diff, se)
+    keep = (late["moud_at_delivery"] == 1) & (early["moud_at_delivery"] == 1)
+    diff, se = _shift(late.loc[keep, "moud_stop_pp_day"].notna(), early.loc[keep, "moud_stop_pp_day"].notna())
+    assert diff < -4 * se, (diff, se)
+
+
+def test_nicu_dosing_removes_the_nicu_separation_effect_on_moud() -> None:
+    """Same random numbers, infants in the NICU: with dosing continuity no mother stops who would
+    have continued without it, and strictly fewer stop overall."""
+    n = 200_000
+    ids = np.arange(n, dtype=np.uint64)
+    stops = []
+    for dosing in (0.0, 1.0):
+        ps = ParamSet()
+        ps.set("supports.nicu_dosing", dosing)
+        ps.set("moud.stop_hazard", 0.005)
+        p = ps.vector()
+        s = initial_states(load_spec(), p, 9, ids)
+        s[S.moud_type] = 1.0
+        s[S.moud_started] = 1.0
+        s[S.on_moud] = 1.0
+        s[S.pregnant] = 0.0
+        s[S.born] = 1.0
+        s[S.pp_day] = 3.0
+        s[S.nicu] = 1.0
+        s[S.in_hospital] = 1.0
+        s[S.separated] = 1.0
+        u = np.random.default_rng(2).random((len(STREAMS), n))
+        modules.moud.step(s, p, ps.link_vector(), u, 100.0)
+        stops.append(s[S.on_moud] == 0.0)
+    without, with_dosing = stops
+    assert not np.any(with_dosing & ~without)
+    assert with_dosing.sum() < without.sum() - 4 * np.sqrt(without.sum())

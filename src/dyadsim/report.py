@@ -40,7 +40,7 @@ def monthly_means(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 def _band(ax: plt.Axes, x: np.ndarray, values: np.ndarray, label: str | None = None) -> None:
     mean = values.mean(axis=0)
-    ax.plot(x, mean, marker="o", ms=3, label=label)
+    ax.plot(x, mean, marker="o" if len(x) <= 40 else None, ms=3, label=label)
     if values.shape[0] >= 2:
         half = 1.96 * values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
         ax.fill_between(x, mean - half, mean + half, alpha=0.25)
@@ -66,16 +66,18 @@ def make_figures(result: RunResult, folder: Path) -> list[tuple[str, str]]:
                 "infant cues, parenting, perceived stress."))
 
     ag = result.aggregates
-    fig, ax = plt.subplots(figsize=(12, 4))
-    for col, label in (("share_use", "share using today"), ("share_on_moud", "share on MOUD"),
-                       ("share_separated", "share separated from infant")):
-        x = np.where(ag["phase"] == "pregnancy", ag["day"] - 280, ag["day"])
-        piv = pd.DataFrame({"x": x, "r": ag["replicate"], "v": ag[col]}).pivot_table(index="r", columns="x", values="v")
-        _band(ax, piv.columns.to_numpy(), piv.to_numpy(), label)
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_xlabel("day relative to term (pregnancy: gestational day - 280) / postpartum day")
-    ax.legend()
-    ax.set_title("Daily cohort shares from enrolment to the end of follow-up")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4), sharey=True, gridspec_kw={"width_ratios": [1, 1.6]})
+    for ax, phase, scale, xlabel in ((axes[0], "pregnancy", 7.0, "gestational week"),
+                                     (axes[1], "postpartum", 1.0, "postpartum day")):
+        part = ag[ag["phase"] == phase]
+        for col, label in (("share_use", "share using today"), ("share_on_moud", "share on MOUD"),
+                           ("share_separated", "share separated from infant")):
+            piv = part.pivot_table(index="replicate", columns="day", values=col)
+            _band(ax, piv.columns.to_numpy() / scale, piv.to_numpy(), label)
+        ax.set_xlabel(xlabel)
+        ax.set_title(phase)
+    axes[1].legend()
+    fig.suptitle("Daily cohort shares from enrolment to the end of follow-up (band: 95% interval over replicates)")
     fig.tight_layout()
     fig.savefig(figdir / "daily.png", dpi=110)
     plt.close(fig)

@@ -5,8 +5,8 @@ milder NOWS than methadone) plus recent illicit use. Exposure raises the log-odd
 signs and NOWS severity (edges ``moud_nows``, ``use_nows``). Infants with signs may receive
 pharmacotherapy (less often under rooming-in / Eat-Sleep-Console care). Discharge is a daily
 hazard whose mean depends on pharmacotherapy and care setting, so length of stay is a duration,
-not a fixed number. Under NICU care an infant with withdrawal signs stays in the NICU, apart from
-the mother; under rooming-in the dyad stays together.
+not a fixed number. Under NICU care an infant who needs pharmacotherapy stays in the NICU, apart
+from the mother (others are observed with her); under rooming-in the dyad stays together.
 
 Sources: Kraft et al. 2017 (NEJM 376:2341; treatment 15 vs 28 d, stay 21 vs 33 d); review figure
 in TARGETS.md (~95% signs, ~50% pharmacotherapy); seed 003 (rooming-in versus NICU).
@@ -68,7 +68,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.nows_pharm] = s[S.nows_pharm] + pharm
     s[S.nows_birth_severity] = s[S.nows_birth_severity] + severity
     s[S.in_hospital] = s[S.in_hospital] + at_birth
-    s[S.nicu] = s[S.nicu] + signs * (1.0 - rooming)
+    # NICU care admits infants who need pharmacotherapy; others are observed with their mother.
+    s[S.nicu] = s[S.nicu] + pharm * (1.0 - rooming)
     # Recovery: severity decays with the NOWS time constant after birth.
     s[S.nows] = at_birth * severity + (1.0 - at_birth) * s[S.nows] * (1.0 - 1.0 / p[TAU.nows])
     # Stay: a daily discharge hazard from the day after birth (mean stay = 1/hazard).

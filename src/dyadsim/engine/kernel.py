@@ -34,7 +34,8 @@ if not os.environ.get("NUMBA_CACHE_DIR"):
                                  / "dyadsim" / f"numba-{_source_hash()}")
 
 from .. import rng
-from ..modules import UPDATE_ORDER, make_day_step
+from ..modules import UPDATE_ORDER, gates, make_gated_day_step, stream_ranges
+from ..registry import STREAMS
 from ..states import S
 from . import layout
 
@@ -43,8 +44,10 @@ from . import layout
 # compiled engine stays bit-identical to the NumPy reference on the same inputs.
 _JIT = dict(error_model="numpy", cache=True)
 _uniform = numba.njit(rng.uniform, inline="always", **_JIT)
-_day_step = numba.njit(make_day_step(tuple(numba.njit(m.step, inline="always", **_JIT) for m in UPDATE_ORDER)),
-                       **_JIT)
+_day_step = numba.njit(make_gated_day_step(
+    tuple(numba.njit(m.step, inline="always", **_JIT) for m in UPDATE_ORDER),
+    tuple(numba.njit(g, inline="always", **_JIT) for g in gates()),
+    stream_ranges(list(STREAMS)), _uniform), **_JIT)
 _record = numba.njit(layout.record, inline="always", **_JIT)
 _aggregate_values = numba.njit(layout.aggregate_values, inline="always", **_JIT)
 _axis_index = numba.njit(layout.axis_index, inline="always", **_JIT)
@@ -81,10 +84,9 @@ def simulate_block(state: np.ndarray, ids: np.ndarray, keys: np.ndarray, p: np.n
         row = traj_row[i]
         for t in range(t_max):
             tt = np.uint64(t)
-            for k in range(n_streams):
-                u[k] = _uniform(keys[k], did, tt)
             tf = float(t)
-            _day_step(s, p, w, u, tf)
+            # Each module draws its own streams, and only on days its gate is open.
+            _day_step(s, p, w, u, keys, did, tt, tf)
             _record(s, tf, i, mon, preg)
             vals = _aggregate_values(s)
             ax = _axis_index(s, tf)

@@ -81,4 +81,120 @@ def make_day_step(steps: tuple[StepFn, ...]) -> StepFn:
     return day_step
 
 
-__all__ = ["UPDATE_ORDER", "INIT_ORDER", "make_day_step", "context"]
+def always(s, p, t):  # type: ignore[no-untyped-def]
+    """Gate of a module that must run every day."""
+    return True
+
+
+def gates() -> tuple[StepFn, ...]:
+    """Each module's ``gate(s, p, t)`` in update order (``always`` where it declares none).
+
+    A gate says whether the module's step can change anything today. The compiled engine skips a
+    module (and its random draws) when its gate is false; the NumPy reference runs every step
+    every day. Because a skipped step must be an exact no-op, the two engines agreeing bit for bit
+    (tested) checks every gate.
+    """
+    return tuple(getattr(m, "gate", always) for m in UPDATE_ORDER)
+
+
+def stream_ranges(stream_names: list[str]) -> tuple[tuple[int, int], ...]:
+    """(first, last + 1) indices of each module's random streams in the stream table, in update order."""
+    out = []
+    for m in UPDATE_ORDER:
+        short = m.__name__.rsplit(".", 1)[-1]
+        idx = [i for i, n in enumerate(stream_names) if n.split(".", 1)[0] == short]
+        if idx and idx != list(range(idx[0], idx[-1] + 1)):
+            raise ValueError(f"streams of module {short} are not contiguous")
+        out.append((idx[0], idx[-1] + 1) if idx else (0, 0))
+    return tuple(out)
+
+
+def make_gated_day_step(steps: tuple[StepFn, ...], gate_fns: tuple[StepFn, ...],
+                        ranges: tuple[tuple[int, int], ...], uniform: StepFn) -> StepFn:
+    """The compiled engine's day: for each module in update order, if its gate is open, draw its
+    streams for (dyad, day) and run its step. Same order and arithmetic as :func:`make_day_step`."""
+    (f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17) = steps
+    (g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11, g12, g13, g14, g15, g16, g17) = gate_fns
+    ((a0, b0), (a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5), (a6, b6), (a7, b7), (a8, b8), (a9, b9),
+     (a10, b10), (a11, b11), (a12, b12), (a13, b13), (a14, b14), (a15, b15), (a16, b16), (a17, b17)) = ranges
+
+    # Written out (not looped over a tuple of functions) so Numba inlines every step.
+    def day_step(s, p, w, u, keys, did, tt, t):  # type: ignore[no-untyped-def]
+        if g0(s, p, t):
+            for k in range(a0, b0):
+                u[k] = uniform(keys[k], did, tt)
+            f0(s, p, w, u, t)
+        if g1(s, p, t):
+            for k in range(a1, b1):
+                u[k] = uniform(keys[k], did, tt)
+            f1(s, p, w, u, t)
+        if g2(s, p, t):
+            for k in range(a2, b2):
+                u[k] = uniform(keys[k], did, tt)
+            f2(s, p, w, u, t)
+        if g3(s, p, t):
+            for k in range(a3, b3):
+                u[k] = uniform(keys[k], did, tt)
+            f3(s, p, w, u, t)
+        if g4(s, p, t):
+            for k in range(a4, b4):
+                u[k] = uniform(keys[k], did, tt)
+            f4(s, p, w, u, t)
+        if g5(s, p, t):
+            for k in range(a5, b5):
+                u[k] = uniform(keys[k], did, tt)
+            f5(s, p, w, u, t)
+        if g6(s, p, t):
+            for k in range(a6, b6):
+                u[k] = uniform(keys[k], did, tt)
+            f6(s, p, w, u, t)
+        if g7(s, p, t):
+            for k in range(a7, b7):
+                u[k] = uniform(keys[k], did, tt)
+            f7(s, p, w, u, t)
+        if g8(s, p, t):
+            for k in range(a8, b8):
+                u[k] = uniform(keys[k], did, tt)
+            f8(s, p, w, u, t)
+        if g9(s, p, t):
+            for k in range(a9, b9):
+                u[k] = uniform(keys[k], did, tt)
+            f9(s, p, w, u, t)
+        if g10(s, p, t):
+            for k in range(a10, b10):
+                u[k] = uniform(keys[k], did, tt)
+            f10(s, p, w, u, t)
+        if g11(s, p, t):
+            for k in range(a11, b11):
+                u[k] = uniform(keys[k], did, tt)
+            f11(s, p, w, u, t)
+        if g12(s, p, t):
+            for k in range(a12, b12):
+                u[k] = uniform(keys[k], did, tt)
+            f12(s, p, w, u, t)
+        if g13(s, p, t):
+            for k in range(a13, b13):
+                u[k] = uniform(keys[k], did, tt)
+            f13(s, p, w, u, t)
+        if g14(s, p, t):
+            for k in range(a14, b14):
+                u[k] = uniform(keys[k], did, tt)
+            f14(s, p, w, u, t)
+        if g15(s, p, t):
+            for k in range(a15, b15):
+                u[k] = uniform(keys[k], did, tt)
+            f15(s, p, w, u, t)
+        if g16(s, p, t):
+            for k in range(a16, b16):
+                u[k] = uniform(keys[k], did, tt)
+            f16(s, p, w, u, t)
+        if g17(s, p, t):
+            for k in range(a17, b17):
+                u[k] = uniform(keys[k], did, tt)
+            f17(s, p, w, u, t)
+
+    return day_step
+
+
+__all__ = ["UPDATE_ORDER", "INIT_ORDER", "make_day_step", "make_gated_day_step", "gates", "stream_ranges",
+           "context"]

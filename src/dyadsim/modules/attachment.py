@@ -40,6 +40,11 @@ P = declare_params("attachment", (
 U = declare_streams("attachment", (Stream("classify", "attachment class at 12 months"),))
 
 
+def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
+    """Whether today's step can change anything: only in the first postpartum year."""
+    return (s[S.born] > 0.5) & (s[S.pp_day] <= CLASSIFY_DAY)
+
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Empty accumulators."""
     for k in (S.care_days, S.sens_sum, S.sens_sq_sum, S.sync_sum, S.intox_care_days, S.sep_days,

@@ -33,6 +33,11 @@ U = declare_streams("cps", (Stream("report", "CPS report"), Stream("removal", "r
                             Stream("reunify", "reunification")))
 
 
+def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
+    """Whether today's step can change anything (used by the compiled engine to skip it): only after birth."""
+    return s[S.born] > 0.5
+
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """No report or removal at enrolment (reports concern the newborn)."""
     s[S.cps_report] = 0.0

@@ -28,6 +28,11 @@ P = declare_params("infant", (
 U = declare_streams("infant", (Stream("shock", "daily affect shock"),))
 
 
+def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
+    """Whether today's step can change anything (used by the compiled engine to skip it): only after birth."""
+    return s[S.born] > 0.5
+
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """No infant state before birth."""
     s[S.infant_distress] = 0.0

@@ -47,6 +47,11 @@ U = declare_streams("nows", (
 ))
 
 
+def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
+    """Whether today's step can change anything (used by the compiled engine to skip it): only after birth."""
+    return s[S.born] > 0.5
+
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """No infant before birth."""
     for k in (S.nows, S.nows_birth_severity, S.nows_signs, S.nows_pharm, S.in_hospital, S.nicu, S.los):

@@ -136,6 +136,13 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
         s[k] = 1.0
 
 
+def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
+    """Whether today's step can change anything: only when a programme, or a support that adds
+    social support or parenting skill, is switched on."""
+    return (p[P.more_on] + p[P.sg_on] + p[P.mbp_on] + p[P.abc_on] + p[SUP.peer_support]
+            + p[SUP.home_visiting]) > 0.0
+
+
 @register_jitable
 def deliver(on, post, week, n_sessions, attendance, practice, practice_after, barrier, u_attend, u_practice,
             s_sessions, skill, born, alive, pp, gest, enrol, lr, gain, fade):  # type: ignore[no-untyped-def]

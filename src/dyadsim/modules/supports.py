@@ -69,6 +69,12 @@ U = declare_streams("supports", (Stream("housing", "housed by transitional housi
                                  Stream("mh", "detected and treated after screening")))
 
 
+def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
+    """Whether today's step can change anything: only when some support is switched on."""
+    return (p[P.moud_pp_support] + p[P.peer_support] + p[P.home_visiting] + p[P.transitional_housing]
+            + p[P.provider_training] + p[P.mh_screening] + p[P.keep_together]) > 0.0
+
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Eligibility and neutral levers at enrolment."""
     s[S.support_eff] = s[S.support]

@@ -26,6 +26,11 @@ P = declare_params("wellbeing", (
 DOMAINS = ("physical", "psychological", "cognitive", "social", "economic")
 
 
+def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
+    """Whether today's step can change anything: only on the classification day."""
+    return s[S.pp_day] == CLASSIFY_DAY
+
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Scores are set on day 364."""
     for k in (S.wb_physical, S.wb_psychological, S.wb_cognitive, S.wb_social, S.wb_economic):

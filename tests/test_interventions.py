@@ -260,3 +260,17 @@ def test_nicu_dosing_removes_the_nicu_separation_effect_on_moud() -> None:
     without, with_dosing = stops
     assert not np.any(with_dosing & ~without)
     assert with_dosing.sum() < without.sum() - 4 * np.sqrt(without.sum())
+
+
+@pytest.mark.parametrize("example", ["more_with_supports", "system_supports", "mindful_parenting"])
+def test_engines_agree_with_interventions_on(example: str) -> None:
+    """With programmes and supports switched on (their gates open) the compiled engine still
+    equals the NumPy reference bit for bit."""
+    from dyadsim.scenario import load_scenario
+
+    root = Path(__file__).resolve().parent.parent
+    _, ps, pop = load_scenario(root / "examples" / f"{example}.yaml")
+    a = simulate(ps, 120, 4, pop, engine="numba")
+    b = simulate(ps, 120, 4, pop, engine="numpy")
+    assert np.array_equal(a.final, b.final) and np.array_equal(a.monthly, b.monthly)
+    assert np.array_equal(a.aggregates, b.aggregates)

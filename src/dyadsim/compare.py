@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import InputError
-from .results import SUMMARY, _t_quantile
+from .results import SUMMARY, t_quantile
 from .runner import RunResult, run_scenario
 from .scenario import load_scenario
 
@@ -39,7 +39,7 @@ class Comparison:
 def _interval(per_rep: np.ndarray, paired: np.ndarray | None) -> tuple[float, float, float]:
     centre = float(per_rep.mean())
     if len(per_rep) >= 2:
-        half = _t_quantile(len(per_rep) - 1) * per_rep.std(ddof=1) / np.sqrt(len(per_rep))
+        half = t_quantile(len(per_rep) - 1) * per_rep.std(ddof=1) / np.sqrt(len(per_rep))
     elif paired is not None and len(paired) > 1:
         half = 1.96 * paired.std(ddof=1) / np.sqrt(len(paired))
     else:

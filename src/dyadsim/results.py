@@ -176,7 +176,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         means = r["mean"].dropna().to_numpy()
         if len(means) >= 2:
             centre = means.mean()
-            half = _t_quantile(len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
+            half = t_quantile(len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
         elif len(means) == 1:
             centre = means[0]
             sd, n = r["sd"].iloc[0], r["n"].iloc[0]
@@ -191,7 +191,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _t_quantile(dof: int) -> float:
+def t_quantile(dof: int) -> float:
     """0.975 quantile of Student's t with ``dof`` degrees of freedom."""
     from scipy.stats import t
 

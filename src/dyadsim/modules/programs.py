@@ -124,6 +124,13 @@ U = declare_streams("programs", (
 ))
 
 
+# Per programme, in PROGRAMS order: parameter block, streams and states (global indices).
+PROGRAM_BASE = (P.more_on, P.sg_on, P.mbp_on, P.abc_on)
+PROGRAM_ATTEND = (U.more_attend, U.sg_attend, U.mbp_attend, U.abc_attend)
+PROGRAM_PRACTICE = (U.more_practice, U.sg_practice, U.mbp_practice, U.abc_practice)
+PROGRAM_SESSIONS = (S.more_sessions, S.sg_sessions, S.mbp_sessions, S.abc_sessions)
+PROGRAM_SKILL = (S.more_skill, S.sg_skill, S.mbp_skill, S.abc_skill)
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Nothing received at enrolment."""
     for k in (S.more_sessions, S.more_skill, S.sg_sessions, S.sg_skill, S.mbp_sessions, S.mbp_skill,
@@ -143,24 +150,33 @@ def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
             + p[SUP.home_visiting]) > 0.0
 
 
+# Offsets within each programme's block of delivery parameters (the order of ``_delivery``).
+_ON, _POST, _WEEK, _SESSIONS, _ATTENDANCE, _PRACTICE, _AFTER = 0, 1, 2, 3, 4, 5, 6
+
+
 @register_jitable
-def deliver(on, post, week, n_sessions, attendance, practice, practice_after, barrier, u_attend, u_practice,
-            s_sessions, skill, born, alive, pp, gest, enrol, lr, gain, fade):  # type: ignore[no-untyped-def]
+def deliver(p, base, barrier, u_attend, u_practice, s_sessions, skill, born, alive, pp, gest, enrol,
+            lr, gain, fade):  # type: ignore[no-untyped-def]
     """One day of one programme for dyad(s): (sessions attended so far, practiced today, new skill).
 
-    Plain Python for the NumPy reference; ``register_jitable`` lets the compiled engine call it too.
+    ``base`` is the index of the programme's ``<g>_on`` parameter; its other delivery parameters
+    follow in the order declared by ``_delivery``. Plain Python for the NumPy reference;
+    ``register_jitable`` lets the compiled engine call it too.
     """
+    on = p[base + _ON]
+    post = p[base + _POST]
+    attendance = p[base + _ATTENDANCE]
     # Days since the programme started for this mother (negative before the start).
-    wk = 7.0 * week
+    wk = 7.0 * p[base + _WEEK]
     d = (1.0 - post) * (gest - np.maximum(wk, enrol)) + post * (born * (pp - wk + 1.0) - 1.0)
-    in_prog = (d >= 0.0) & (d < 7.0 * n_sessions)
+    in_prog = (d >= 0.0) & (d < 7.0 * p[base + _SESSIONS])
     session = in_prog & (d - 7.0 * np.floor(d / 7.0) == 0.0)
     # Attendance 0 gives log(1e-300) = -691: probability exactly 0 after exp overflow, so a
     # programme nobody attends changes nothing.
     logit = np.log(attendance / (1.0 - attendance + 1e-12) + 1e-300) - barrier
     attended = on * alive * session * (u_attend < 1.0 / (1.0 + np.exp(-logit)))
     sessions = s_sessions + attended
-    prac_p = in_prog * practice + (1.0 - in_prog) * practice_after
+    prac_p = in_prog * p[base + _PRACTICE] + (1.0 - in_prog) * p[base + _AFTER]
     practiced = on * alive * (sessions > 0.0) * (d >= 0.0) * (u_practice < prac_p)
     skill = skill + (attended * lr + practiced * gain) * (1.0 - skill) - skill * fade
     return sessions, practiced, skill
@@ -180,31 +196,18 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     lr = p[P.learn_rate]
     gain = p[P.practice_gain]
     fade = 1.0 / p[P.fade_days]
-    sess, practiced, ms = deliver(p[P.more_on], p[P.more_start_postpartum], p[P.more_start_week], p[P.more_sessions],
-                                  p[P.more_attendance], p[P.more_practice], p[P.more_practice_after], barrier,
-                                  u[U.more_attend], u[U.more_practice], s[S.more_sessions], s[S.more_skill],
-                                  born, alive, pp, gest, enrol, lr, gain, fade)
-    s[S.more_sessions] = sess
-    s[S.more_skill] = ms
-    s[S.practice_days] = s[S.practice_days] + practiced
-    sess, practiced, sg = deliver(p[P.sg_on], p[P.sg_start_postpartum], p[P.sg_start_week], p[P.sg_sessions],
-                                  p[P.sg_attendance], p[P.sg_practice], p[P.sg_practice_after], barrier,
-                                  u[U.sg_attend], u[U.sg_practice], s[S.sg_sessions], s[S.sg_skill],
-                                  born, alive, pp, gest, enrol, lr, gain, fade)
-    s[S.sg_sessions] = sess
-    s[S.sg_skill] = sg
-    sess, practiced, mb = deliver(p[P.mbp_on], p[P.mbp_start_postpartum], p[P.mbp_start_week], p[P.mbp_sessions],
-                                  p[P.mbp_attendance], p[P.mbp_practice], p[P.mbp_practice_after], barrier,
-                                  u[U.mbp_attend], u[U.mbp_practice], s[S.mbp_sessions], s[S.mbp_skill],
-                                  born, alive, pp, gest, enrol, lr, gain, fade)
-    s[S.mbp_sessions] = sess
-    s[S.mbp_skill] = mb
-    sess, practiced, ab = deliver(p[P.abc_on], p[P.abc_start_postpartum], p[P.abc_start_week], p[P.abc_sessions],
-                                  p[P.abc_attendance], p[P.abc_practice], p[P.abc_practice_after], barrier,
-                                  u[U.abc_attend], u[U.abc_practice], s[S.abc_sessions], s[S.abc_skill],
-                                  born, alive, pp, gest, enrol, lr, gain, fade)
-    s[S.abc_sessions] = sess
-    s[S.abc_skill] = ab
+    for g in range(len(PROGRAM_BASE)):
+        sess, practiced, skill = deliver(p, PROGRAM_BASE[g], barrier, u[PROGRAM_ATTEND[g]], u[PROGRAM_PRACTICE[g]],
+                                         s[PROGRAM_SESSIONS[g]], s[PROGRAM_SKILL[g]], born, alive, pp, gest, enrol,
+                                         lr, gain, fade)
+        s[PROGRAM_SESSIONS[g]] = sess
+        s[PROGRAM_SKILL[g]] = skill
+        if g == 0:  # home-practice days are recorded for MORE
+            s[S.practice_days] = s[S.practice_days] + practiced
+    ms = s[S.more_skill]
+    sg = s[S.sg_skill]
+    mb = s[S.mbp_skill]
+    ab = s[S.abc_skill]
     # --- levers (written fresh every day: zero dose gives exactly zero) -------------------------
     mind = p[P.more_mindfulness] * ms
     reap = p[P.more_reappraisal] * ms

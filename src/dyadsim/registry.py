@@ -28,6 +28,8 @@ class Param:
         low, high: plausible range, used by validation, calibration and sensitivity analysis.
         source: citation or seed section, or the word ``assumed``.
         doc: one line on what it does.
+        prior: distribution for calibration and sensitivity analysis, one of :data:`PRIORS`;
+            ``"auto"`` derives it (see :attr:`prior_dist`).
     """
 
     name: str
@@ -37,11 +39,51 @@ class Param:
     high: float
     source: str
     doc: str = ""
+    prior: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.prior not in PRIORS:
+            raise ValueError(f"parameter {self.name!r}: prior {self.prior!r} is not one of {PRIORS}")
 
     @property
     def assumed(self) -> bool:
         """True when no published figure backs the value."""
         return self.source.strip().lower().startswith("assumed")
+
+    @property
+    def kind(self) -> str:
+        """``setting`` (a scenario or intervention choice, not a mechanism to calibrate), ``switch``
+        (an on/off flag), or ``mechanism``."""
+        if self.source.strip().lower().startswith("scenario setting"):
+            return "switch" if self.unit == "flag" else "setting"
+        return "mechanism"
+
+    @property
+    def prior_dist(self) -> str:
+        """The prior actually used: the declared one, or by rule when ``"auto"``.
+
+        Rule: settings and switches are ``fixed`` (chosen by the user, never drawn); rates,
+        hazards, time constants and other positive quantities spanning a factor of 4 or more
+        (``low > 0``) are ``loguniform`` on [low, high] (scale matters, not difference);
+        everything else is ``uniform`` on [low, high]. All priors are bounded by the plausible
+        range, so a draw always passes validation.
+        """
+        if self.prior != "auto":
+            return self.prior
+        if self.kind != "mechanism" or self.low == self.high:
+            return "fixed"
+        if self.low > 0.0 and self.high / self.low >= 4.0:
+            return "loguniform"
+        return "uniform"
+
+    @property
+    def scale(self) -> str:
+        """``log`` or ``linear``: the scale on which samplers and plots should place this parameter."""
+        return "log" if self.prior_dist == "loguniform" else "linear"
+
+
+PRIORS: tuple[str, ...] = ("auto", "uniform", "loguniform", "fixed")
+"""Allowed prior families: bounded by each parameter's plausible range [low, high]."""
 
 
 @dataclass(frozen=True)

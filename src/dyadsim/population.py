@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import rng
 from .errors import InputError, format_validation_error
+from .modules.individual import RANDOM_EFFECTS
 from .states import S
 
 
@@ -88,7 +89,7 @@ class Categorical(_Dist):
 Dist = Annotated[Union[Bernoulli, Normal, LogitNormal, Uniform, Categorical], Field(discriminator="dist")]
 
 REQUIRED = ("aces", "depression_dx", "anxiety_dx", "other_sud", "tobacco", "moud_type", "moud_start_week",
-            "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy", "enrol_week", "term_week")
+            "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy", "network_use", "enrol_week", "term_week")
 
 
 class PopulationSpec(BaseModel):
@@ -189,6 +190,8 @@ def draw_baseline(spec: PopulationSpec, seed: int, ids: np.ndarray) -> dict[str,
     """Draw every covariate for the given dyad ids; returns arrays keyed by covariate name."""
     out = {name: _draw(dist, seed, name, ids) for name, dist in spec.covariates.items()}
     out["moud_start_week"] = np.where(out["moud_type"] > 0, out["moud_start_week"], -1.0)
+    for name in RANDOM_EFFECTS:  # latent individual differences: standard normal, own stream each
+        out[f"re_{name}"] = rng.normals(seed, f"individual.{name}", ids)
     return out
 
 
@@ -197,8 +200,10 @@ def baseline_states(cov: dict[str, np.ndarray], n_states: int) -> np.ndarray:
     n = len(next(iter(cov.values())))
     s = np.zeros((n_states, n), dtype=np.float64)
     for name in ("aces", "depression_dx", "anxiety_dx", "other_sud", "tobacco", "moud_type", "moud_start_week",
-                 "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy"):
+                 "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy", "network_use"):
         s[getattr(S, name)] = cov[name]
+    for name in RANDOM_EFFECTS:
+        s[getattr(S, f"re_{name}")] = cov[f"re_{name}"]
     s[S.enrol_gest_day] = np.floor(cov["enrol_week"] * 7.0)
     s[S.term_gest_day] = np.floor(cov["term_week"] * 7.0)
     return s

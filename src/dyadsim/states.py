@@ -25,6 +25,7 @@ _BASELINE = (
     State("low_income", "flag", 0, 1, "low or unstable income"),
     State("prior_cps", "flag", 0, 1, "prior CPS contact"),
     State("first_pregnancy", "flag", 0, 1, "first pregnancy"),
+    State("network_use", "flag", 0, 1, "family or friends in her network still use opioids"),
     State("enrol_gest_day", "days of gestation", 0, 300, "gestational age at enrolment (day 0)"),
     State("term_gest_day", "days of gestation", 0, 300, "gestational age of spontaneous term birth"),
 )
@@ -160,10 +161,60 @@ _WELLBEING = (
     State("wb_economic", "score", -INF, INF, "economic well-being at 12 months"),
 )
 
+_RECOVERY = (
+    # Written by modules.use_cycle, overdose, moud and stressors: relapse and recovery, the
+    # postpartum transition, MOUD episodes, and each mother's latent individual differences.
+    State("craving_tonic", "0-1", 0, 1, "background craving (slow), before today's cue-induced craving"),
+    State("motivation", "0-1", 0, 1, "motivation to stop using (recovery)"),
+    State("harm", "0-1", 0, 1, "recent harms of use (slow average of use)"),
+    State("crisis", "0-1", 0, 1, "recent crisis (overdose, CPS report), fading"),
+    State("resolve", "0-1", 0, 1, "resolve after a quit attempt or treatment entry, fading"),
+    State("quit_attempts", "count", 0, INF, "quit attempts made"),
+    State("in_episode", "flag", 0, 1, "in a sustained episode of use (relapse)"),
+    State("days_since_lapse", "days", 0, INF, "days since the last lapse"),
+    State("uses_since_lapse", "days", 0, INF, "use days since the last lapse, outside an episode"),
+    State("lapses", "count", 0, INF, "lapses: a first use day outside an episode"),
+    State("relapses", "count", 0, INF, "relapses: lapses that became sustained episodes"),
+    State("remissions", "count", 0, INF, "episodes ended by a period of abstinence"),
+    State("returns_pp", "count", 0, INF, "postpartum use days after a long abstinence (returns to use)"),
+    State("return_today", "flag", 0, 1, "today's use is a return to use after a long abstinence"),
+    State("returns_od_pp", "count", 0, INF, "overdoses (fatal or not) on postpartum returns to use"),
+    State("sleep_loss", "0-1", 0, 1, "maternal sleep loss after delivery"),
+    State("od_history", "0-1", 0, 1, "recent non-fatal overdose, fading"),
+    State("dose_mismatch", "0-1", 0, 1, "MOUD dose out of step after delivery, fading"),
+    State("moud_episode_days", "days", 0, INF, "days on MOUD in the current episode (0 off MOUD)"),
+    State("moud_episodes", "count", 0, INF, "MOUD episodes started"),
+    State("moud_ep1_start", "day", -1, INF, "simulation day MOUD episode 1 started (-1 none)"),
+    State("moud_ep1_stop", "day", -1, INF, "simulation day MOUD episode 1 stopped (-1 ongoing or none)"),
+    State("moud_ep1_type", "code", 0, 2, "MOUD type of episode 1 (0 none)"),
+    State("moud_ep2_start", "day", -1, INF, "simulation day MOUD episode 2 started (-1 none)"),
+    State("moud_ep2_stop", "day", -1, INF, "simulation day MOUD episode 2 stopped (-1 ongoing or none)"),
+    State("moud_ep2_type", "code", 0, 2, "MOUD type of episode 2 (0 none)"),
+    State("moud_ep3_start", "day", -1, INF, "simulation day MOUD episode 3 started (-1 none)"),
+    State("moud_ep3_stop", "day", -1, INF, "simulation day MOUD episode 3 stopped (-1 ongoing or none)"),
+    State("moud_ep3_type", "code", 0, 2, "MOUD type of episode 3 (0 none)"),
+    State("moud_current_type", "code", 0, 2, "MOUD type of the current or last episode (0 none)"),
+    State("re_stress", "z", -INF, INF, "individual stress reactivity (standard normal)"),
+    State("re_reward", "z", -INF, INF, "individual reward sensitivity (standard normal)"),
+    State("re_cue", "z", -INF, INF, "individual cue reactivity (standard normal)"),
+    State("re_self_control", "z", -INF, INF, "individual self-control capacity (standard normal)"),
+    State("re_sensitivity", "z", -INF, INF, "individual baseline parenting sensitivity (standard normal)"),
+    State("more_start_day", "day", -1, INF, "simulation day of the first MORE session offered (-1 none)"),
+    State("sg_start_day", "day", -1, INF, "simulation day of the first supportive-group session offered (-1 none)"),
+    State("mbp_start_day", "day", -1, INF, "simulation day of the first MBP session offered (-1 none)"),
+    State("abc_start_day", "day", -1, INF, "simulation day of the first ABC session offered (-1 none)"),
+    State("sg_practice_days", "days", 0, 2000, "days of supportive-group practice"),
+    State("mbp_practice_days", "days", 0, 2000, "days of mindfulness-based parenting practice"),
+    State("abc_practice_days", "days", 0, 2000, "days of attachment-based parenting practice"),
+    State("lever_moud_initiation", "log HR", 0, 10, "higher MOUD initiation and re-entry (peer, training)"),
+    State("lever_self_control", "0-1", 0, 1, "stronger executive self-control (mindfulness)"),
+    State("lever_sensitization", "logit", 0, 10, "lower stress sensitization (reappraisal)"),
+)
+
 S = declare_states(
     "all",
     _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
-    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS,
+    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS + _RECOVERY,
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""
 

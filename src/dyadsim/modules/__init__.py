@@ -14,7 +14,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Callable
 
-from . import (allostasis, appraisal, attachment, context, cps, infant, moud, nows, overdose, parenting,
+from . import (allostasis, appraisal, attachment, context, cps, individual, infant, moud, nows, overdose, parenting,
                pregnancy, programs, reward, salience, stressors, supports, synchrony, use_cycle, wellbeing)
 
 UPDATE_ORDER: tuple[ModuleType, ...] = (

@@ -23,13 +23,17 @@ P = declare_params("allostasis", (
     Param("initial_load", 0.3, "0-1", 0.0, 0.8, "assumed", "allostatic load at enrolment (plus ACE term)"),
     Param("stress_recovery", 0.0, "0-1", 0.0, 0.8, "assumed (intervention target: MORE reappraisal)",
           "faster parasympathetic recovery: share of load not accumulated"),
+    Param("init_load_per_ace", 0.02, "0-1 per ACE", 0.0, 0.06, "assumed (ACEs and allostatic load)",
+          "added allostatic load at enrolment per ACE"),
+    Param("init_sensitization_offset", 1.5, "logit", 0.0, 3.0, "assumed (mothers with OUD enter sensitized)",
+          "stress sensitization at enrolment above the intercept"),
 ))
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Mothers enter with load and sensitization shaped by ACEs and prior use."""
-    s[S.allostatic_load] = np.minimum(p[P.initial_load] + 0.02 * s[S.aces], 1.0)
-    s[S.stress_sensitization] = 1.0 / (1.0 + np.exp(-(p[P.sensitization_logit] + 1.5
+    s[S.allostatic_load] = np.minimum(p[P.initial_load] + p[P.init_load_per_ace] * s[S.aces], 1.0)
+    s[S.stress_sensitization] = 1.0 / (1.0 + np.exp(-(p[P.sensitization_logit] + p[P.init_sensitization_offset]
                                                       + p[P.aces_sensitization] * s[S.aces])))
 
 
@@ -38,7 +42,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     al_t = np.minimum(np.maximum(w[L.neg_affect_allostasis] * s[S.neg_affect] * (1.0 - np.minimum(p[P.stress_recovery] + s[S.lever_recovery], 1.0)), 0.0), 1.0)
     al = s[S.allostatic_load] + (al_t - s[S.allostatic_load]) / p[TAU.allostatic_load]
     s[S.allostatic_load] = al
-    ss_t = 1.0 / (1.0 + np.exp(-(p[P.sensitization_logit] + p[P.aces_sensitization] * s[S.aces]
+    # Reappraisal (MORE) lowers sensitization directly as well as through less allostatic load.
+    ss_t = 1.0 / (1.0 + np.exp(-(p[P.sensitization_logit] - s[S.lever_sensitization] + p[P.aces_sensitization] * s[S.aces]
                                  + w[L.allostasis_sensitization] * al
                                  + w[L.use_sensitization] * s[S.intoxication]
                                  + w[L.withdrawal_sensitization] * s[S.withdrawal])))

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import TAU, L
+from ..graph import GRAPH, TAU, L
 from ..registry import Param, declare_params
 from ..states import S
+from .individual import P as IND
 
 P = declare_params("appraisal", (
     Param("appraisal_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of negative appraisal"),
@@ -30,7 +31,19 @@ P = declare_params("appraisal", (
     Param("depression_logit", -3.0, "logit", -5.0, -1.0, "assumed", "intercept of depressive symptoms"),
     Param("depression_dx_effect", 1.5, "logit", 0.0, 3.0, "assumed (Shen 2020: 36.9% major depression)",
           "depression diagnosis at enrolment"),
+    Param("init_coping", 0.5, "0-1", 0.2, 0.8, "assumed", "problem- and emotion-focused coping success at enrolment"),
+    Param("init_pos_affect", 0.4, "0-1", 0.1, 0.8, "assumed", "positive affect at enrolment"),
+    Param("init_neg_affect", 0.3, "0-1", 0.1, 0.7, "assumed", "negative affect at enrolment"),
+    Param("init_neg_affect_depression", 0.1, "0-1", 0.0, 0.3, "assumed", "added negative affect with a depression diagnosis"),
+    Param("init_neg_affect_anxiety", 0.05, "0-1", 0.0, 0.3, "assumed", "added negative affect with an anxiety diagnosis"),
+    Param("init_depression_offset", 1.0, "logit", 0.0, 2.0, "assumed (symptoms at entry to care)",
+          "depressive symptoms at enrolment above the intercept"),
 ))
+
+
+# Start value of negative appraisal uses the declared default strength of the ACEs edge (edge
+# values set by a scenario reach the daily step, not ``init``).
+_ACES_DEFAULT = next(e.sign * e.strength for e in GRAPH.edges if e.id == "aces_appraisal")
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -39,18 +52,21 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Start near the day-0 targets with no stressors history beyond the base rate."""
-    s[S.neg_appraisal] = _logistic(p[P.appraisal_logit] + 0.12 * s[S.aces])
-    s[S.problem_coping] = 0.5
-    s[S.emotion_coping] = 0.5
-    s[S.pos_affect] = 0.4
-    s[S.neg_affect] = 0.3 + 0.1 * s[S.depression_dx] + 0.05 * s[S.anxiety_dx]
-    s[S.depression] = _logistic(p[P.depression_logit] + 1.0 + p[P.depression_dx_effect] * s[S.depression_dx])
+    # Edge strengths are not available at init: the default aces -> appraisal strength is used.
+    s[S.neg_appraisal] = _logistic(p[P.appraisal_logit] + _ACES_DEFAULT * s[S.aces])
+    s[S.problem_coping] = p[P.init_coping]
+    s[S.emotion_coping] = p[P.init_coping]
+    s[S.pos_affect] = p[P.init_pos_affect]
+    s[S.neg_affect] = (p[P.init_neg_affect] + p[P.init_neg_affect_depression] * s[S.depression_dx]
+                       + p[P.init_neg_affect_anxiety] * s[S.anxiety_dx])
+    s[S.depression] = _logistic(p[P.depression_logit] + p[P.init_depression_offset]
+                                + p[P.depression_dx_effect] * s[S.depression_dx])
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Appraisal -> coping -> affect -> depressive symptoms, each relaxing toward its target."""
     skill = p[P.reappraisal_skill] + s[S.lever_reappraisal]
-    a_t = 1.0 / (1.0 + np.exp(-(p[P.appraisal_logit] - skill
+    a_t = 1.0 / (1.0 + np.exp(-(p[P.appraisal_logit] - skill + p[IND.sd_stress] * s[S.re_stress]
                                 + w[L.stressors_appraisal] * s[S.lever_stress_scale] * s[S.stressors]
                                 + w[L.sensitization_appraisal] * s[S.stress_sensitization]
                                 + w[L.support_appraisal] * s[S.support_eff]
@@ -75,6 +91,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                                  + w[L.emotion_coping_neg_affect] * ec
                                  + w[L.withdrawal_neg_affect] * s[S.withdrawal]
                                  + w[L.depression_neg_affect] * s[S.depression]
+                                 + w[L.sleep_neg_affect] * s[S.sleep_loss]
                                  + p[P.anxiety_neg_affect] * s[S.anxiety_dx])))
     s[S.pos_affect] = s[S.pos_affect] + (pa_t - s[S.pos_affect]) / p[TAU.pos_affect]
     na = s[S.neg_affect] + (na_t - s[S.neg_affect]) / p[TAU.neg_affect]

@@ -15,6 +15,7 @@ import numpy as np
 from ..graph import TAU, L
 from ..registry import Param, declare_params
 from ..states import S
+from .individual import P as IND
 
 P = declare_params("reward", (
     Param("dysregulation_logit", -2.5, "logit", -4.0, 0.0, "assumed", "intercept of reward dysregulation"),
@@ -22,17 +23,20 @@ P = declare_params("reward", (
           "natural-reward responsiveness: lowers dysregulation"),
     Param("initial_dysregulation", 0.45, "0-1", 0.1, 0.9, "assumed (mothers with OUD at enrolment)",
           "reward dysregulation at enrolment"),
+    Param("init_other_sud", 0.1, "0-1", 0.0, 0.3, "assumed (Shen 2020: other SUD)",
+          "added reward dysregulation at enrolment with another substance use disorder"),
 ))
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Enrolled mothers have OUD, so reward is already shifted toward the drug."""
-    s[S.reward_dysregulation] = p[P.initial_dysregulation] + 0.1 * s[S.other_sud]
+    s[S.reward_dysregulation] = np.minimum(p[P.initial_dysregulation] + p[P.init_other_sud] * s[S.other_sud], 1.0)
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Reward dysregulation relaxes toward its target."""
-    target = 1.0 / (1.0 + np.exp(-(p[P.dysregulation_logit] - p[P.natural_reward] - s[S.lever_natural_reward]
+    target = 1.0 / (1.0 + np.exp(-(p[P.dysregulation_logit] + p[IND.sd_reward] * s[S.re_reward]
+                                   - p[P.natural_reward] - s[S.lever_natural_reward]
                                    + w[L.use_reward] * s[S.intoxication]
                                    + w[L.allostasis_reward] * s[S.allostatic_load])))
     s[S.reward_dysregulation] = s[S.reward_dysregulation] + (target - s[S.reward_dysregulation]) / p[TAU.reward_dysregulation]

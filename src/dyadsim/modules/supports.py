@@ -43,6 +43,8 @@ P = declare_params("supports", (
     Param("peer_support_boost", 0.15, "0-1", 0.0, 0.4, "assumed (seed 003 peer support; seed 004 peers)",
           "added social support"),
     Param("peer_moud_log_hr", 0.3, "log HR (lower)", 0.0, 1.0, "assumed", "better MOUD retention with a peer"),
+    Param("peer_init_log_hr", 0.5, "log HR", 0.0, 1.5, "assumed (seed 003 peer recovery specialists link to care)",
+          "higher MOUD initiation and re-entry with a peer"),
     Param("peer_attendance", 0.5, "logit", 0.0, 1.5, "assumed", "higher attendance at group sessions"),
     _flag("home_visiting", "home visiting with NFP-like eligibility"),
     Param("hv_max_enrol_week", 29.0, "gestational week", 16.0, 40.0, "seed 003 (NFP: enrolment before 29 weeks)",
@@ -58,6 +60,8 @@ P = declare_params("supports", (
     Param("training_pain", 0.3, "share", 0.0, 1.0, "assumed (seed 004 pain after delivery)", "reduction of pain stress"),
     Param("training_moud_log_hr", 0.2, "log HR (lower)", 0.0, 1.0, "assumed (seed 003 mixed messages)",
           "better MOUD retention"),
+    Param("training_init_log_hr", 0.3, "log HR", 0.0, 1.0, "assumed (seed 003 providers ill-equipped to start MOUD)",
+          "higher MOUD initiation with trained providers"),
     _flag("mh_screening", "mental-health screening and referral"),
     Param("mh_uptake", 0.6, "probability", 0.0, 1.0, "assumed", "share of mothers with a diagnosis detected and treated"),
     Param("mh_effect", 1.0, "logit", 0.0, 2.0, "assumed", "lower depressive symptoms when treated"),
@@ -82,7 +86,8 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     first_ok = (p[P.hv_first_pregnancy_only] < 0.5) | (s[S.first_pregnancy] > 0.5)
     s[S.hv_eligible] = 1.0 * ((s[S.enrol_gest_day] < 7.0 * p[P.hv_max_enrol_week]) & first_ok)
     s[S.mh_treated] = 0.0
-    for k in (S.lever_moud_retention, S.lever_cps_report, S.lever_cps_removal, S.lever_attendance, S.lever_depression):
+    for k in (S.lever_moud_retention, S.lever_moud_initiation, S.lever_cps_report, S.lever_cps_removal,
+              S.lever_attendance, S.lever_depression):
         s[k] = 0.0
     s[S.lever_stigma_scale] = 1.0
     s[S.lever_pain_scale] = 1.0
@@ -100,6 +105,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     peer = p[P.peer_support]
     s[S.lever_moud_retention] = (p[P.moud_pp_support] * s[S.born] * p[P.pp_support_log_hr]
                                  + peer * p[P.peer_moud_log_hr] + training * p[P.training_moud_log_hr])
+    s[S.lever_moud_initiation] = peer * p[P.peer_init_log_hr] + training * p[P.training_init_log_hr]
     s[S.lever_cps_report] = p[P.home_visiting] * s[S.hv_eligible] * p[P.hv_report_log_hr]
     s[S.lever_cps_removal] = p[P.keep_together] * p[P.keep_together_log_hr]
     s[S.lever_attendance] = peer * p[P.peer_attendance]

@@ -47,7 +47,7 @@ def test_higher_craving_more_use():
     s, p, w = make_cohort(n)
     u = make_u(n, 10)
     lo, hi = s.copy(), s.copy()
-    lo[S.craving], hi[S.craving] = 0.1, 0.9
+    lo[S.craving_tonic], hi[S.craving_tonic] = 0.1, 0.9
     use_cycle.step(lo, p, w, u, 0.0)
     use_cycle.step(hi, p, w, u, 0.0)
     assert (hi[S.craving] > lo[S.craving]).all()
@@ -70,9 +70,9 @@ def test_moud_lowers_craving_target_by_the_edge():
     assert (on[S.use_today] <= off[S.use_today]).all()
     # Recover the targets from one relaxation step: c1 = c0 + (target - c0) / tau.
     tau = p[TAU.craving]
-    c0 = s[S.craving]
-    t_off = c0 + tau * (off[S.craving] - c0)
-    t_on = c0 + tau * (on[S.craving] - c0)
+    c0 = s[S.craving_tonic]
+    t_off = c0 + tau * (off[S.craving_tonic] - c0)
+    t_on = c0 + tau * (on[S.craving_tonic] - c0)
     # MOUD shifts the target's log-odds by exactly the signed strength of moud_craving.
     assert np.allclose(logit(t_on) - logit(t_off), w[L.moud_craving], atol=1e-8)
     assert w[L.moud_craving] == -EDGES["moud_craving"].strength < 0

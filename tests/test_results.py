@@ -65,7 +65,9 @@ def test_event_days_consistent_with_flags(cohort_table):
         assert d.at[i, f"use_days_m{m:02d}"] >= 1
         assert all(d.at[i, f"use_days_m{k:02d}"] == 0 for k in range(1, m))
     assert (d["moud_start_week"].isna() == (d["moud_type"] == "none")).all()
-    assert (d.loc[d["moud_type"] == "none", "moud_at_delivery"] == 0).all()
+    # Mothers without a planned MOUD start may still enter treatment, but less often by delivery.
+    planned = d["moud_type"] != "none"
+    assert d.loc[~planned, "moud_at_delivery"].mean() < d.loc[planned, "moud_at_delivery"].mean()
     assert (d["nows_pharm"] <= d["nows_signs"]).all()
     assert (d["nows_los"] >= 1).all()
     assert (d["preterm"] == (d["gest_weeks_at_birth"] < 37)).all()

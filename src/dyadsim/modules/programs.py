@@ -206,7 +206,7 @@ def deliver(p, base, barrier, u_attend, u_practice, s_sessions, skill, born, ali
                         + (1.0 - in_prog) * p[base + _AFTER] * np.exp(-after_end / practice_decay))
     practiced = on * alive * (d >= 0.0) * (u_practice < prac_p)
     skill = skill + (attended * lr + practiced * gain) * (1.0 - skill) - skill * fade
-    first = on * alive * (d == 0.0)
+    first = on * alive * (d == 0.0) * (p[base + _SESSIONS] > 0.0)
     return sessions, practiced, skill, first
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from .engine import layout
 from .engine.run import SimOutput
 from .modules.attachment import CLASSES
+from .modules.individual import RANDOM_EFFECTS
 from .states import S
 
 MOUD_TYPES = ("none", "methadone", "buprenorphine")
@@ -85,6 +86,21 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
     col["hv_eligible"] = f[:, S.hv_eligible].astype(np.int8)
     col["mh_treated"] = f[:, S.mh_treated].astype(np.int8)
     col["housing_unstable_end"] = f[:, S.housing_eff].astype(np.int8)
+    # Relapse and recovery, returns to use, MOUD episodes, programme delivery, random effects.
+    for k in ("lapses", "relapses", "remissions", "quit_attempts", "returns_pp", "returns_od_pp", "moud_episodes"):
+        col[k] = f[:, getattr(S, k)].astype(np.float64)
+    for e in range(1, 4):
+        col[f"moud_ep{e}_start_day"] = _event_day(f[:, getattr(S, f"moud_ep{e}_start")])
+        col[f"moud_ep{e}_stop_day"] = _event_day(f[:, getattr(S, f"moud_ep{e}_stop")])
+        ep_type = f[:, getattr(S, f"moud_ep{e}_type")].astype(int)
+        col[f"moud_ep{e}_type"] = pd.Categorical.from_codes(ep_type, MOUD_TYPES)
+    for g in ("more", "sg", "mbp", "abc"):
+        col[f"{g}_start_day"] = _event_day(f[:, getattr(S, f"{g}_start_day")])
+    for g in ("sg", "mbp", "abc"):
+        col[f"{g}_practice_days"] = f[:, getattr(S, f"{g}_practice_days")].astype(np.float64)
+    for name in RANDOM_EFFECTS:
+        col[f"re_{name}"] = f[:, getattr(S, f"re_{name}")].astype(np.float64)
+    col["network_use"] = f[:, S.network_use].astype(np.int8)
     col["use_days_pp_year"] = mon[:, layout.M["use_days"], :12].sum(axis=1)
     col["od_nonfatal_pp_year"] = mon[:, layout.M["od_nonfatal"], :12].sum(axis=1)
     return pd.DataFrame(col)

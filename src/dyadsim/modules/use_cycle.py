@@ -37,7 +37,7 @@ birth), when tolerance has been lost (see :mod:`dyadsim.modules.overdose`).
 Sources: seed 000 §Allostatic Load Leads to ... Craving; Grasman, Grasman & van der Maas 2016
 (PLoS ONE 11:e0158323); Preston et al. 2018 (Psychopharmacology 235:2713, craving and negative
 mood before lapses, stress neither necessary nor sufficient); Marlatt & Gordon 1985 (lapse versus
-relapse); Everitt & Robbins 2005 (Nat Neurosci 8:1481, cue-triggered habits); seeds 003 and 004 (network, bonding, parenting stress).
+relapse); Bouton 2002 (Biol Psychiatry 52:976, extinction and relapse); Everitt & Robbins 2005 (Nat Neurosci 8:1481, cue-triggered habits); seeds 003 and 004 (network, bonding, parenting stress).
 """
 from __future__ import annotations
 
@@ -62,6 +62,8 @@ P = declare_params("use_cycle", (
     Param("automaticity_disengagement", 0.0, "0-1", 0.0, 0.8, "assumed (intervention target: MORE mindfulness)",
           "share of habit-driven use interrupted by awareness"),
     Param("initial_use", 0.3, "0-1", 0.0, 0.9, "assumed", "recent use at enrolment (no MOUD)"),
+    Param("habit_extinction_ratio", 4.0, "ratio", 1.0, 10.0, "assumed (Bouton 2002: extinction does not erase "
+          "learning)", "how many times slower habit extinguishes than it builds"),
     Param("motivation_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of motivation to stop"),
     Param("quit_hazard", 0.01, "1/day", 0.001, 0.05, "assumed (several quit attempts a year while using)",
           "daily hazard of a quit attempt while using, at zero motivation"),
@@ -138,7 +140,9 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]), 1.0)
     cue = 1.0 * (u[U.cue] < cue_p)
     cue_sens = np.exp(p[IND.sd_cue] * s[S.re_cue])
-    cr = np.minimum(w[L.attentional_bias_cue_reactivity] * s[S.lever_cue_scale] * ab * cue * cue_sens, 1.0)
+    # Cue reactivity: the learned drug association (habit, which extinguishes slowly) amplified by
+    # attentional bias to the cue (Field & Cox 2008); it persists into abstinence.
+    cr = np.minimum(s[S.lever_cue_scale] * cue * cue_sens * (s[S.habit] + w[L.attentional_bias_cue_reactivity] * ab), 1.0)
     s[S.cue_reactivity] = cr
     c_t = 1.0 / (1.0 + np.exp(-(p[P.craving_logit] - p[P.craving_regulation] - s[S.lever_craving]
                                 + w[L.neg_affect_craving] * s[S.neg_affect]
@@ -209,8 +213,12 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.first_pp_use_day] = s[S.first_pp_use_day] + first_pp * (s[S.pp_day] + 1.0)
     s[S.days_since_use] = ds_new
     s[S.intoxication] = s[S.intoxication] + (w[L.use_intoxication] * use - s[S.intoxication]) / p[TAU.intoxication]
+    # Habits are learned faster than they extinguish: extinction is new learning that leaves the
+    # old association in place (Bouton 2002), so cue-triggered use outlasts a period of abstinence.
     habit_t = np.minimum(w[L.use_habit] * s[S.intoxication], 1.0)
-    s[S.habit] = s[S.habit] + (habit_t - s[S.habit]) / p[TAU.habit]
+    fading = 1.0 * (habit_t < s[S.habit])
+    habit_tau = p[TAU.habit] * (1.0 + fading * (p[P.habit_extinction_ratio] - 1.0))
+    s[S.habit] = s[S.habit] + (habit_t - s[S.habit]) / habit_tau
     tol = s[S.tolerance]
     wd_t = np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on)
                                  + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)

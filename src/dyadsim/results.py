@@ -25,7 +25,8 @@ def _event_day(x: np.ndarray) -> np.ndarray:
     return np.where(x < 0, np.nan, x).astype(np.float64)
 
 
-def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 0) -> pd.DataFrame:
+def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 0,
+                   nows_drug: str = "morphine") -> pd.DataFrame:
     """One row per dyad: baseline covariates, events with their days, monthly and trimester measures."""
     f = out.final
     col: dict[str, np.ndarray] = {"dyad_id": out.ids.astype(np.int64), "replicate": np.full(len(out.ids), replicate),
@@ -54,6 +55,10 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
     col["nows_severity"] = f[:, S.nows_birth_severity].astype(np.float64)
     col["nows_pharm"] = f[:, S.nows_pharm].astype(np.int8)
     col["nows_los"] = f[:, S.los].astype(np.float64)
+    col["nows_exposure"] = f[:, S.nows_exposure].astype(np.float64)
+    col["nows_pharm_days"] = f[:, S.nows_pharm_days].astype(np.float64)
+    col["nows_ready_day"] = _event_day(f[:, S.nows_ready_day])
+    col["nows_drug"] = np.full(len(out.ids), nows_drug)
     col["care_setting"] = np.full(len(out.ids), care_setting)
     col["nicu"] = f[:, S.nicu].astype(np.int8)
     col["cps_report"] = f[:, S.cps_report].astype(np.int8)

@@ -160,10 +160,20 @@ _WELLBEING = (
     State("wb_economic", "score", -INF, INF, "economic well-being at 12 months"),
 )
 
+_NOWS_CARE = (
+    # NOWS exposure and care (modules.pregnancy writes the fetal exposure, modules.nows the rest).
+    State("fetal_moud", "0-1", 0, 1, "MOUD days before delivery, exponentially weighted (time constant pregnancy.exposure_tau)"),
+    State("fetal_use", "0-1", 0, 1, "opioid-use days before delivery, exponentially weighted"),
+    State("nows_exposure", "exposure", 0, 2, "opioid exposure index at birth (1 = daily methadone to delivery)"),
+    State("nows_pharm_days", "days", 0, 400, "days of NOWS pharmacotherapy"),
+    State("nows_ready_day", "day", -1, INF, "postpartum day the infant is medically ready for discharge (-1 before birth)"),
+)
+
 S = declare_states(
     "all",
     _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
-    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS,
+    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS
+    + _NOWS_CARE,
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""
 

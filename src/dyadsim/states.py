@@ -168,12 +168,17 @@ _NOWS_CARE = (
     State("nows_pharm_days", "days", 0, 400, "days of NOWS pharmacotherapy"),
     State("nows_ready_day", "day", -1, INF, "postpartum day the infant is medically ready for discharge (-1 before birth)"),
 )
+_OTHER_SUBSTANCES = (
+    # Written by modules.other_substances.
+    State("other_use_today", "flag", 0, 1, "a day of use of another substance"),
+    State("tobacco_today", "flag", 0, 1, "a day of smoking"),
+)
 
 S = declare_states(
     "all",
     _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
     + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS
-    + _NOWS_CARE,
+    + _NOWS_CARE + _OTHER_SUBSTANCES,
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""
 

@@ -9,7 +9,7 @@ methadone to delivery, is ``fetal_moud x (1 methadone | bup_relative_exposure bu
 each unit of exposure adds ``signs_per_exposure`` to the log-odds.
 
 Severity (0-1, among infants with signs) rises with the exposure of each source (edges
-``moud_nows``, ``use_nows``), with heavy prenatal tobacco (``tobacco_severity``) and varies between
+``moud_nows``, ``use_nows``), with prenatal tobacco (edge ``tobacco_nows``) and varies between
 infants (``severity_spread``). Buprenorphine exposure gives milder NOWS than methadone, as in the
 MOTHER trial (Jones et al. 2010: treated 47% vs 57%, treatment 4.1 vs 9.9 d, stay 10.0 vs 17.5 d).
 
@@ -57,9 +57,6 @@ P = declare_params("nows", (
           "buprenorphine exposure relative to methadone"),
     Param("severity_logit", -1.5, "logit", -4.0, 1.0, "assumed", "log-odds of severity before exposure"),
     Param("severity_spread", 2.0, "logit", 0.0, 4.0, "assumed", "spread of severity between infants"),
-    Param("tobacco_severity", 0.3, "logit", 0.0, 1.0,
-          "Choo et al. 2004 (heavy smoking: NAS peak score 9.8 vs 4.8); Isaacs et al. 2021 review: mixed; size assumed",
-          "change in log-odds of severity with prenatal tobacco"),
     Param("pharm_logit", -2.5, "logit", -5.0, 0.0, "assumed (gives ~50% pharmacotherapy; TARGETS [S])",
           "log-odds of pharmacotherapy at zero severity under score-based NICU care"),
     Param("pharm_severity", 5.0, "logit per unit", 1.0, 10.0, "assumed", "severity effect on pharmacotherapy"),
@@ -138,7 +135,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     signs_logit = p[P.signs_logit_unexposed] + p[P.signs_per_exposure] * exposure
     signs = at_birth * (u[U.signs] < 1.0 / (1.0 + np.exp(-signs_logit)))
     sev_logit = (p[P.severity_logit] + w[L.moud_nows] * e_moud + w[L.use_nows] * e_use
-                 + p[P.tobacco_severity] * s[S.tobacco] + p[P.severity_spread] * (u[U.severity] - 0.5) * 2.0)
+                 + w[L.tobacco_nows] * s[S.tobacco] + p[P.severity_spread] * (u[U.severity] - 0.5) * 2.0)
     severity = signs / (1.0 + np.exp(-sev_logit))
     # Care approach: ESC replaces score-based assessment; rooming-in keeps it but at the bedside.
     esc = 1.0 * (p[P.esc] > 0.5)

@@ -55,7 +55,7 @@ def test_odd_doc_up_to_date() -> None:
     assert text == mod.render(), "docs/odd.md is stale: run .venv/bin/python scripts/make_odd_doc.py"
     # The seven elements of the protocol, in order, and every module as a submodel.
     heads = ["1. Purpose and patterns", "2. Entities, state variables, and scales",
-             "3. Process overview and scheduling", "Design concepts", "5. Initialization", "6. Input data",
+             "3. Process overview and scheduling", "## Design concepts", "5. Initialization", "6. Input data",
              "7. Submodels"]
     pos = [text.index(h) for h in heads]
     assert pos == sorted(pos)

@@ -92,3 +92,16 @@ def test_discharge_on_or_after_ready_day(nicu: pd.DataFrame) -> None:
     assert (nicu.loc[born, "nows_los"] >= nicu.loc[born, "nows_ready_day"] + 1).all()
     treated = nicu["nows_pharm"] == 1
     assert (nicu.loc[treated, "nows_pharm_days"] >= 1).all() and (nicu.loc[~treated, "nows_pharm_days"] == 0).all()
+
+
+def test_scenario_care_settings_map_to_parameters() -> None:
+    """``care: {nows_setting: esc, nows_drug: buprenorphine}`` selects ESC and the infant's drug."""
+    from dyadsim.errors import InputError
+    from dyadsim.scenario import parse_scenario, scenario_params
+
+    ps = scenario_params(parse_scenario({"name": "x", "care": {"nows_setting": "esc", "nows_drug": "buprenorphine"}}))
+    assert ps.get("nows.esc") == 1.0 and ps.get("nows.rooming_in") == 0.0 and ps.get("nows.infant_drug") == 2.0
+    ps = scenario_params(parse_scenario({"name": "x", "care": {"nows_setting": "rooming_in"}}))
+    assert ps.get("nows.esc") == 0.0 and ps.get("nows.rooming_in") == 1.0 and ps.get("nows.infant_drug") == 0.0
+    with pytest.raises((InputError, ValueError)):
+        parse_scenario({"name": "x", "care": {"nows_drug": "clonidine"}})

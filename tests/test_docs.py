@@ -43,3 +43,23 @@ def test_readme_python_example_runs() -> None:
     finally:
         os.chdir(cwd)
     assert "Days of opioid use" in buf.getvalue()
+
+
+def test_odd_doc_up_to_date() -> None:
+    """docs/odd.md (ODD protocol, Grimm et al. 2020) is regenerated from the declarations."""
+    spec = importlib.util.spec_from_file_location("make_odd_doc", ROOT / "scripts" / "make_odd_doc.py")
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(mod)
+    text = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
+    assert text == mod.render(), "docs/odd.md is stale: run .venv/bin/python scripts/make_odd_doc.py"
+    # The seven elements of the protocol, in order, and every module as a submodel.
+    heads = ["1. Purpose and patterns", "2. Entities, state variables, and scales",
+             "3. Process overview and scheduling", "## Design concepts", "5. Initialization", "6. Input data",
+             "7. Submodels"]
+    pos = [text.index(h) for h in heads]
+    assert pos == sorted(pos)
+    from dyadsim import modules
+
+    for m in modules.UPDATE_ORDER:
+        assert f"`{m.__name__.rsplit('.', 1)[-1]}`" in text.split("7. Submodels", 1)[1]

@@ -254,8 +254,8 @@ def test_nows_methadone_exposure_at_least_buprenorphine():
     s, p, w = make_cohort(n)
     s[S.pp_day] = 0.0
     s[S.born] = 1.0
-    s[S.on_moud] = 1.0
-    s[S.intoxication] = 0.1
+    s[S.fetal_moud] = 1.0
+    s[S.fetal_use] = 0.1
     u = make_u(n, 42)
     meth, bup = s.copy(), s.copy()
     meth[S.moud_type], bup[S.moud_type] = 1.0, 2.0

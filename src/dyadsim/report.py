@@ -14,9 +14,9 @@ import pandas as pd  # noqa: E402
 from .modules.attachment import CLASSES  # noqa: E402
 from .runner import RunResult  # noqa: E402
 
-_MONTHLY = (("craving", "Craving (0-10)"), ("use_days", "Days of use per month"),
+_MONTHLY = (("craving", "Craving (latent 0-1)"), ("use_days", "Days of use per month"),
             ("moud_share", "Share of days on MOUD"), ("salience", "Salience of infant cues (0-1)"),
-            ("parenting", "Parenting sensitivity (0-1)"), ("perceived_stress", "Perceived stress (PSS-10)"))
+            ("parenting", "Parenting sensitivity (0-1)"), ("perceived_stress", "Perceived stress (latent 0-1)"))
 
 
 def monthly_means(outcomes: pd.DataFrame) -> pd.DataFrame:

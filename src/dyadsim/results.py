@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from . import instruments
 from .engine import layout
 from .engine.run import SimOutput
 from .modules.attachment import CLASSES
@@ -19,7 +20,12 @@ from .states import S
 
 MOUD_TYPES = ("none", "methadone", "buprenorphine")
 _MOTHER_MEANS = ("craving", "perceived_stress", "parenting_stress", "depression", "bonding", "parenting",
-                 "synchrony", "salience")
+                 "synchrony", "salience", "pos_affect", "neg_affect", "withdrawal", "self_control")
+"""Monthly means over days alive of latent states (0-1)."""
+_PREG_MEANS = ("craving", "perceived_stress", "pos_affect", "neg_affect", "depression")
+"""Trimester means over days alive of latent states (0-1)."""
+_DAY_COUNTS = ("other_use_days", "tobacco_days")
+"""Days of use of other substances and tobacco, by month and trimester."""
 
 
 def _event_day(x: np.ndarray) -> np.ndarray:
@@ -47,6 +53,14 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
                     ("alive_days", "days_alive"), ("moud_days", "moud_days")):
         for t in range(3):
             col[f"{name}_t{t + 1}"] = q[:, layout.Q[k], t]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for t in range(3):
+            for k in _PREG_MEANS:
+                col[f"{k}_t{t + 1}"] = q[:, layout.Q[k], t] / q[:, layout.Q["alive_days"], t]
+            for k in _DAY_COUNTS:
+                col[f"{k}_t{t + 1}"] = q[:, layout.Q[k], t]
+    for k in _DAY_COUNTS:
+        col[f"{k}_pregnancy"] = q[:, layout.Q[k]].sum(axis=1)
     col["moud_at_delivery"] = f[:, S.moud_at_delivery].astype(np.int8)
     col["moud_stop_gest_week"] = _event_day(f[:, S.moud_stop_gest_day]) / 7.0
     col["moud_stop_pp_day"] = _event_day(f[:, S.moud_stop_pp_day])
@@ -55,6 +69,9 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
     col["nows_severity"] = f[:, S.nows_birth_severity].astype(np.float64)
     col["nows_pharm"] = f[:, S.nows_pharm].astype(np.int8)
     col["nows_los"] = f[:, S.los].astype(np.float64)
+    col["nows_exposure"] = f[:, S.nows_exposure].astype(np.float64)
+    col["nows_pharm_days"] = f[:, S.nows_pharm_days].astype(np.float64)
+    col["nows_ready_day"] = _event_day(f[:, S.nows_ready_day])
     col["care_setting"] = np.full(len(out.ids), care_setting)
     col["nicu"] = f[:, S.nicu].astype(np.int8)
     col["cps_report"] = f[:, S.cps_report].astype(np.int8)
@@ -73,7 +90,7 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
     with np.errstate(invalid="ignore", divide="ignore"):
         for m in range(months):
             tag = f"_m{m + 1:02d}"
-            for k in ("use_days", "od_nonfatal", "od_fatal", "moud_days", "separated_days"):
+            for k in ("use_days", "od_nonfatal", "od_fatal", "moud_days", "separated_days") + _DAY_COUNTS:
                 col[k + tag] = mon[:, layout.M[k], m]
             col["days_alive" + tag] = alive[:, m]
             col["days_followed" + tag] = mon[:, layout.M["followed_days"], m]
@@ -103,6 +120,9 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
     col["network_use"] = f[:, S.network_use].astype(np.int8)
     col["use_days_pp_year"] = mon[:, layout.M["use_days"], :12].sum(axis=1)
     col["od_nonfatal_pp_year"] = mon[:, layout.M["od_nonfatal"], :12].sum(axis=1)
+    for k in _DAY_COUNTS:
+        col[f"{k}_pp_year"] = mon[:, layout.M[k], :12].sum(axis=1)
+    col.update(instruments.observe(col, seed=out.seed, ids=out.ids.astype(np.uint64)))
     return pd.DataFrame(col)
 
 
@@ -149,9 +169,11 @@ SUMMARY: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("Infant length of stay (days)", lambda d: d["nows_los"]),
     ("CPS report (share)", lambda d: d["cps_report"].astype(float)),
     ("Removal from mother's care (share)", lambda d: d["cps_removal"].astype(float)),
-    ("Craving at 12 months (0-10)", lambda d: _m(d, "craving", 12)),
-    ("Perceived stress at 12 months (PSS-10)", lambda d: _m(d, "perceived_stress", 12)),
-    ("Parenting stress at 12 months (PSI-SF)", lambda d: _m(d, "parenting_stress", 12)),
+    ("Craving at 12 months (0-10)", lambda d: _m(d, "craving_nrs_obs", 12)),
+    ("Perceived stress at 12 months (PSS-10)", lambda d: _m(d, "pss10_obs", 12)),
+    ("Parenting stress at 12 months (PSI-SF)", lambda d: _m(d, "psi_sf_obs", 12)),
+    ("Depressive symptoms at 12 months (EPDS >= 13, share)", lambda d: (_m(d, "epds_obs", 12) >= 13).astype(float)
+     .where(_m(d, "epds_obs", 12).notna())),
     ("Salience of infant cues at 6 months (0-1)", lambda d: _m(d, "salience", 6)),
     ("Parenting sensitivity at 12 months (0-1)", lambda d: _m(d, "parenting", 12)),
     ("Bonding at 12 months (0-1)", lambda d: _m(d, "bonding", 12)),

@@ -44,7 +44,8 @@ class PopulationConfig(_Strict):
 class Care(_Strict):
     """Care system settings."""
 
-    nows_setting: Literal["nicu", "rooming_in"] = "nicu"
+    nows_setting: Literal["nicu", "rooming_in", "esc"] = "nicu"
+    nows_drug: Literal["morphine", "methadone", "buprenorphine"] = "morphine"
     stigma: float = Field(0.5, ge=0.0, le=1.0)
 
 
@@ -160,6 +161,8 @@ def scenario_params(scn: Scenario, origin: str = "scenario") -> ParamSet:
     """
     ps = ParamSet()
     ps.set("nows.rooming_in", 1.0 if scn.care.nows_setting == "rooming_in" else 0.0)
+    ps.set("nows.esc", 1.0 if scn.care.nows_setting == "esc" else 0.0)
+    ps.set("nows.infant_drug", float(("morphine", "methadone", "buprenorphine").index(scn.care.nows_drug)))
     ps.set("context.stigma", scn.care.stigma)
     ps.set("pregnancy.horizon_days", float(round(scn.cohort.horizon_months * DAYS_PER_MONTH)))
     _set_interventions(ps, scn.interventions, origin)

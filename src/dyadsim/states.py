@@ -210,11 +210,25 @@ _RECOVERY = (
     State("lever_self_control", "0-1", 0, 1, "stronger executive self-control (mindfulness)"),
     State("lever_sensitization", "logit", 0, 10, "lower stress sensitization (reappraisal)"),
 )
+_NOWS_CARE = (
+    # NOWS exposure and care (modules.pregnancy writes the fetal exposure, modules.nows the rest).
+    State("fetal_moud", "0-1", 0, 1, "MOUD days before delivery, exponentially weighted (time constant pregnancy.exposure_tau)"),
+    State("fetal_use", "0-1", 0, 1, "opioid-use days before delivery, exponentially weighted"),
+    State("nows_exposure", "exposure", 0, 2, "opioid exposure index at birth (1 = daily methadone to delivery)"),
+    State("nows_pharm_days", "days", 0, 400, "days of NOWS pharmacotherapy"),
+    State("nows_ready_day", "day", -1, INF, "postpartum day the infant is medically ready for discharge (-1 before birth)"),
+)
+_OTHER_SUBSTANCES = (
+    # Written by modules.other_substances.
+    State("other_use_today", "flag", 0, 1, "a day of use of another substance"),
+    State("tobacco_today", "flag", 0, 1, "a day of smoking"),
+)
 
 S = declare_states(
     "all",
     _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
-    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS + _RECOVERY,
+    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS + _RECOVERY
+    + _NOWS_CARE + _OTHER_SUBSTANCES,
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""
 

@@ -3,9 +3,9 @@
 ``record`` is shared by the Numba engine and the NumPy reference (same source), like the
 modules' steps: it adds today's values to per-dyad accumulators ``mon[i, k, month]`` (postpartum
 months) and ``preg[i, k, trimester]`` (pregnancy), weighted by ``followed`` so days after the end
-of follow-up add nothing. Instrument-scale values (PSS-10 0-40, craving 0-10, PSI-SF 36-180,
-EPDS 0-30) are the latent states mapped linearly onto the instrument range, without measurement
-error (trials add it). PSS-10 is 40 x the mean of negative appraisal and negative affect
+of follow-up add nothing. Every recorded value is a latent state on its own scale (0-1), or a count
+of days: scores on published instrument scales, with measurement error, are drawn after the run by
+:mod:`dyadsim.instruments`. Perceived stress is the mean of negative appraisal and negative affect
 (written out in place: code shared with Numba may call no plain Python function).
 """
 from __future__ import annotations
@@ -20,10 +20,15 @@ PREG_AXIS = 300        # daily aggregates: gestational days 0..299, then postpar
 
 MONTHLY = ("followed_days", "alive_days", "use_days", "od_nonfatal", "od_fatal", "moud_days",
            "separated_days", "craving", "perceived_stress", "parenting_stress", "depression", "bonding",
-           "parenting", "synchrony", "salience", "infant_distress")
+           "parenting", "synchrony", "salience", "infant_distress",
+           # outputs for checking the model against studies
+           "pos_affect", "neg_affect", "withdrawal", "self_control", "other_use_days", "tobacco_days")
 """Per-dyad sums by postpartum month (means are sums / alive_days, infant_distress / followed_days)."""
 M = {k: i for i, k in enumerate(MONTHLY)}
-PREGNANCY = ("followed_days", "alive_days", "use_days", "od_nonfatal", "od_fatal", "moud_days", "craving")
+"""Index of each monthly accumulator (the ``_M_*`` constants used by :func:`record` are checked against it)."""
+PREGNANCY = ("followed_days", "alive_days", "use_days", "od_nonfatal", "od_fatal", "moud_days", "craving",
+             # outputs for checking the model against studies
+             "perceived_stress", "pos_affect", "neg_affect", "depression", "other_use_days", "tobacco_days")
 """Per-dyad sums by trimester of pregnancy (days observed after enrolment)."""
 Q = {k: i for i, k in enumerate(PREGNANCY)}
 
@@ -41,7 +46,9 @@ TRAJ_IDX = np.array([getattr(S, k) for k in TRAJECTORY_STATES], dtype=np.int64)
 
 _M_FOL, _M_ALIVE, _M_USE, _M_OD, _M_FATAL, _M_MOUD, _M_SEP = 0, 1, 2, 3, 4, 5, 6
 _M_CRAV, _M_PSS, _M_PSI, _M_EPDS, _M_BOND, _M_PAR, _M_SYN, _M_SAL, _M_DIS = 7, 8, 9, 10, 11, 12, 13, 14, 15
+_M_POS, _M_NEG, _M_WD, _M_SC, _M_OTHER, _M_TOB = 16, 17, 18, 19, 20, 21
 _Q_FOL, _Q_ALIVE, _Q_USE, _Q_OD, _Q_FATAL, _Q_MOUD, _Q_CRAV = 0, 1, 2, 3, 4, 5, 6
+_Q_PSS, _Q_POS, _Q_NEG, _Q_EPDS, _Q_OTHER, _Q_TOB = 7, 8, 9, 10, 11, 12
 
 
 def record(s: np.ndarray, t: float, i: np.ndarray, mon: np.ndarray, preg: np.ndarray) -> None:
@@ -61,15 +68,21 @@ def record(s: np.ndarray, t: float, i: np.ndarray, mon: np.ndarray, preg: np.nda
     mon[i, _M_FATAL, m] += f * is_pp * s[S.fatal_today]
     mon[i, _M_MOUD, m] += a_pp * s[S.on_moud]
     mon[i, _M_SEP, m] += f * is_pp * s[S.separated]
-    mon[i, _M_CRAV, m] += a_pp * 10.0 * s[S.craving]
-    mon[i, _M_PSS, m] += a_pp * 40.0 * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect])
-    mon[i, _M_PSI, m] += a_pp * (36.0 + 144.0 * s[S.parenting_stress])
-    mon[i, _M_EPDS, m] += a_pp * 30.0 * s[S.depression]
+    mon[i, _M_CRAV, m] += a_pp * s[S.craving]
+    mon[i, _M_PSS, m] += a_pp * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect])
+    mon[i, _M_PSI, m] += a_pp * s[S.parenting_stress]
+    mon[i, _M_EPDS, m] += a_pp * s[S.depression]
     mon[i, _M_BOND, m] += a_pp * s[S.bonding]
     mon[i, _M_PAR, m] += a_pp * s[S.parenting]
     mon[i, _M_SYN, m] += a_pp * s[S.synchrony]
     mon[i, _M_SAL, m] += a_pp * s[S.salience]
     mon[i, _M_DIS, m] += f * is_pp * s[S.infant_distress]
+    mon[i, _M_POS, m] += a_pp * s[S.pos_affect]
+    mon[i, _M_NEG, m] += a_pp * s[S.neg_affect]
+    mon[i, _M_WD, m] += a_pp * s[S.withdrawal]
+    mon[i, _M_SC, m] += a_pp * s[S.self_control]
+    mon[i, _M_OTHER, m] += a_pp * s[S.other_use_today]
+    mon[i, _M_TOB, m] += a_pp * s[S.tobacco_today]
     a_pr = alive * (1.0 - is_pp)
     preg[i, _Q_FOL, tri] += f * (1.0 - is_pp)
     preg[i, _Q_ALIVE, tri] += a_pr
@@ -77,7 +90,13 @@ def record(s: np.ndarray, t: float, i: np.ndarray, mon: np.ndarray, preg: np.nda
     preg[i, _Q_OD, tri] += a_pr * s[S.od_today]
     preg[i, _Q_FATAL, tri] += f * (1.0 - is_pp) * s[S.fatal_today]
     preg[i, _Q_MOUD, tri] += a_pr * s[S.on_moud]
-    preg[i, _Q_CRAV, tri] += a_pr * 10.0 * s[S.craving]
+    preg[i, _Q_CRAV, tri] += a_pr * s[S.craving]
+    preg[i, _Q_PSS, tri] += a_pr * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect])
+    preg[i, _Q_POS, tri] += a_pr * s[S.pos_affect]
+    preg[i, _Q_NEG, tri] += a_pr * s[S.neg_affect]
+    preg[i, _Q_EPDS, tri] += a_pr * s[S.depression]
+    preg[i, _Q_OTHER, tri] += a_pr * s[S.other_use_today]
+    preg[i, _Q_TOB, tri] += a_pr * s[S.tobacco_today]
 
 
 def aggregate_values(s: np.ndarray) -> tuple:
@@ -87,7 +106,7 @@ def aggregate_values(s: np.ndarray) -> tuple:
     return (f, a, a * s[S.use_today], a * s[S.on_moud], f * (s[S.od_today] + s[S.fatal_today]),
             f * s[S.fatal_today], f * s[S.separated], a * s[S.craving], a * s[S.salience],
             a * s[S.parenting] * s[S.born], a * s[S.synchrony], f * s[S.infant_distress],
-            a * 40.0 * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect]))
+            a * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect]))
 
 
 def axis_index(s: np.ndarray, t: float) -> np.ndarray:

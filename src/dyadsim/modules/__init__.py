@@ -14,8 +14,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Callable
 
-from . import (allostasis, appraisal, attachment, context, cps, individual, infant, moud, nows, overdose, parenting,
-               pregnancy, programs, reward, salience, stressors, supports, synchrony, use_cycle, wellbeing)
+from . import (allostasis, appraisal, attachment, context, cps, individual, infant, moud, nows, other_substances,
+               overdose, parenting, pregnancy, programs, reward, salience, stressors, supports, synchrony, use_cycle,
+               wellbeing)
 
 UPDATE_ORDER: tuple[ModuleType, ...] = (
     pregnancy,   # birth, postpartum clock
@@ -36,13 +37,14 @@ UPDATE_ORDER: tuple[ModuleType, ...] = (
     synchrony,   # synchrony, bonding
     attachment,  # first-year accumulators, class at 12 months
     wellbeing,   # five domains at 12 months
+    other_substances,  # other-substance and tobacco days (read by nothing else in the day)
 )
 __doc__ = (__doc__ or "") + "\n".join(f"{i + 1}. ``{m.__name__.rsplit('.', 1)[-1]}``"
                                       for i, m in enumerate(UPDATE_ORDER))
 
 INIT_ORDER: tuple[ModuleType, ...] = (pregnancy, supports, programs, nows, moud, cps, overdose, stressors, appraisal,
                                       allostasis, reward, use_cycle, infant, salience, parenting,
-                                      synchrony, attachment, wellbeing)
+                                      synchrony, attachment, wellbeing, other_substances)
 """Order of ``init``: MOUD before the use cycle (initial use depends on MOUD at enrolment)."""
 
 StepFn = Callable[..., None]
@@ -56,7 +58,7 @@ def make_day_step(steps: tuple[StepFn, ...]) -> StepFn:
     closure, calling the compiled steps). Written out, not looped, so Numba can inline it.
     """
     (f_preg, f_sup, f_prog, f_nows, f_moud, f_cps, f_stress, f_appr, f_allo, f_rew, f_use, f_od, f_inf,
-     f_sal, f_par, f_syn, f_att, f_wb) = steps
+     f_sal, f_par, f_syn, f_att, f_wb, f_oth) = steps
 
     def day_step(s, p, w, u, t):  # type: ignore[no-untyped-def]
         f_preg(s, p, w, u, t)
@@ -77,6 +79,7 @@ def make_day_step(steps: tuple[StepFn, ...]) -> StepFn:
         f_syn(s, p, w, u, t)
         f_att(s, p, w, u, t)
         f_wb(s, p, w, u, t)
+        f_oth(s, p, w, u, t)
 
     return day_step
 
@@ -113,10 +116,11 @@ def make_gated_day_step(steps: tuple[StepFn, ...], gate_fns: tuple[StepFn, ...],
                         ranges: tuple[tuple[int, int], ...], uniform: StepFn) -> StepFn:
     """The compiled engine's day: for each module in update order, if its gate is open, draw its
     streams for (dyad, day) and run its step. Same order and arithmetic as :func:`make_day_step`."""
-    (f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17) = steps
-    (g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11, g12, g13, g14, g15, g16, g17) = gate_fns
+    (f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18) = steps
+    (g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11, g12, g13, g14, g15, g16, g17, g18) = gate_fns
     ((a0, b0), (a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5), (a6, b6), (a7, b7), (a8, b8), (a9, b9),
-     (a10, b10), (a11, b11), (a12, b12), (a13, b13), (a14, b14), (a15, b15), (a16, b16), (a17, b17)) = ranges
+     (a10, b10), (a11, b11), (a12, b12), (a13, b13), (a14, b14), (a15, b15), (a16, b16), (a17, b17),
+     (a18, b18)) = ranges
 
     # Written out (not looped over a tuple of functions) so Numba inlines every step.
     def day_step(s, p, w, u, keys, did, tt, t):  # type: ignore[no-untyped-def]
@@ -192,6 +196,10 @@ def make_gated_day_step(steps: tuple[StepFn, ...], gate_fns: tuple[StepFn, ...],
             for k in range(a17, b17):
                 u[k] = uniform(keys[k], did, tt)
             f17(s, p, w, u, t)
+        if g18(s, p, t):
+            for k in range(a18, b18):
+                u[k] = uniform(keys[k], did, tt)
+            f18(s, p, w, u, t)
 
     return day_step
 

@@ -2,7 +2,9 @@
 
 Day 0 is enrolment. Birth happens at the dyad's term gestational age (drawn at baseline) unless
 preterm labour comes first: between 24 and 37 weeks a daily hazard of preterm labour applies,
-raised by recent opioid use (edge ``use_preterm``). After birth the oxytocin/prolactin drive
+raised by recent opioid use (edge ``use_preterm``). While pregnant, the fetal exposure to MOUD and
+to opioid use is tracked as exponentially weighted averages of the days before (time constant
+``exposure_tau``), which NOWS reads at birth. After birth the oxytocin/prolactin drive
 (node ``birth``) starts at 1 and decays with time constant ``tau.birth`` toward a sustained level. Follow-up ends
 ``horizon_days`` after birth.
 
@@ -29,6 +31,9 @@ P = declare_params("pregnancy", (
           "level the postpartum hormonal drive settles to"),
     Param("prenatal_drive", 0.3, "0-1", 0.0, 0.6, "assumed",
           "hormonal drive toward the infant at term, rising linearly through pregnancy"),
+    Param("exposure_tau", 7.0, "days", 2.0, 28.0,
+          "assumed (neonatal withdrawal follows exposure in the last days to weeks before delivery)",
+          "time constant of the fetal opioid-exposure averages read by NOWS at birth"),
 ))
 U = declare_streams("pregnancy", (Stream("preterm_labour", "preterm labour on a day"),))
 
@@ -47,11 +52,21 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     s[S.birth_drive] = p[P.prenatal_drive] * s[S.enrol_gest_day] / 280.0
     s[S.followed] = 1.0
     s[S.done] = 0.0
+    s[S.fetal_moud] = 0.0
+    s[S.fetal_use] = 0.0
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """One day: birth (term or preterm), postpartum clock, hormonal drive, end of follow-up."""
     pregnant = s[S.pregnant] > 0.5
+    # Fetal exposure: weighted averages of yesterday's MOUD and use; the first day starts them at
+    # the status at enrolment (rate 1 on day 0, recent use read from its smoothed level), so a
+    # late enrolment is not read as unexposed.
+    first = 1.0 * (t < 0.5)
+    rate = s[S.pregnant] * np.maximum(1.0 / p[P.exposure_tau], first)
+    use_seen = first * s[S.intoxication] + (1.0 - first) * s[S.use_today]
+    s[S.fetal_moud] = s[S.fetal_moud] + rate * (s[S.on_moud] - s[S.fetal_moud])
+    s[S.fetal_use] = s[S.fetal_use] + rate * (use_seen - s[S.fetal_use])
     gest = s[S.enrol_gest_day] + t
     window = pregnant & (gest >= PRETERM_START) & (gest < TERM_START)
     hazard = p[P.preterm_hazard] * np.exp(w[L.use_preterm] * s[S.intoxication])

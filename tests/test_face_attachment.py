@@ -202,3 +202,19 @@ def test_wellbeing_residuals_are_their_parameters():
     zero.set("wellbeing.residual_sd_psychological", 0.0)
     assert np.ptp(score(zero)) == 0.0
     assert score(ParamSet()).std() > 5.0
+
+
+def test_bereaved_infants_not_mostly_disorganized_in_a_full_run():
+    """Whole model, overdose made common so enough mothers die: infants whose mother died in the
+    first 300 postpartum days are classified from their substitute caregiver's care (before issue 6:
+    about 3 in 4 disorganized, from the mother's record). Bound: below 0.55 (n ~ 80, SE ~ 0.055)."""
+    ps = ParamSet()
+    ps.set("overdose.od_logit", -4.0)
+    ps.set("overdose.fatal_share", 0.2)
+    f = simulate(ps, 3000, 5, engine="numba").final
+    age = f[:, S.death_day] - f[:, S.birth_day]
+    bereaved = (f[:, S.death_day] >= 0) & (age > 0) & (age < 300)
+    assert bereaved.sum() >= 40, bereaved.sum()
+    cls = f[bereaved, S.attachment]
+    assert np.mean(cls == 3) < 0.55, np.bincount(cls.astype(int), minlength=4)
+    assert np.mean(cls == 0) > 0.2, np.bincount(cls.astype(int), minlength=4)

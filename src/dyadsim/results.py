@@ -83,6 +83,18 @@ def outcomes_table(out: SimOutput, care_setting: str = "nicu", replicate: int = 
     col["maternal_death_pp_day"] = death - np.where(f[:, S.birth_day] >= 0, f[:, S.birth_day], np.nan)
     att = f[:, S.attachment].astype(int)
     col["attachment"] = pd.Categorical.from_codes(np.where(att >= 0, att, -1), CLASSES)
+    # Continuous scores beside the class (logit scale; the class is the declared rule applied to
+    # them with assessment error) and the infant's learned states at 12 months.
+    classified = att >= 0
+    for name, st in (("attachment_security", S.att_security), ("attachment_avoidance", S.att_avoidance),
+                     ("attachment_resistance", S.att_resistance), ("attachment_disorganization", S.att_disorganization),
+                     ("attachment_expectation", S.att_expect), ("attachment_rejection", S.att_reject),
+                     ("attachment_inconsistency", S.att_inconsistency), ("attachment_fright", S.att_fright)):
+        col[name] = np.where(classified, f[:, st].astype(np.float64), np.nan)
+    col["infant_temperament"] = f[:, S.temperament].astype(np.float64)
+    col["infant_other_care"] = f[:, S.other_care].astype(np.float64)
+    col["infant_nurturance"] = f[:, S.nurturance].astype(np.float64)
+    col["mother_sens_disposition"] = f[:, S.sens_disposition].astype(np.float64)
     for d in ("physical", "psychological", "cognitive", "social", "economic"):
         col[f"wb_{d}"] = f[:, getattr(S, f"wb_{d}")].astype(np.float64)
     months = mon.shape[2]
@@ -181,6 +193,8 @@ SUMMARY: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("Attachment avoidant (share)", lambda d: (d["attachment"] == "avoidant").astype(float)),
     ("Attachment resistant (share)", lambda d: (d["attachment"] == "resistant").astype(float)),
     ("Attachment disorganized (share)", lambda d: (d["attachment"] == "disorganized").astype(float)),
+    ("Attachment security score (logit)", lambda d: d["attachment_security"]),
+    ("Attachment disorganization score (logit)", lambda d: d["attachment_disorganization"]),
     ("Well-being: physical", lambda d: d["wb_physical"]),
     ("Well-being: psychological", lambda d: d["wb_psychological"]),
     ("Well-being: cognitive", lambda d: d["wb_cognitive"]),

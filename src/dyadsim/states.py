@@ -99,9 +99,17 @@ _DYAD = (
     State("infant_distress", "0-1", 0, 1, "infant distress"),
     State("salience", "0-1", 0, 1, "salience of infant cues"),
     State("parenting", "0-1", 0, 1, "sensitive/engaged parenting"),
+    State("sens_disposition", "logit", -30, 30, "mother's own caregiving disposition (random effect, drawn on day 0)"),
     State("parenting_stress", "0-1", 0, 1, "parenting stress"),
     State("synchrony", "0-1", 0, 1, "dyadic synchrony"),
     State("bonding", "0-1", 0, 1, "bonding"),
+)
+_INFANT = (
+    # Written by modules.infant: the infant's own contribution (drawn at birth) and daily signals.
+    State("temperament", "z", -20, 20, "infant negative emotionality (difficult temperament), drawn at birth"),
+    State("other_care", "0-1", 0, 1, "sensitivity of the infant's other and substitute caregivers, drawn at birth"),
+    State("other_share", "0-1", 0, 1, "share of the infant's bids answered by other caregivers while with the mother"),
+    State("soothability", "0-1", 0, 1, "probability that a sensitive response soothes the infant today"),
 )
 _ATTACHMENT = (
     State("care_days", "days", 0, INF, "postpartum days in mother's care (first year)"),
@@ -113,6 +121,18 @@ _ATTACHMENT = (
     State("distress_sum", "sum", 0, INF, "sum of infant distress (first year)"),
     State("pp_use_days", "days", 0, INF, "postpartum days of use (first year)"),
     State("attachment", "class", -1, 3, "0 secure, 1 avoidant, 2 resistant, 3 disorganized (-1 before 12 months)"),
+    # The infant's developing working model (modules.attachment), learned from responses to bids.
+    State("nurturance", "logit", -30, 30, "caregivers' response to distress bids beyond general sensitivity (drawn at birth)"),
+    State("caregiver_care", "0-1", 0, 1, "response the infant's distress bids receive today (actual caregiver)"),
+    State("with_mother", "flag", 0, 1, "infant in the mother's care yesterday (for changes of caregiver)"),
+    State("att_expect", "0-1", 0, 1, "learned expectation that bids are answered and soothed"),
+    State("att_reject", "0-1", 0, 1, "learned expectation that bids are rejected"),
+    State("att_inconsistency", "0-1", 0, 1, "learned unpredictability of care (squared deviation from expectation)"),
+    State("att_fright", "0-1", 0, 1, "frightening or frightened care (intoxicated care, changes of caregiver, hostility)"),
+    State("att_security", "logit", -50, 50, "security score (> 0: secure side of the classification rule)"),
+    State("att_avoidance", "logit", -50, 50, "avoidance score"),
+    State("att_resistance", "logit", -50, 50, "resistance score"),
+    State("att_disorganization", "logit", -50, 50, "disorganization score (> 0: disorganized side of the rule)"),
 )
 _SUPPORTS = (
     # Written by modules.supports and modules.programs (interventions); all 0 (scales 1) without them.
@@ -198,7 +218,6 @@ _RECOVERY = (
     State("re_reward", "z", -INF, INF, "individual reward sensitivity (standard normal)"),
     State("re_cue", "z", -INF, INF, "individual cue reactivity (standard normal)"),
     State("re_self_control", "z", -INF, INF, "individual self-control capacity (standard normal)"),
-    State("re_sensitivity", "z", -INF, INF, "individual baseline parenting sensitivity (standard normal)"),
     State("more_start_day", "day", -1, INF, "simulation day of the first MORE session offered (-1 none)"),
     State("sg_start_day", "day", -1, INF, "simulation day of the first supportive-group session offered (-1 none)"),
     State("mbp_start_day", "day", -1, INF, "simulation day of the first MBP session offered (-1 none)"),
@@ -227,7 +246,7 @@ _OTHER_SUBSTANCES = (
 S = declare_states(
     "all",
     _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
-    + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS + _RECOVERY
+    + _INFANT + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS + _RECOVERY
     + _NOWS_CARE + _OTHER_SUBSTANCES,
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""

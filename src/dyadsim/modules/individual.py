@@ -11,7 +11,9 @@ stated (logit or log). A standard deviation of 0 switches individual differences
 * ``reward``: reward sensitivity (logit of reward dysregulation; :mod:`reward`).
 * ``cue``: cue reactivity (log multiplier on the craving response to a cue; :mod:`use_cycle`).
 * ``self_control``: executive self-control capacity (shift of its ceiling; :mod:`use_cycle`).
-* ``sensitivity``: baseline parenting sensitivity (logit of parenting; :mod:`parenting`).
+
+Baseline parenting sensitivity differs between mothers too: that random effect is the mother's
+caregiving disposition, drawn and scaled in :mod:`parenting` (``parenting.disposition_sd``).
 
 Sources: individual differences in stress reactivity, reward and cue reactivity and self-control
 as vulnerability factors (seed 000 §Allostatic Load ...; Grasman et al. 2016, individual
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from ..registry import Param, declare_params
 
-RANDOM_EFFECTS: tuple[str, ...] = ("stress", "reward", "cue", "self_control", "sensitivity")
+RANDOM_EFFECTS: tuple[str, ...] = ("stress", "reward", "cue", "self_control")
 """Names of the random effects; states ``re_<name>``, parameters ``individual.sd_<name>``."""
 
 P = declare_params("individual", (
@@ -29,6 +31,5 @@ P = declare_params("individual", (
     Param("sd_reward", 0.5, "logit SD", 0.0, 1.5, "assumed", "SD of reward sensitivity between mothers"),
     Param("sd_cue", 0.4, "log SD", 0.0, 1.0, "assumed", "SD of cue reactivity between mothers"),
     Param("sd_self_control", 0.08, "0-1 SD", 0.0, 0.2, "assumed", "SD of the self-control ceiling between mothers"),
-    Param("sd_sensitivity", 0.5, "logit SD", 0.0, 1.5, "assumed", "SD of baseline parenting sensitivity between mothers"),
 ))
 

@@ -111,21 +111,21 @@ def _ref(name: str, mean: float, sd: float, m_rng: tuple[float, float], sd_rng: 
 _DECLARED: tuple[Param, ...] = (
     *_ref("pss10", 20.0, 7.0, (13.0, 26.0), (5.0, 9.0), 0.80, (0.70, 0.90),
           "assumed [S] (substance-use treatment samples near 18-22, SD ~7; women's norm 13.7, SD 6.6: "
-          "Cohen & Williamson 1988)", "Cohen et al. 1983 (alpha 0.78-0.91) [S]", 0.603, 0.230),
+          "Cohen & Williamson 1988)", "Cohen et al. 1983 (alpha 0.78-0.91) [S]", 0.656, 0.217),
     *_ref("epds", 9.0, 6.0, (6.0, 13.0), (4.0, 8.0), 0.87, (0.75, 0.92),
           "assumed [S] (perinatal OUD samples; with cut-off 13 gives ~25% screen-positive vs 36.9% major "
-          "depression, Shen et al. 2020)", "Cox et al. 1987 (split-half 0.88) [S]", 0.622, 0.276),
+          "depression, Shen et al. 2020)", "Cox et al. 1987 (split-half 0.88) [S]", 0.707, 0.237),
     *_ref("craving_nrs", 3.0, 2.8, (1.5, 5.0), (2.0, 3.5), 0.70, (0.50, 0.85),
-          "assumed [S] (0-10 craving ratings of patients on MOUD)", "assumed (single-item rating)", 0.413, 0.297),
+          "assumed [S] (0-10 craving ratings of patients on MOUD)", "assumed (single-item rating)", 0.443, 0.259),
     *_ref("psi_sf", 80.0, 20.0, (65.0, 95.0), (14.0, 26.0), 0.84, (0.75, 0.92),
           "assumed [S] (high-risk and substance-using mothers; clinical cut-off 90 = 85th percentile, Abidin 1995; "
-          "Barroso et al. 2016)", "Abidin 1995 (test-retest 0.84) [S]", 0.666, 0.159),
+          "Barroso et al. 2016)", "Abidin 1995 (test-retest 0.84) [S]", 0.641, 0.198),
     *_ref("pbq", 13.0, 10.0, (6.0, 25.0), (6.0, 15.0), 0.80, (0.65, 0.90),
           "assumed [S] (Brockington et al. 2006 validation; total >= 26 impaired bonding)",
-          "Torres-Gimenez et al. 2021 (test-retest) [S]", 0.297, 0.187),
+          "Torres-Gimenez et al. 2021 (test-retest) [S]", 0.292, 0.171),
     *_ref("kips", 3.4, 0.8, (2.5, 4.2), (0.5, 1.1), 0.80, (0.65, 0.92),
           "assumed [S] (Comfort & Gordon 2006; mothers in OUD treatment, Short et al. 2017)",
-          "Comfort & Gordon 2006 (inter-rater agreement) [S]", 0.415, 0.261),
+          "Comfort & Gordon 2006 (inter-rater agreement) [S]", 0.454, 0.201),
     Param("ssp.agreement", 0.85, "0-1", 0.70, 0.95,
           "assumed [S] (inter-coder agreement on four-way Strange Situation classification)",
           "probability the Strange Situation class is coded as the infant's true class"),

@@ -103,7 +103,7 @@ def test_interrupted_write_leaves_no_complete_run(tmp_path: Path) -> None:
     write_run(result, out)
     assert (out / "manifest.json").exists()
     with pytest.raises(KeyboardInterrupt):  # a failed rewrite keeps the previous complete run
-        write_run(result, out, extras=boom)
+        write_run(result, out, extras=boom, force=True)
     assert (out / "manifest.json").exists()
 
 

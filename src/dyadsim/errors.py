@@ -45,14 +45,25 @@ class OutputError(InputError):
     """The output folder cannot be used or written (names the folder and the option)."""
 
 
+# Names pydantic puts in an error's location for the member of a union that was tried; they are
+# not fields of the input, so they are left out of the dotted field name.
+_UNION_MEMBERS = {"float", "bool", "int", "str", "none", "bernoulli", "normal", "logitnormal", "uniform", "categorical"}
+
+
 def format_validation_error(exc: ValidationError, prefix: str = "") -> tuple[str, str]:
     """The first problem of a pydantic error as (dotted field, message); up to four others are appended."""
-    parts = []
+    parts: list[str] = []
     first_field = prefix or "(file)"
     errors = exc.errors(include_url=False, include_context=False, include_input=True)
-    for i, err in enumerate(errors[:5]):
-        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith(("function-", "tagged-union")))
+    seen: set[str] = set()
+    for err in errors[:8]:
+        loc = ".".join(str(x) for x in err["loc"]
+                       if not str(x).startswith(("function-", "tagged-union")) and str(x) not in _UNION_MEMBERS)
         field = ".".join(x for x in (prefix, loc) if x) or "(file)"
+        if field in seen:  # one message per field (a union reports each member it tried)
+            continue
+        seen.add(field)
+        i = len(seen) - 1
         msg = _clip(err["msg"], 300)
         if err["type"] == "extra_forbidden":
             msg = "unknown key (not allowed here)"
@@ -63,6 +74,6 @@ def format_validation_error(exc: ValidationError, prefix: str = "") -> tuple[str
             parts.append(msg)
         else:
             parts.append(f"also '{_clip(field, 100)}': {msg}")
-    if len(errors) > 5:
-        parts.append(f"and {len(errors) - 5} more")
+    if len(errors) > 8:
+        parts.append(f"and {len(errors) - 8} more")
     return first_field, "; ".join(parts)

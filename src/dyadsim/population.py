@@ -129,19 +129,6 @@ class PopulationSpec(BaseModel):
         missing = [k for k in REQUIRED if k not in self.covariates]
         if missing:
             raise ValueError(f"missing covariates {missing}")
-        enrol, term = self.covariates["enrol_week"], self.covariates["term_week"]
-        enrol_max = getattr(enrol, "max", None)
-        term_min = getattr(term, "min", None)
-        if enrol_max is None or term_min is None:
-            raise ValueError("enrol_week and term_week must be bounded (uniform or normal with min/max)")
-        if enrol_max >= term_min:
-            raise ValueError(f"impossible timeline: enrolment up to week {enrol_max} but birth at term from week "
-                             f"{term_min}; enrolment must end before term births begin")
-        if getattr(enrol, "min", 0) < 4:
-            raise ValueError("enrol_week must be at least 4 (pregnancy must be known)")
-        mt = self.covariates["moud_type"]
-        if not isinstance(mt, Categorical) or not set(mt.probs) <= {0, 1, 2}:
-            raise ValueError("moud_type must be categorical with codes 0 (none), 1 (methadone), 2 (buprenorphine)")
         return self
 
 
@@ -164,7 +151,10 @@ def check_ranges(spec: PopulationSpec, where: str) -> None:
                 raise InputError(where, f"{field}.dist", "a yes/no covariate must be 'bernoulli' with p in [0, 1]")
             continue
         if name == "moud_type":
-            continue  # codes checked by PopulationSpec
+            if not isinstance(dist, Categorical) or not set(dist.probs) <= set(MOUD_CODES):
+                raise InputError(where, f"{field}.probs", "moud_type must be categorical with codes 0 (none), "
+                                 "1 (methadone), 2 (buprenorphine)")
+            continue
         lo, hi, dists = VALUE_RANGES[name]
         if dist.dist not in dists:
             raise InputError(where, f"{field}.dist", f"must be one of {list(dists)}")
@@ -172,6 +162,12 @@ def check_ranges(spec: PopulationSpec, where: str) -> None:
             v = getattr(dist, fld, None)
             if v is not None and not lo <= v <= hi:
                 raise InputError(where, f"{field}.{fld}", f"must be within [{lo:g}, {hi:g}], got {v:g}")
+    enrol_max = getattr(spec.covariates["enrol_week"], "max")
+    term_min = getattr(spec.covariates["term_week"], "min")
+    if enrol_max >= term_min:
+        raise InputError(where, "population.covariates.enrol_week.max",
+                         f"impossible timeline: enrolment up to week {enrol_max:g} but birth at term from week "
+                         f"{term_min:g}; enrolment must end before term births begin")
 
 
 def load_spec(path: str | Path | None = None, overrides: dict[str, dict[str, Any]] | None = None,
@@ -216,7 +212,14 @@ def load_spec(path: str | Path | None = None, overrides: dict[str, dict[str, Any
         merged.update(fields)
         merged.setdefault("source", "scenario override")
         covs[name] = merged
-    return _validate({**data, "covariates": covs}, where)
+    try:
+        return _validate({**data, "covariates": covs}, where)
+    except InputError as exc:
+        parts = exc.field.split(".")
+        if len(parts) >= 3 and parts[:2] == ["population", "covariates"] and parts[2] in overrides:
+            field = ".".join(["population", "overrides", *parts[2:]])
+            raise InputError(origin, field, f"{exc.allowed} (overriding {where.split(' with ')[0]})") from None
+        raise
 
 
 def _validate(data: dict[str, Any], where: str) -> PopulationSpec:

@@ -285,8 +285,13 @@ def scenario_population(scn: Scenario, origin: str = "scenario", base_dir: Path 
         path = Path(scn.population.file)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
-    data = default_spec_dict() if path is None else load_yaml(path, "population file")
-    base = load_spec(path, None, origin=origin, data=data)  # the file alone must be valid
+    try:
+        data = default_spec_dict() if path is None else load_yaml(path, "population file")
+        base = load_spec(path, None, origin=origin, data=data)  # the file alone must be valid
+    except InputError as exc:
+        if exc.field != "(file)":
+            raise
+        raise InputError(origin, "population.file", f"{exc.file}: {exc.allowed}") from None
     overrides = {**_moud_overrides(scn, base), **scn.population.overrides}
     return load_spec(path, overrides, origin=origin, data=data)
 

@@ -36,6 +36,16 @@ def _check_counts(dyads: int | None, replicates: int | None, seed: int | None) -
         raise InputError("command line", "--seed", f"must be >= 0, got {seed}")
 
 
+class _Path(click.Path):
+    """``click.Path`` that refuses a NUL character (which the operating system cannot take) as a
+    usage error instead of failing inside the check."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if "\x00" in str(value):
+            self.fail("a path may not contain a NUL character", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -78,8 +88,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.argument("scenario", type=_Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option("--dyads", type=int, default=None, help="dyads per replicate (overrides the scenario)")
 @click.option("--seed", type=int, default=None, help="base seed (overrides the scenario)")
@@ -124,8 +134,8 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
 
 
 @main.command()
-@click.argument("scenarios", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.argument("scenarios", nargs=-1, type=_Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option("--dyads", type=int, default=None, help="dyads per replicate (default: the first scenario's)")
 @click.option("--replicates", type=int, default=None, help="replicates (default: the first scenario's)")
@@ -150,12 +160,12 @@ def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | No
 
 
 @main.command()
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=_Path(dir_okay=False, path_type=Path), default=None,
               help="drawing to write (.svg, .png or .pdf)")
 @click.option("--intervention", type=click.Choice(["more", "sg", "mbp", "abc"]), default=None,
               help="mark the targets of a programme (more: Figure 2)")
 @click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
-@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--scenario", type=_Path(dir_okay=False, path_type=Path), default=None,
               help="show the edge strengths and switches of this scenario")
 def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: str | None) -> None:
     """Draw or print the mechanism graph (Figure 1; with --intervention more, Figure 2)."""

@@ -75,6 +75,8 @@ def check_target(out: str | Path, force: bool = False) -> Path:
     Raises:
         OutputError: naming the folder and ``--out`` (or ``--force``) and what is allowed.
     """
+    if "\x00" in str(out):
+        raise OutputError(str(out).replace("\x00", "\\0"), "--out", "a path may not contain a NUL character")
     out = Path(os.path.abspath(out))
     where = str(out)
     cwd = Path(os.path.abspath(os.getcwd()))

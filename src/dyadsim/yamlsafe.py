@@ -118,6 +118,8 @@ def read_text(path: str | Path, what: str = "file") -> str:
         InputError: missing, not a regular file, too large, binary or not UTF-8.
     """
     origin = str(path)
+    if "\x00" in origin:
+        raise InputError(origin.replace("\x00", "\\0"), "(file)", f"the {what} path contains a NUL character")
     try:
         st = os.stat(path)
     except FileNotFoundError:

@@ -83,20 +83,32 @@ class StrictSafeLoader(yaml.SafeLoader):
 
 def _expanded_size(root: Node) -> int:
     """Number of nodes of the document with every alias expanded (shared nodes counted each time),
-    computed once per distinct node so that the count itself stays cheap."""
-    memo: dict[int, int] = {}
-    order: list[Node] = []
-    stack: list[Node] = [root]
-    while stack:  # iterative post-order over distinct nodes (no recursion)
-        node = stack.pop()
-        if id(node) in memo:
+    computed once per distinct node so that the count itself stays cheap.
+
+    Raises:
+        _Limit: an alias refers to a node that contains it (a recursive structure).
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:  # iterative depth-first walk over distinct nodes (no recursion)
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            size[key] = min(1 + sum(size[id(c)] for c in _children(node)), MAX_NODES + 1)
             continue
-        memo[id(node)] = -1
-        order.append(node)
-        stack.extend(_children(node))
-    for node in reversed(order):
-        memo[id(node)] = min(1 + sum(memo[id(c)] for c in _children(node)), MAX_NODES + 1)
-    return memo[id(root)]
+        if key in size:
+            continue
+        if key in active:
+            raise _Limit("an alias refers to a value that contains it (recursive structure)")
+        active.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in active:
+                raise _Limit("an alias refers to a value that contains it (recursive structure)")
+            stack.append((child, False))
+    return size[id(root)]
 
 
 def _children(node: Node) -> list[Node]:

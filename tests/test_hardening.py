@@ -244,8 +244,10 @@ for corner in (None, "low", "high"):
                 if k != "pregnancy.horizon_days":
                     ps.set(k, p.low if corner == "low" else p.high)
         ps.set("pregnancy.horizon_days", horizon)
-        for spec in (load_spec(), load_spec(None, {"enrol_week": {"min": 4, "max": 36.9},
-                                                   "term_week": {"min": 37, "max": 44}})):
+        for spec in (load_spec(), load_spec(None, {"enrol_week": {"min": 4, "max": 23.9},
+                                                   "term_week": {"min": 24, "max": 44},
+                                                   "moud_start_week": {"min": 0, "max": 42},
+                                                   "aces": {"min": 0, "max": 10, "mean": 9}})):
             out = simulate(ps, 12, 5, spec, engine="numba", threads=1, block_size=5, trajectory_sample=3)
             assert np.isfinite(out.monthly).all() and np.isfinite(out.pregnancy).all()
             runs += 1
@@ -263,7 +265,7 @@ print("ok", runs)
 def test_kernels_run_with_bounds_checking(tmp_path: Path) -> None:
     """Every index the compiled kernel writes stays in bounds (Numba's bounds checking raises
     IndexError otherwise) at the default parameters, every parameter's corners, the longest
-    horizon and the widest allowed timeline."""
+    horizon and the widest allowed timeline and covariate ranges."""
     from dyadsim.engine.kernel import _source_hash
 
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dyadsim" / f"boundscheck-{_source_hash()}"

@@ -229,7 +229,6 @@ def test_sigterm_removes_the_partial_output(tmp_path: Path) -> None:
 
 
 BOUNDSCHECK = """
-import numpy as np
 from dyadsim.engine.run import simulate
 from dyadsim.params import ParamSet
 from dyadsim.population import load_spec
@@ -274,3 +273,23 @@ def test_kernels_run_with_bounds_checking(tmp_path: Path) -> None:
                          cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.strip() == "ok 13"
+
+
+@pytest.mark.parametrize("replicates", [1, 2])
+def test_streamed_differences_equal_in_memory_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   replicates: int) -> None:
+    import dyadsim.compare as compare
+    import dyadsim.runner as runner
+
+    monkeypatch.setattr(runner, "CHUNK_DYADS", 16)
+    monkeypatch.setattr(compare, "CHUNK_DYADS", 16)
+    more = ROOT / "examples" / "more_prenatal.yaml"
+    cmp = compare.compare([USUAL, more], dyads=50, replicates=replicates, seed=3, folder=tmp_path)
+    base = pd.read_parquet(tmp_path / "outcomes" / "usual_care.parquet")
+    other = pd.read_parquet(tmp_path / "outcomes" / "more_prenatal.parquet")
+    assert len(base) == len(other) == 50 * replicates
+    whole = compare.paired_differences(base, other, "more_prenatal")
+    got = cmp.differences
+    assert list(got["outcome"]) == list(whole["outcome"]) and len(got) > 200
+    for col in ("difference", "lower", "upper"):
+        assert np.allclose(got[col], whole[col], rtol=1e-9, atol=1e-9, equal_nan=True), col

@@ -115,6 +115,9 @@ class PairedAccumulator:
                 acc[2] += float(np.nansum(ov))
                 acc[3] += float((~np.isnan(ov)).sum())
                 if self.keep_paired:
+                    if not b.index.equals(o.index):  # a subset (e.g. mothers on MOUD): pair by dyad id
+                        both = pd.concat([b, o], axis=1, keys=["b", "o"]).dropna()
+                        bv, ov = both["b"].to_numpy(np.float64), both["o"].to_numpy(np.float64)
                     ok = ~(np.isnan(bv) | np.isnan(ov))
                     self.paired.setdefault(k, Moments()).add(ov[ok] - bv[ok])
 

@@ -229,6 +229,7 @@ def test_sigterm_removes_the_partial_output(tmp_path: Path) -> None:
 
 
 BOUNDSCHECK = """
+import numpy as np
 from dyadsim.engine.run import simulate
 from dyadsim.params import ParamSet
 from dyadsim.population import load_spec

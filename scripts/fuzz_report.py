@@ -189,12 +189,9 @@ def _yaml_case(rng: random.Random, scn: dict[str, Any]) -> Case:
         return ("yaml binary", bytes(rng.randrange(256) for _ in range(rng.randint(10, 4000))), "(file)")
     if kind == "latin1":
         return ("yaml latin1", text.replace("usual", "usu\u00e9l").encode("latin-1", "replace") + b"\xe9\xff\n", "(file)")
-    if kind == "truncate":
-        cut = rng.randint(1, max(2, len(text) - 1))
-        t = text[:cut]
-        if t.count("{") == t.count("}") and t.count("[") == t.count("]"):
-            t += "\n  - [unclosed"
-        return ("yaml truncated", t.encode(), "(file)")
+    if kind == "truncate":  # a one-line flow mapping cut before its closing brace: never valid YAML
+        flow = yaml.safe_dump(scn, default_flow_style=True, width=10**9).strip()
+        return ("yaml truncated", flow[:rng.randint(1, len(flow) - 1)].encode(), "(file)")
     if kind == "tag":
         tag = rng.choice(["!!python/object/apply:os.system ['touch pwned']", "!!python/name:os.system", "!!binary AAAA",
                           "!!set {a, b}", "!!timestamp 2001-12-14"])
@@ -221,7 +218,7 @@ def run_in_process(cases: list[Case], work: Path) -> Counter:
         if res.exception is not None and not isinstance(res.exception, SystemExit):
             c["tracebacks"] += 1
             print(f"TRACEBACK {label}: {res.exception!r}")
-        extra = sorted(p.name for p in d.iterdir()) != ["s.yaml"] + (["o"] if res.exit_code == 0 else [])
+        extra = {p.name for p in d.iterdir()} != {"s.yaml"} | ({"o"} if res.exit_code == 0 else set())
         if extra or list(work.parent.glob("pwned")) or Path("pwned").exists():
             c["writes_outside_out"] += 1
             print(f"WRITE {label}: {sorted(p.name for p in d.iterdir())}")
@@ -369,6 +366,7 @@ def interrupted_runs(rng: random.Random, n: int, work: Path) -> Counter:
         c["cases"] += 1
         if "Traceback" in err:
             c["tracebacks"] += 1
+            print(f"TRACEBACK after {sig!r}: {err[-600:]}")
         man = d / "o" / "manifest.json"
         if (d / "o").exists() and not man.exists():
             c["incomplete_looks_complete"] += 1

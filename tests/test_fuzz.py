@@ -33,7 +33,7 @@ NASTY = st.sampled_from([
     math.nan, math.inf, -math.inf, -1, 0, 0.5, 1, 37, 1e6, 1e308, -1e308, 2**63, 2**64, "20", "", "nan", True,
     False, None, [], {}, [1, 2], {"a": 1}, "../../x", "/tmp/x", "$\\foo{$", "x" * 300, -0.0, 1e-320,
 ])
-SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=70, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 

@@ -228,6 +228,20 @@ def test_sigterm_removes_the_partial_output(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("delay", [0.3, 1.0])
+def test_early_ctrl_c_ends_quietly(tmp_path: Path, delay: float) -> None:
+    """Ctrl-C while the executable is still importing its libraries: exit 130, no traceback."""
+    exe = Path(sys.executable).with_name("dyadsim")
+    proc = subprocess.Popen([str(exe), "run", str(USUAL), "--out", str(tmp_path / "run"), "--dyads", "50000",
+                             "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, (proc.returncode, err)
+    assert list(tmp_path.iterdir()) == []
+
+
 BOUNDSCHECK = """
 import numpy as np
 from dyadsim.engine.run import simulate

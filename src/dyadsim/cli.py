@@ -52,13 +52,14 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def _guarded() -> Iterator[None]:
-    """Run a command: SIGTERM is handled like Ctrl-C (partial output removed), input errors and
-    operating-system errors end with one line instead of a traceback."""
-    previous: Any = None
+    """Run a command: Ctrl-C and SIGTERM interrupt it (partial output removed, exit 130), input
+    errors and operating-system errors end with one line instead of a traceback."""
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, _terminate)
     except ValueError:  # not the main thread: leave signals alone
-        previous = None
+        pass
     try:
         yield
     except InputError as exc:
@@ -73,8 +74,8 @@ def _guarded() -> Iterator[None]:
         click.echo("error: out of memory; use fewer dyads per replicate", err=True)
         sys.exit(1)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 _OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"

@@ -6,8 +6,10 @@ by a short, truncated ``repr``, so building an error message never costs time or
 from __future__ import annotations
 
 import reprlib
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # imported lazily: the command line loads this module before anything heavy
+    from pydantic import ValidationError
 
 MAX_MESSAGE = 2000
 """Longest message an :class:`InputError` carries (characters)."""
@@ -50,7 +52,7 @@ class OutputError(InputError):
 _UNION_MEMBERS = {"float", "bool", "int", "str", "none", "bernoulli", "normal", "logitnormal", "uniform", "categorical"}
 
 
-def format_validation_error(exc: ValidationError, prefix: str = "") -> tuple[str, str]:
+def format_validation_error(exc: "ValidationError", prefix: str = "") -> tuple[str, str]:
     """The first problem of a pydantic error as (dotted field, message); up to four others are appended."""
     parts: list[str] = []
     first_field = prefix or "(file)"

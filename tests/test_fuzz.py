@@ -22,6 +22,7 @@ from dyadsim.cli import main
 from dyadsim.errors import InputError
 from dyadsim.graph import EDGE_IDS
 from dyadsim.population import REQUIRED
+from dyadsim.params import ParamSet  # noqa: F401  (registers every parameter)
 from dyadsim.registry import PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ NASTY = st.sampled_from([
     math.nan, math.inf, -math.inf, -1, 0, 0.5, 1, 37, 1e6, 1e308, -1e308, 2**63, 2**64, "20", "", "nan", True,
     False, None, [], {}, [1, 2], {"a": 1}, "../../x", "/tmp/x", "$\\foo{$", "x" * 300, -0.0, 1e-320,
 ])
-SETTINGS = settings(max_examples=70, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -170,7 +171,7 @@ TOKENS = st.sampled_from(["run", "compare", "--out", "--dyads", "--seed", "--rep
                           "out", ".", "..", "a.svg", "x\x00y", "\udcff"])
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(command=st.sampled_from(["run", "compare", "graph", "params", "nosuch"]),
        args=st.lists(TOKENS, min_size=0, max_size=7))

@@ -59,7 +59,7 @@ def _bad(tmp_path: Path, text: str) -> tuple[int, str, Path]:
     ("name: x\nlinks: {no_such_edge: {strength: 1.0}}\n", "links.no_such_edge"),
     ("name: x\nlinks: {craving_use: {strength: 50}}\n", "links.craving_use.strength"),
     ("name: x\npopulation: {overrides: {enrol_week: {min: 8, max: 40}}}\n", "population"),
-    ("name: x\npopulation: {overrides: {depression_dx: {p: 1.5}}}\n", "population.covariates.depression_dx"),
+    ("name: x\npopulation: {overrides: {depression_dx: {p: 1.5}}}\n", "population.overrides.depression_dx.p"),
 ])
 def test_bad_input_names_file_and_field(tmp_path: Path, text: str, field: str) -> None:
     code, out, f = _bad(tmp_path, text)
@@ -103,7 +103,7 @@ def test_interrupted_write_leaves_no_complete_run(tmp_path: Path) -> None:
     write_run(result, out)
     assert (out / "manifest.json").exists()
     with pytest.raises(KeyboardInterrupt):  # a failed rewrite keeps the previous complete run
-        write_run(result, out, extras=boom)
+        write_run(result, out, extras=boom, force=True)
     assert (out / "manifest.json").exists()
 
 

@@ -14,10 +14,20 @@ Quick use::
 """
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 __version__ = "0.1.0"
 
-from .params import ParamSet  # noqa: E402
-from .runner import RunResult, run_scenario  # noqa: E402
-from .scenario import Scenario, load_scenario  # noqa: E402
+# The public names are imported on first use, so that ``import dyadsim.cli`` (the command line)
+# starts quickly and can take over Ctrl-C before the numerical libraries load.
+_LAZY = {"ParamSet": "params", "RunResult": "runner", "run_scenario": "runner", "Scenario": "scenario",
+         "load_scenario": "scenario"}
 
 __all__ = ["ParamSet", "RunResult", "Scenario", "load_scenario", "run_scenario", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'dyadsim' has no attribute {name!r}")

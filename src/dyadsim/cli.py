@@ -1,8 +1,19 @@
-"""Command line: ``dyadsim run``, ``dyadsim graph``, ``dyadsim params``."""
+"""Command line: ``dyadsim run``, ``dyadsim compare``, ``dyadsim graph``, ``dyadsim params``.
+
+Every input is checked before anything is simulated: the scenario files, the command-line
+options (against the same limits as the scenario's fields) and the output folder. Bad input ends
+with one line naming the file or option, the field and what is allowed (exit status 2); an
+interrupt (Ctrl-C or SIGTERM) removes the partial output and exits with status 130.
+"""
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import click
 
@@ -15,13 +26,60 @@ def _fail(exc: Exception) -> None:
 
 
 def _check_counts(dyads: int | None, replicates: int | None, seed: int | None) -> None:
-    """Command-line overrides: at least one dyad and one replicate, a non-negative seed."""
+    """Command-line overrides: at least one dyad and one replicate, a non-negative seed (the
+    scenario's upper limits are checked by :func:`dyadsim.scenario.with_cohort`)."""
     if dyads is not None and dyads < 1:
         raise InputError("command line", "--dyads", f"must be a whole number >= 1, got {dyads}")
     if replicates is not None and replicates < 1:
         raise InputError("command line", "--replicates", f"must be a whole number >= 1, got {replicates}")
     if seed is not None and seed < 0:
         raise InputError("command line", "--seed", f"must be >= 0, got {seed}")
+
+
+class _Path(click.Path):
+    """``click.Path`` that refuses a NUL character (which the operating system cannot take) as a
+    usage error instead of failing inside the check."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if "\x00" in str(value):
+            self.fail("a path may not contain a NUL character", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Run a command: Ctrl-C and SIGTERM interrupt it (partial output removed, exit 130), input
+    errors and operating-system errors end with one line instead of a traceback."""
+    previous: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        yield
+    except InputError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: nothing was written (partial output removed)", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        click.echo(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), err=True)
+        sys.exit(1)
+    except MemoryError:
+        click.echo("error: out of memory; use fewer dyads per replicate", err=True)
+        sys.exit(1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"
+_FORCE_HELP = "replace OUT if it holds an earlier dyadsim output (only files dyadsim wrote; never other folders)"
 
 
 @click.group()
@@ -31,28 +89,41 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="output folder (written atomically)")
+@click.argument("scenario", type=_Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option("--dyads", type=int, default=None, help="dyads per replicate (overrides the scenario)")
 @click.option("--seed", type=int, default=None, help="base seed (overrides the scenario)")
 @click.option("--replicates", type=int, default=None, help="replicates over seeds (overrides the scenario)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
-def run(scenario: Path, out: Path, dyads: int | None, seed: int | None, replicates: int | None,
+def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | None, replicates: int | None,
         progress: bool | None) -> None:
     """Run SCENARIO (a YAML file): print the summary, write tables, manifest, figures and report.html."""
     from .report import write_report
-    from .runner import run_scenario
-    from .scenario import load_scenario
-    from .store import write_run
+    from .runner import RunResult, progress_bar, run_scenario
+    from .scenario import load_scenario, with_cohort
+    from .store import check_target, finish_run, write_atomic
 
-    try:
+    holder: list[RunResult] = []
+    with _guarded():
         _check_counts(dyads, replicates, seed)
         scn, params, spec = load_scenario(scenario)
-        result = run_scenario(scn, params, spec, dyads=dyads, seed=seed, replicates=replicates, progress=progress)
-        write_run(result, out, extras=lambda folder: write_report(result, folder))
-    except InputError as exc:
-        _fail(exc)
+        scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=replicates)
+        check_target(out, force)
+        bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
+
+        def write(tmp: Path) -> dict[str, Any]:
+            result = run_scenario(scn, params, spec, folder=tmp, bar=bar)
+            bar.set_postfix_str("writing summary, figures and report")
+            finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
+            holder.append(result)
+            return result.manifest
+
+        try:
+            write_atomic(out, write, force=force)
+        finally:
+            bar.close()
+    result = holder[0]
     s = result.summary
     width = max(len(o) for o in s["outcome"])
     click.echo(f"\n{scn.name}: {result.manifest['dyads']} dyads x {result.manifest['replicates']} replicates "
@@ -64,25 +135,22 @@ def run(scenario: Path, out: Path, dyads: int | None, seed: int | None, replicat
 
 
 @main.command()
-@click.argument("scenarios", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="output folder (written atomically)")
+@click.argument("scenarios", nargs=-1, type=_Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option("--dyads", type=int, default=None, help="dyads per replicate (default: the first scenario's)")
 @click.option("--replicates", type=int, default=None, help="replicates (default: the first scenario's)")
 @click.option("--seed", type=int, default=None, help="base seed (default: the first scenario's)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
-def compare(scenarios: tuple[Path, ...], out: Path, dyads: int | None, replicates: int | None, seed: int | None,
-            progress: bool | None) -> None:
+def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | None, replicates: int | None,
+            seed: int | None, progress: bool | None) -> None:
     """Run SCENARIOS on the same dyads and seeds; write paired differences from the first."""
-    from .compare import compare as run_compare
     from .compare import write_comparison
 
-    try:
+    with _guarded():
         _check_counts(dyads, replicates, seed)
-        cmp = run_compare(list(scenarios), dyads=dyads, replicates=replicates, seed=seed, progress=progress)
-        write_comparison(cmp, out)
-    except InputError as exc:
-        _fail(exc)
+        cmp = write_comparison(list(scenarios), out, force=force, progress=progress, dyads=dyads,
+                               replicates=replicates, seed=seed)
     d = cmp.differences[cmp.differences["summary"]]
     width = max(len(o) for o in d["outcome"])
     for name in cmp.names[1:]:
@@ -93,12 +161,12 @@ def compare(scenarios: tuple[Path, ...], out: Path, dyads: int | None, replicate
 
 
 @main.command()
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=_Path(dir_okay=False, path_type=Path), default=None,
               help="drawing to write (.svg, .png or .pdf)")
 @click.option("--intervention", type=click.Choice(["more", "sg", "mbp", "abc"]), default=None,
               help="mark the targets of a programme (more: Figure 2)")
 @click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
-@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--scenario", type=_Path(dir_okay=False, path_type=Path), default=None,
               help="show the edge strengths and switches of this scenario")
 def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: str | None) -> None:
     """Draw or print the mechanism graph (Figure 1; with --intervention more, Figure 2)."""
@@ -116,7 +184,7 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
         if out is not None:
             kwargs["title"] = (f"{LABELS[intervention]}: targets marked on the mechanism graph"
                                + (" (Reese et al. 2021, Figure 2)" if intervention == "more" else ""))
-    try:
+    with _guarded():
         if scenario is not None:
             from .scenario import load_scenario
 
@@ -130,8 +198,6 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
             except ValueError as exc:
                 raise InputError(str(out), "--out", str(exc)) from None
             click.echo(f"wrote {out}", err=as_json)
-    except InputError as exc:
-        _fail(exc)
     if as_json:
         kwargs.pop("title", None)
         click.echo(g.to_json(**kwargs))

@@ -10,20 +10,28 @@ An intervention that reaches nobody therefore gives differences of exactly zero.
 from __future__ import annotations
 
 import html
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from . import __version__
 from .errors import InputError
-from .results import SUMMARY, t_quantile
-from .runner import RunResult, run_scenario
-from .scenario import load_scenario
+from .modules.attachment import CLASSES
+from .params import ParamSet
+from .population import PopulationSpec
+from .results import MOUD_TYPES, SUMMARY, t_quantile
+from .runner import CHUNK_DYADS, RunResult, progress_bar, run_scenario
+from .scenario import Scenario, load_scenario, with_cohort
+from .streaming import Moments
 
 _SKIP = {"dyad_id", "replicate", "seed"}
+_CATEGORIES = {"moud_type": list(MOUD_TYPES), "attachment": list(CLASSES)}
 
 
 @dataclass
@@ -36,12 +44,31 @@ class Comparison:
     manifest: dict[str, Any]
 
 
-def _interval(per_rep: np.ndarray, paired: np.ndarray | None) -> tuple[float, float, float]:
+@dataclass
+class Loaded:
+    """Validated scenarios of a comparison, with the shared cohort, before anything is run."""
+
+    paths: list[Path]
+    scenarios: list[tuple[Scenario, ParamSet, PopulationSpec]]
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names, in order."""
+        return [scn.name for scn, _, _ in self.scenarios]
+
+
+def file_stem(name: str) -> str:
+    """A safe file name (no folder, no dot first) for a scenario's table: letters, digits, ``_ . + -``."""
+    stem = re.sub(r"[^A-Za-z0-9_.+-]", "_", name).lstrip(".") or "scenario"
+    return stem[:100]
+
+
+def _interval(per_rep: np.ndarray, paired: Moments | None) -> tuple[float, float, float]:
     centre = float(per_rep.mean())
     if len(per_rep) >= 2:
         half = t_quantile(len(per_rep) - 1) * per_rep.std(ddof=1) / np.sqrt(len(per_rep))
-    elif paired is not None and len(paired) > 1:
-        half = 1.96 * paired.std(ddof=1) / np.sqrt(len(paired))
+    elif paired is not None and paired.n > 1:
+        half = 1.96 * paired.sd / np.sqrt(paired.n)
     else:
         half = np.nan
     return centre, centre - half, centre + half
@@ -57,67 +84,160 @@ def _outcome_values(df: pd.DataFrame) -> dict[str, pd.Series]:
         if pd.api.types.is_numeric_dtype(d[col]) and not pd.api.types.is_bool_dtype(d[col]):
             vals[col] = d[col].astype(float)
         elif isinstance(d[col].dtype, pd.CategoricalDtype):
-            for cat in d[col].cat.categories:
+            cats = _CATEGORIES.get(col, list(d[col].cat.categories))
+            for cat in cats:
                 vals[f"{col}={cat}"] = (d[col] == cat).astype(float)
     return vals
 
 
+class PairedAccumulator:
+    """Per-replicate sums and counts of every outcome of two scenarios on the same dyads, and the
+    moments of the per-dyad differences (for the paired interval with one replicate)."""
+
+    def __init__(self, paired: bool = True) -> None:
+        self.sums: dict[tuple[int, str], list[float]] = {}
+        self.paired: dict[str, Moments] = {}
+        self.keep_paired = paired
+
+    def add(self, base: pd.DataFrame, other: pd.DataFrame) -> None:
+        """Fold in one chunk of both outcome tables (same dyads, same replicates, same order)."""
+        for rep in sorted(base["replicate"].unique()):
+            vb = _outcome_values(base[base["replicate"] == rep])
+            vo = _outcome_values(other[other["replicate"] == rep])
+            for k, b in vb.items():
+                if k not in vo:
+                    continue
+                o = vo[k]
+                acc = self.sums.setdefault((int(rep), k), [0.0, 0.0, 0.0, 0.0])
+                bv, ov = b.to_numpy(np.float64), o.to_numpy(np.float64)
+                acc[0] += float(np.nansum(bv))
+                acc[1] += float((~np.isnan(bv)).sum())
+                acc[2] += float(np.nansum(ov))
+                acc[3] += float((~np.isnan(ov)).sum())
+                if self.keep_paired:
+                    if not b.index.equals(o.index):  # a subset (e.g. mothers on MOUD): pair by dyad id
+                        both = pd.concat([b, o], axis=1, keys=["b", "o"]).dropna()
+                        bv, ov = both["b"].to_numpy(np.float64), both["o"].to_numpy(np.float64)
+                    ok = ~(np.isnan(bv) | np.isnan(ov))
+                    self.paired.setdefault(k, Moments()).add(ov[ok] - bv[ok])
+
+    def differences(self, name: str) -> pd.DataFrame:
+        """Differences ``other - base`` of every outcome with 95% intervals (see module doc)."""
+        reps = sorted({r for r, _ in self.sums})
+        keys = list(dict.fromkeys(k for _, k in self.sums))
+        out = []
+        for k in keys:
+            diffs = []
+            for r in reps:
+                sb, nb, so, no = self.sums.get((r, k), [0.0, 0.0, 0.0, 0.0])
+                diffs.append(so / no - sb / nb if nb and no else np.nan)
+            arr = np.array(diffs, dtype=float)
+            if np.isnan(arr).any():
+                centre, lo, hi = np.nan, np.nan, np.nan
+            else:
+                centre, lo, hi = _interval(arr, self.paired.get(k) if len(reps) == 1 else None)
+            out.append({"scenario": name, "outcome": k, "difference": centre, "lower": lo, "upper": hi,
+                        "summary": k in dict(SUMMARY)})
+        return pd.DataFrame(out)
+
+
 def paired_differences(base: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Differences ``other - base`` of every outcome with 95% intervals (see module doc)."""
-    rows: dict[str, list[float]] = {}
-    paired_all: dict[str, np.ndarray] = {}
-    reps = sorted(base["replicate"].unique())
-    for r in reps:
-        vb = _outcome_values(base[base["replicate"] == r])
-        vo = _outcome_values(other[other["replicate"] == r])
-        for k, b in vb.items():
-            if k not in vo:
-                continue
-            o = vo[k]
-            diff = (o.mean() - b.mean()) if len(o.dropna()) and len(b.dropna()) else np.nan
-            rows.setdefault(k, []).append(diff)
-            if len(reps) == 1:
-                both = pd.concat([b, o], axis=1, keys=["b", "o"]).dropna()
-                paired_all[k] = (both["o"] - both["b"]).to_numpy()
-    out = []
-    for k, diffs in rows.items():
-        arr = np.array(diffs, dtype=float)
-        if np.isnan(arr).any():
-            centre, lo, hi = np.nan, np.nan, np.nan
-        else:
-            centre, lo, hi = _interval(arr, paired_all.get(k))
-        out.append({"scenario": name, "outcome": k, "difference": centre, "lower": lo, "upper": hi,
-                    "summary": k in dict(SUMMARY)})
-    return pd.DataFrame(out)
+    """Differences ``other - base`` of every outcome with 95% intervals (tables in memory)."""
+    acc = PairedAccumulator(paired=base["replicate"].nunique() == 1)
+    acc.add(base, other)
+    return acc.differences(name)
 
 
-def compare(paths: list[Path], *, dyads: int | None = None, replicates: int | None = None,
-            seed: int | None = None, progress: bool | None = None) -> Comparison:
-    """Run every scenario on the same dyads and seeds; differences from the first."""
+def _read(path: Path) -> Any:
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_DYADS):
+        yield batch.to_pandas()
+
+
+def streamed_differences(base: Path, other: Path, name: str, replicates: int) -> pd.DataFrame:
+    """:func:`paired_differences` of two outcome files read chunk by chunk (bounded memory)."""
+    acc = PairedAccumulator(paired=replicates == 1)
+    for b, o in zip(_read(base), _read(other)):
+        if not (np.array_equal(b["dyad_id"].to_numpy(), o["dyad_id"].to_numpy())
+                and np.array_equal(b["replicate"].to_numpy(), o["replicate"].to_numpy())):
+            raise ValueError("outcome files are not aligned by dyad and replicate")
+        acc.add(b, o)
+    return acc.differences(name)
+
+
+def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: int | None = None,
+                    seed: int | None = None) -> Loaded:
+    """Read and check every scenario of a comparison (nothing is simulated).
+
+    The first scenario's cohort (with the command-line options) is used for all.
+
+    Raises:
+        InputError: naming the file or option, the field and what is allowed.
+    """
     if len(paths) < 2:
         raise InputError("command line", "SCENARIOS", "give at least two scenario files to compare")
+    if len(paths) > 20:
+        raise InputError("command line", "SCENARIOS", "give at most 20 scenario files to compare")
     loaded = [load_scenario(p) for p in paths]
-    first = loaded[0][0]
-    n = dyads if dyads is not None else first.cohort.dyads
-    reps = replicates if replicates is not None else first.cohort.replicates
-    base_seed = seed if seed is not None else first.cohort.seed
-    names = [scn.name for scn, _, _ in loaded]
-    for i, nm in enumerate(names):
-        if nm in names[:i]:
-            raise InputError(str(paths[i]), "name", f"scenario names must differ to be compared ({nm!r} is repeated)")
+    first = with_cohort(loaded[0][0], dyads=dyads, replicates=replicates, seed=seed)
+    stems: dict[str, str] = {}
     for path, (scn, _, _) in zip(paths, loaded):
+        stem = file_stem(scn.name).casefold()
+        if stem in stems:
+            raise InputError(str(path), "name", f"scenario names must differ to be compared ({scn.name!r} and "
+                             f"{stems[stem]!r} are the same file name)")
+        stems[stem] = scn.name
         if scn.cohort.horizon_months != first.cohort.horizon_months:
             raise InputError(str(path), "cohort.horizon_months",
                              f"must equal the first scenario's ({first.cohort.horizon_months}) to be compared")
-    runs = [run_scenario(scn, ps, pop, dyads=n, replicates=reps, seed=base_seed, progress=progress)
-            for scn, ps, pop in loaded]
-    diffs = pd.concat([paired_differences(runs[0].outcomes, r.outcomes, nm) for nm, r in zip(names[1:], runs[1:])],
-                      ignore_index=True)
-    manifest = {"package": "dyadsim", "version": __version__, "scenarios": [str(p) for p in paths],
-                "names": names, "scenario_hashes": [scn.hash() for scn, _, _ in loaded], "dyads": n,
-                "replicates": reps, "seed": base_seed, "replicate_seeds": [base_seed + r for r in range(reps)],
+    cohort = first.cohort
+    scenarios = [(scn.model_copy(update={"cohort": cohort}), ps, pop) for scn, ps, pop in loaded]
+    return Loaded(paths=list(paths), scenarios=scenarios)
+
+
+def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Comparison:
+    """Run every scenario on the same dyads and seeds, writing ``folder/outcomes/<name>.parquet``;
+    the differences from the first are computed from those files chunk by chunk."""
+    (folder / "outcomes").mkdir(exist_ok=True)
+    cohort = loaded.scenarios[0][0].cohort
+    bar = progress_bar(cohort.dyads * cohort.replicates * len(loaded.scenarios), "compare", progress)
+    runs, files = [], []
+    try:
+        for scn, ps, pop in loaded.scenarios:
+            sub = folder / "outcomes" / ".tables"
+            sub.mkdir()
+            runs.append(run_scenario(scn, ps, pop, folder=sub, tables=("outcomes",), bar=bar))
+            target = folder / "outcomes" / f"{file_stem(scn.name)}.parquet"
+            (sub / "outcomes.parquet").rename(target)
+            sub.rmdir()
+            files.append(target)
+        bar.set_postfix_str("paired differences")
+        names = loaded.names
+        diffs = pd.concat([streamed_differences(files[0], f, nm, cohort.replicates)
+                           for nm, f in zip(names[1:], files[1:])],
+                          ignore_index=True)
+    finally:
+        bar.close()
+    manifest = {"package": "dyadsim", "version": __version__, "scenarios": [str(p) for p in loaded.paths],
+                "names": names, "outcome_files": [f.relative_to(folder).as_posix() for f in files],
+                "scenario_hashes": [scn.hash() for scn, _, _ in loaded.scenarios], "dyads": cohort.dyads,
+                "replicates": cohort.replicates, "seed": cohort.seed,
+                "replicate_seeds": [cohort.seed + r for r in range(cohort.replicates)],
                 "parameters": {nm: r.manifest["parameters"] for nm, r in zip(names, runs)}}
     return Comparison(names=names, runs=runs, differences=diffs, manifest=manifest)
+
+
+def compare(paths: list[Path], *, dyads: int | None = None, replicates: int | None = None,
+            seed: int | None = None, progress: bool | None = None, folder: Path | None = None) -> Comparison:
+    """Run every scenario on the same dyads and seeds; differences from the first.
+
+    The per-dyad outcomes go to ``folder/outcomes/`` (a temporary folder, removed afterwards, when
+    ``folder`` is None).
+    """
+    loaded = load_comparison(paths, dyads=dyads, replicates=replicates, seed=seed)
+    if folder is not None:
+        return run_loaded(loaded, folder, progress)
+    with tempfile.TemporaryDirectory(prefix="dyadsim-compare-") as tmp:
+        return run_loaded(loaded, Path(tmp), progress)
 
 
 def _forest(cmp: Comparison, folder: Path) -> str:
@@ -137,12 +257,12 @@ def _forest(cmp: Comparison, folder: Path) -> str:
         err = np.vstack([sub["difference"] - sub["lower"], sub["upper"] - sub["difference"]])
         ax.errorbar(sub["difference"], y, xerr=np.nan_to_num(err), fmt="o", capsize=3)
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_yticks(y, sub["scenario"], fontsize=7)
-        ax.set_title(lbl, fontsize=7.5)
+        ax.set_yticks(y, list(sub["scenario"]), fontsize=7, parse_math=False)
+        ax.set_title(lbl, fontsize=7.5, parse_math=False)
         ax.tick_params(axis="x", labelsize=7)
     for ax in axes.ravel()[len(labels):]:
         ax.axis("off")
-    fig.suptitle(f"Difference from {cmp.names[0]} (paired, 95% interval)")
+    fig.suptitle(f"Difference from {cmp.names[0]} (paired, 95% interval)", parse_math=False)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     (folder / "figures").mkdir(exist_ok=True)
     fig.savefig(folder / "figures" / "differences.png", dpi=100)
@@ -150,25 +270,21 @@ def _forest(cmp: Comparison, folder: Path) -> str:
     return "figures/differences.png"
 
 
-def write_comparison(cmp: Comparison, out: str | Path) -> Path:
-    """Write differences (Parquet and CSV), each scenario's outcomes and summary, a figure and an HTML page."""
-    from .store import write_atomic
-
-    def write(tmp: Path) -> None:
-        cmp.differences.to_parquet(tmp / "differences.parquet", index=False)
-        cmp.differences[["scenario", "outcome", "difference", "lower", "upper"]].to_csv(tmp / "differences.csv", index=False)
-        (tmp / "outcomes").mkdir()
-        summaries = []
-        for name, run in zip(cmp.names, cmp.runs):
-            run.outcomes.to_parquet(tmp / "outcomes" / f"{name}.parquet", index=False)
-            summaries.append(run.summary.assign(scenario=name))
-        pd.concat(summaries, ignore_index=True).to_csv(tmp / "summaries.csv", index=False)
-        fig = _forest(cmp, tmp)
-        d = cmp.differences[cmp.differences["summary"]]
-        rows = "".join(f"<tr><td>{html.escape(r.scenario)}</td><td>{html.escape(r.outcome)}</td>"
-                       f"<td>{r.difference:.3f}</td><td>{r.lower:.3f}</td><td>{r.upper:.3f}</td></tr>"
-                       for r in d.itertuples())
-        page = f"""<!doctype html><html><head><meta charset="utf-8"><title>dyadsim comparison</title>
+def write_comparison_files(cmp: Comparison, tmp: Path) -> None:
+    """Write differences (Parquet and CSV), each scenario's summary, a figure and an HTML page into
+    ``tmp`` (the per-dyad outcomes are already in ``tmp/outcomes/``)."""
+    cmp.differences.to_parquet(tmp / "differences.parquet", index=False)
+    cmp.differences[["scenario", "outcome", "difference", "lower", "upper"]].to_csv(tmp / "differences.csv", index=False)
+    summaries = []
+    for name, run in zip(cmp.names, cmp.runs):
+        summaries.append(run.summary.assign(scenario=name))
+    pd.concat(summaries, ignore_index=True).to_csv(tmp / "summaries.csv", index=False)
+    fig = _forest(cmp, tmp)
+    d = cmp.differences[cmp.differences["summary"]]
+    rows = "".join(f"<tr><td>{html.escape(r.scenario)}</td><td>{html.escape(r.outcome)}</td>"
+                   f"<td>{r.difference:.3f}</td><td>{r.lower:.3f}</td><td>{r.upper:.3f}</td></tr>"
+                   for r in d.itertuples())
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>dyadsim comparison</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 7px}}img{{max-width:100%}}</style></head><body>
 <h1>dyadsim comparison against {html.escape(cmp.names[0])}</h1>
@@ -178,6 +294,28 @@ are scenario minus {html.escape(cmp.names[0])}, with 95% intervals. Every outcom
 <img src="{fig}" alt="forest plot of differences">
 <table><tr><th>scenario</th><th>outcome</th><th>difference</th><th>lower</th><th>upper</th></tr>{rows}</table>
 </body></html>"""
-        (tmp / "compare.html").write_text(page, encoding="utf-8")
+    (tmp / "compare.html").write_text(page, encoding="utf-8")
 
-    return write_atomic(out, write, cmp.manifest)
+
+def write_comparison(paths: list[Path], out: str | Path, *, force: bool = False, progress: bool | None = False,
+                     dyads: int | None = None, replicates: int | None = None, seed: int | None = None) -> Comparison:
+    """Run a comparison straight into ``out`` (atomically; see :func:`dyadsim.store.write_atomic`).
+    Every scenario and ``out`` are checked before anything is simulated.
+
+    Raises:
+        InputError: naming the file or option, the field and what is allowed.
+    """
+    from .store import check_target, write_atomic
+
+    loaded = load_comparison(paths, dyads=dyads, replicates=replicates, seed=seed)
+    check_target(out, force)
+    holder: list[Comparison] = []
+
+    def write(tmp: Path) -> dict[str, Any]:
+        cmp = run_loaded(loaded, tmp, progress=progress)
+        write_comparison_files(cmp, tmp)
+        holder.append(cmp)
+        return cmp.manifest
+
+    write_atomic(out, write, force=force)
+    return holder[0]

@@ -4,6 +4,12 @@ The default file ``data/population.yaml`` holds the population rows of TARGETS.m
 sources. A scenario may point to another file or override single fields. Every covariate is drawn
 from its own named random stream indexed by dyad id, so dyad ``i`` has the same baseline whatever
 the cohort size (common random numbers).
+
+Population files and overrides are validated strictly before anything is drawn: every
+distribution parameter is a finite number of the right type, each covariate may only use the
+distributions that make sense for it (yes/no covariates are Bernoulli, so flags are 0 or 1), and
+every value a distribution can produce lies in the covariate's allowed range
+(:data:`VALUE_RANGES`), so everything that reaches the engine is finite and in range.
 """
 from __future__ import annotations
 
@@ -19,11 +25,12 @@ from . import rng
 from .errors import InputError, format_validation_error
 from .modules.individual import RANDOM_EFFECTS
 from .states import S
+from .yamlsafe import load_yaml
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    source: str = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    source: str = Field(min_length=1, max_length=2000)
 
 
 class Bernoulli(_Dist):
@@ -38,7 +45,7 @@ class Normal(_Dist):
 
     dist: Literal["normal"]
     mean: float
-    sd: float = Field(ge=0)
+    sd: float = Field(ge=0, le=1000)
     min: float
     max: float
     round: bool = False
@@ -54,8 +61,8 @@ class LogitNormal(_Dist):
     """A 0-1 level whose logit is normal(mean, sd)."""
 
     dist: Literal["logitnormal"]
-    mean: float
-    sd: float = Field(ge=0)
+    mean: float = Field(ge=-20, le=20)
+    sd: float = Field(ge=0, le=10)
 
 
 class Uniform(_Dist):
@@ -77,11 +84,11 @@ class Categorical(_Dist):
     """Integer codes with probabilities that sum to 1."""
 
     dist: Literal["categorical"]
-    probs: dict[int, float]
+    probs: dict[int, float] = Field(min_length=1, max_length=16)
 
     @model_validator(mode="after")
     def _sum(self) -> "Categorical":
-        if any(v < 0 for v in self.probs.values()) or abs(sum(self.probs.values()) - 1.0) > 1e-6:
+        if any(not 0 <= v <= 1 for v in self.probs.values()) or abs(sum(self.probs.values()) - 1.0) > 1e-6:
             raise ValueError(f"probabilities must be >= 0 and sum to 1 (they sum to {sum(self.probs.values())})")
         return self
 
@@ -91,11 +98,28 @@ Dist = Annotated[Union[Bernoulli, Normal, LogitNormal, Uniform, Categorical], Fi
 REQUIRED = ("aces", "depression_dx", "anxiety_dx", "other_sud", "tobacco", "moud_type", "moud_start_week",
             "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy", "network_use", "enrol_week", "term_week")
 
+FLAGS = ("depression_dx", "anxiety_dx", "other_sud", "tobacco", "housing_unstable", "low_income", "prior_cps",
+         "first_pregnancy")
+"""Yes/no covariates: drawn as Bernoulli, so every value is 0 or 1."""
+
+VALUE_RANGES: dict[str, tuple[float, float, tuple[str, ...]]] = {
+    "aces": (0.0, 10.0, ("normal", "uniform")),
+    "support": (0.0, 1.0, ("logitnormal", "normal", "uniform")),
+    "moud_start_week": (0.0, 42.0, ("normal", "uniform")),
+    "enrol_week": (4.0, 40.0, ("normal", "uniform")),
+    "term_week": (24.0, 44.0, ("normal", "uniform")),
+}
+"""Allowed values (min, max) and distributions of the other covariates: ACE score 0-10; support
+level 0-1; MOUD start between conception and week 42 of gestation; enrolment once pregnancy is
+known (week 4) and before week 40; term birth between weeks 24 and 44."""
+MOUD_CODES = (0, 1, 2)
+"""``moud_type`` codes: 0 none, 1 methadone, 2 buprenorphine (categorical)."""
+
 
 class PopulationSpec(BaseModel):
     """The covariate distributions of a cohort."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     covariates: dict[str, Dist]
 
     @model_validator(mode="after")
@@ -106,19 +130,6 @@ class PopulationSpec(BaseModel):
         missing = [k for k in REQUIRED if k not in self.covariates]
         if missing:
             raise ValueError(f"missing covariates {missing}")
-        enrol, term = self.covariates["enrol_week"], self.covariates["term_week"]
-        enrol_max = getattr(enrol, "max", None)
-        term_min = getattr(term, "min", None)
-        if enrol_max is None or term_min is None:
-            raise ValueError("enrol_week and term_week must be bounded (uniform or normal with min/max)")
-        if enrol_max >= term_min:
-            raise ValueError(f"impossible timeline: enrolment up to week {enrol_max} but birth at term from week "
-                             f"{term_min}; enrolment must end before term births begin")
-        if getattr(enrol, "min", 0) < 4:
-            raise ValueError("enrol_week must be at least 4 (pregnancy must be known)")
-        mt = self.covariates["moud_type"]
-        if not isinstance(mt, Categorical) or not set(mt.probs) <= {0, 1, 2}:
-            raise ValueError("moud_type must be categorical with codes 0 (none), 1 (methadone), 2 (buprenorphine)")
         return self
 
 
@@ -128,44 +139,99 @@ def default_spec_dict() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def check_ranges(spec: PopulationSpec, where: str) -> None:
+    """Each covariate uses an allowed distribution whose values lie in its allowed range.
+
+    Raises:
+        InputError: naming the covariate, its field and what is allowed.
+    """
+    for name, dist in spec.covariates.items():
+        field = f"population.covariates.{name}"
+        if name in FLAGS:
+            if not isinstance(dist, Bernoulli):
+                raise InputError(where, f"{field}.dist", "a yes/no covariate must be 'bernoulli' with p in [0, 1]")
+            continue
+        if name == "moud_type":
+            if not isinstance(dist, Categorical) or not set(dist.probs) <= set(MOUD_CODES):
+                raise InputError(where, f"{field}.probs", "moud_type must be categorical with codes 0 (none), "
+                                 "1 (methadone), 2 (buprenorphine)")
+            continue
+        lo, hi, dists = VALUE_RANGES[name]
+        if dist.dist not in dists:
+            raise InputError(where, f"{field}.dist", f"must be one of {list(dists)}")
+        for fld in ("min", "max"):
+            v = getattr(dist, fld, None)
+            if v is not None and not lo <= v <= hi:
+                raise InputError(where, f"{field}.{fld}", f"must be within [{lo:g}, {hi:g}], got {v:g}")
+    enrol_max = getattr(spec.covariates["enrol_week"], "max")
+    term_min = getattr(spec.covariates["term_week"], "min")
+    if enrol_max >= term_min:
+        raise InputError(where, "population.covariates.enrol_week.max",
+                         f"impossible timeline: enrolment up to week {enrol_max:g} but birth at term from week "
+                         f"{term_min:g}; enrolment must end before term births begin")
+
+
 def load_spec(path: str | Path | None = None, overrides: dict[str, dict[str, Any]] | None = None,
-              origin: str = "population") -> PopulationSpec:
+              origin: str = "population", data: Any = None) -> PopulationSpec:
     """Load a population file (default if None) and apply field overrides.
+
+    Args:
+        path: population file (the packaged default if None).
+        overrides: per-covariate fields replacing those of the file.
+        origin: where the overrides come from (for messages).
+        data: the file's contents when already read (``path`` then only names it).
 
     Raises:
         InputError: naming the file, the field and what is allowed.
     """
     if path is None:
-        data, where = default_spec_dict(), "dyadsim/data/population.yaml"
+        where = "dyadsim/data/population.yaml"
+        if data is None:
+            data = default_spec_dict()
     else:
         where = str(path)
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(where, "population.file", "the population file does not exist") from None
-        except yaml.YAMLError as exc:
-            raise InputError(where, "(file)", f"not valid YAML: {exc}") from None
+        if data is None:
+            data = load_yaml(path, "population file")
     if not isinstance(data, dict):
         raise InputError(where, "(file)", "a population file must be a mapping with key 'covariates'")
-    if overrides:
-        where = f"{where} with overrides from {origin}"
-        covs = dict(data.get("covariates", {}))
-        for name, fields in overrides.items():
-            if name not in covs:
-                raise InputError(origin, f"population.overrides.{name}", f"unknown covariate; allowed: {list(REQUIRED)}")
-            if not isinstance(fields, dict):
-                raise InputError(origin, f"population.overrides.{name}", "must be a mapping of fields, e.g. {p: 0.5}")
-            merged = dict(covs[name])
-            if "dist" in fields and fields["dist"] != merged.get("dist"):
-                merged = {"source": merged.get("source", "scenario override")}
-            merged.update(fields)
-            merged.setdefault("source", "scenario override")
-            covs[name] = merged
-        data = {**data, "covariates": covs}
+    base = _validate(data, where)
+    if not overrides:
+        return base
+    if not isinstance(overrides, dict):
+        raise InputError(origin, "population.overrides", "must be a mapping of covariate names to fields")
+    where = f"{where} with overrides from {origin}"
+    covs = dict(data["covariates"])
+    for name, fields in overrides.items():
+        if name not in covs:
+            raise InputError(origin, f"population.overrides.{name}", f"unknown covariate; allowed: {list(REQUIRED)}")
+        if not isinstance(fields, dict) or not fields or not all(isinstance(k, str) for k in fields):
+            raise InputError(origin, f"population.overrides.{name}",
+                             "must be a non-empty mapping of fields, e.g. {p: 0.5}")
+        merged = dict(covs[name])
+        if "dist" in fields and fields["dist"] != merged.get("dist"):
+            merged = {"source": merged.get("source", "scenario override")}
+        merged.update(fields)
+        merged.setdefault("source", "scenario override")
+        covs[name] = merged
     try:
-        return PopulationSpec.model_validate(data)
+        return _validate({**data, "covariates": covs}, where)
+    except InputError as exc:
+        parts = exc.field.split(".")
+        if len(parts) >= 3 and parts[:2] == ["population", "covariates"] and parts[2] in overrides:
+            field = ".".join(["population", "overrides", *parts[2:]])
+            raise InputError(origin, field, f"{exc.allowed} (overriding {where.split(' with ')[0]})") from None
+        raise
+
+
+def _validate(data: dict[str, Any], where: str) -> PopulationSpec:
+    try:
+        spec = PopulationSpec.model_validate(data)
     except ValidationError as exc:
         raise InputError(where, *format_validation_error(exc, prefix="population")) from None
+    except RecursionError:
+        raise InputError(where, "(file)", "refused: too deeply nested") from None
+    check_ranges(spec, where)
+    return spec
 
 
 def _draw(dist: Any, seed: int, name: str, ids: np.ndarray) -> np.ndarray:

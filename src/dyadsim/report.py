@@ -51,14 +51,14 @@ def make_figures(result: RunResult, folder: Path) -> list[tuple[str, str]]:
     figdir = folder / "figures"
     figdir.mkdir(parents=True, exist_ok=True)
     out = []
-    mm = monthly_means(result.outcomes)
+    mm = result.stats.monthly_means()
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
     for ax, (col, title) in zip(axes.ravel(), _MONTHLY):
         piv = mm.pivot(index="replicate", columns="month", values=col)
         _band(ax, piv.columns.to_numpy(), piv.to_numpy())
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("postpartum month")
-    fig.suptitle(f"{result.scenario.name}: monthly means (band: 95% interval over replicates)")
+    fig.suptitle(f"{result.scenario.name}: monthly means (band: 95% interval over replicates)", parse_math=False)
     fig.tight_layout()
     fig.savefig(figdir / "monthly.png", dpi=110)
     plt.close(fig)
@@ -83,8 +83,7 @@ def make_figures(result: RunResult, folder: Path) -> list[tuple[str, str]]:
     plt.close(fig)
     out.append(("figures/daily.png", "Daily shares of mothers using, on MOUD, and dyads separated."))
 
-    att = result.outcomes.groupby("replicate")["attachment"].value_counts(normalize=True).unstack(fill_value=0)
-    att = att.reindex(columns=list(CLASSES), fill_value=0)
+    att = result.stats.attachment_shares()
     fig, ax = plt.subplots(figsize=(6, 4))
     mean = att.mean()
     err = 1.96 * att.std(ddof=1) / np.sqrt(len(att)) if len(att) >= 2 else None
@@ -99,12 +98,14 @@ def make_figures(result: RunResult, folder: Path) -> list[tuple[str, str]]:
 
     doms = ["wb_physical", "wb_psychological", "wb_cognitive", "wb_social", "wb_economic"]
     fig, ax = plt.subplots(figsize=(8, 4))
-    data = [result.outcomes[d].dropna().to_numpy() for d in doms]
+    sample = result.stats.wellbeing_sample()
+    data = [sample[d] for d in doms]
     ax.boxplot(data, showfliers=False)
     ax.set_xticks(range(1, 6), [d[3:] for d in doms])
     ax.axhline(50, color="grey", lw=0.8, ls="--")
     ax.set_ylabel("score (50 = reference)")
-    ax.set_title("Child well-being at 12 months")
+    shown = result.stats.sampled
+    ax.set_title("Child well-being at 12 months" + ("" if shown >= result.stats.rows else f" (first {shown:,} dyads)"))
     fig.tight_layout()
     fig.savefig(figdir / "wellbeing.png", dpi=110)
     plt.close(fig)

@@ -204,24 +204,26 @@ SUMMARY: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
 
 
 def replicate_summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Per-replicate mean, SD and count of each summary outcome (long format)."""
-    rows = []
-    for rep, d in df.groupby("replicate", sort=True):
-        for label, fn in SUMMARY:
-            v = fn(d).astype(float).dropna()
-            rows.append({"replicate": rep, "outcome": label, "mean": v.mean() if len(v) else np.nan,
-                         "sd": v.std(ddof=1) if len(v) > 1 else np.nan, "n": len(v),
-                         "min": v.min() if len(v) else np.nan})
-    return pd.DataFrame(rows)
+    """Per-replicate mean, SD, count and minimum of each summary outcome (long format)."""
+    from .streaming import RunStats
+
+    stats = RunStats()
+    stats.add(df)
+    return stats.replicate_summary()
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean of each summary outcome with a 95% Monte Carlo interval.
+    """Mean of each summary outcome with a 95% Monte Carlo interval (see :func:`summary_from_replicates`)."""
+    return summary_from_replicates(replicate_summary(df))
+
+
+def summary_from_replicates(reps: pd.DataFrame) -> pd.DataFrame:
+    """Mean of each summary outcome with a 95% Monte Carlo interval, from per-replicate statistics
+    (as built chunk by chunk by :class:`dyadsim.streaming.RunStats`).
 
     With two or more replicates (seeds) the interval is the t interval of the replicate means;
     with one replicate it is the normal interval from the between-dyad SD (mean +- 1.96 SD/sqrt(n)).
     """
-    reps = replicate_summary(df)
     out = []
     for label, _ in SUMMARY:
         r = reps[reps["outcome"] == label]

@@ -1,9 +1,19 @@
-"""Run a scenario: replicates over seeds, tables, summary with 95% intervals."""
+"""Run a scenario: replicates over seeds, tables, summary with 95% intervals.
+
+The cohort is simulated in chunks of dyad ids (:data:`CHUNK_DYADS`; smaller chunks while daily
+trajectories are kept), so memory does not grow with the cohort size. Per-dyad results do not
+depend on the chunking: every dyad draws from its own random streams, and the daily aggregates are
+integer (fixed-point) sums added exactly. With a ``folder`` each chunk's rows are appended to the
+Parquet tables there; without one they are gathered in memory (for small cohorts in Python).
+"""
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,27 +24,39 @@ from .engine import layout
 from .engine.run import SimOutput, simulate
 from .params import ParamSet
 from .population import PopulationSpec
-from .results import aggregates_table, outcomes_table, summarize
-from .scenario import Scenario
+from .results import aggregates_table, outcomes_table, summary_from_replicates
+from .scenario import Scenario, with_cohort
+from .streaming import RunStats, TableWriter, trajectory_schema
+
+CHUNK_DYADS = 32_768
+"""Dyads simulated and written at a time (bounds memory; results do not depend on it)."""
+TRAJ_CHUNK_DYADS = 512
+"""Chunk size while dyads keep full daily trajectories (each holds every day of ~24 states)."""
 
 
 @dataclass
 class RunResult:
-    """Everything a scenario run produced (in memory)."""
+    """Everything a scenario run produced.
+
+    ``outcomes`` (one row per dyad) is None when the run was streamed to a folder (it is then in
+    ``folder/outcomes.parquet``); ``stats`` holds the running statistics of the outcomes.
+    """
 
     scenario: Scenario
-    outcomes: pd.DataFrame
+    outcomes: pd.DataFrame | None
     aggregates: pd.DataFrame
-    trajectories: pd.DataFrame
+    trajectories: pd.DataFrame | None
     summary: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    stats: RunStats = field(default_factory=RunStats)
+    folder: Path | None = None
 
 
 def trajectories_table(out: SimOutput, replicate: int = 0) -> pd.DataFrame:
     """Long table of the sampled daily trajectories: one row per dyad and simulation day."""
     tr = out.trajectories
     if tr.shape[0] == 0:
-        return pd.DataFrame(columns=["replicate", "dyad_id", "day", *layout.TRAJECTORY_STATES])
+        return trajectory_schema().empty_table().to_pandas()
     k, t, _ = tr.shape
     flat = tr.reshape(k * t, -1)
     keep = ~np.isnan(flat[:, 0])
@@ -45,39 +67,109 @@ def trajectories_table(out: SimOutput, replicate: int = 0) -> pd.DataFrame:
     return df
 
 
+def chunks(n: int, sampled: int) -> Iterator[tuple[int, int]]:
+    """(first id, end id) of each chunk: small chunks over the ``sampled`` first ids, then large."""
+    lo = 0
+    while lo < n:
+        size = TRAJ_CHUNK_DYADS if lo < sampled else CHUNK_DYADS
+        hi = min(n, lo + size, sampled if lo < sampled else n)
+        yield lo, hi
+        lo = hi
+
+
+class _Sink:
+    """Where chunk tables go: Parquet files in a folder, or lists in memory."""
+
+    def __init__(self, folder: Path | None, tables: tuple[str, ...]) -> None:
+        self.folder = folder
+        self.writers: dict[str, TableWriter] = {}
+        self.frames: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
+        if folder is not None:
+            for t in tables:
+                path = folder / f"{t}.parquet"
+                self.writers[t] = TableWriter(path, trajectory_schema() if t == "trajectories" else None)
+
+    def write(self, table: str, df: pd.DataFrame) -> None:
+        if table not in self.frames or len(df) == 0:
+            return
+        if self.folder is None:
+            self.frames[table].append(df)
+        else:
+            self.writers[table].write(df)
+
+    def close(self) -> None:
+        for w in self.writers.values():
+            w.close()
+
+    def frame(self, table: str) -> pd.DataFrame | None:
+        if self.folder is not None or table not in self.frames:
+            return None
+        parts = self.frames[table]
+        if not parts and table == "trajectories":
+            return trajectory_schema().empty_table().to_pandas()
+        return pd.concat(parts, ignore_index=True) if parts else None
+
+
 def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads: int | None = None,
-                 seed: int | None = None, replicates: int | None = None, progress: bool | None = None) -> RunResult:
+                 seed: int | None = None, replicates: int | None = None, progress: bool | None = None,
+                 folder: Path | None = None, tables: tuple[str, ...] = ("outcomes", "aggregates", "trajectories"),
+                 bar: Any = None) -> RunResult:
     """Simulate every replicate of a scenario and summarise.
 
     Replicate ``r`` uses seed ``seed + r`` on the same dyad ids, so two scenarios run with the
     same seed share their random numbers (common random numbers) replicate by replicate.
-    """
-    n = dyads if dyads is not None else scn.cohort.dyads
-    base_seed = seed if seed is not None else scn.cohort.seed
-    reps = replicates if replicates is not None else scn.cohort.replicates
-    if n < 1:
-        raise ValueError(f"dyads must be at least 1, got {n}")
-    if reps < 1:
-        raise ValueError(f"replicates must be at least 1, got {reps}")
-    show = sys.stderr.isatty() if progress is None else progress
-    from tqdm import tqdm
 
-    bar = tqdm(total=n * reps, unit="dyad", desc=scn.name, disable=not show, file=sys.stderr)
-    setting = scn.care.nows_setting
-    outs, aggs, trajs = [], [], []
+    Args:
+        dyads, seed, replicates: override the scenario's cohort (checked against the same limits).
+        progress: show a progress bar (default: when stderr is a terminal); ignored with ``bar``.
+        folder: stream ``tables`` to Parquet files there (``outcomes`` then stays out of memory).
+        tables: which of outcomes, aggregates and trajectories to keep.
+        bar: a tqdm-like bar to advance (by dyads written) instead of a new one; left open.
+
+    Raises:
+        InputError: a cohort override outside the scenario's limits.
+    """
+    scn = with_cohort(scn, "run_scenario", dyads=dyads, seed=seed, replicates=replicates)
+    n, base_seed, reps = scn.cohort.dyads, scn.cohort.seed, scn.cohort.replicates
+    own_bar = bar is None
+    if own_bar:
+        bar = progress_bar(n * reps, scn.name, progress)
+    sink = _Sink(folder, tables)
+    stats = RunStats()
+    aggs: list[pd.DataFrame] = []
     started = time.perf_counter()
-    for r in range(reps):
-        o = simulate(params, n, base_seed + r, spec, engine=scn.engine.kind, threads=scn.engine.threads,
-                     block_size=scn.engine.block_size, trajectory_sample=scn.output.trajectory_sample if r == 0 else 0,
-                     progress=bar.update)
-        outs.append(outcomes_table(o, setting, replicate=r))
-        aggs.append(aggregates_table(o, replicate=r))
-        if r == 0:
-            trajs.append(trajectories_table(o, r))
-    bar.close()
-    outcomes = pd.concat(outs, ignore_index=True)
-    result = RunResult(scenario=scn, outcomes=outcomes, aggregates=pd.concat(aggs, ignore_index=True),
-                       trajectories=trajs[0], summary=summarize(outcomes))
+    try:
+        for r in range(reps):
+            sample = min(scn.output.trajectory_sample, n) if r == 0 and "trajectories" in tables else 0
+            total: np.ndarray | None = None
+            last: SimOutput | None = None
+            for lo, hi in chunks(n, sample):
+                o = simulate(params, hi - lo, base_seed + r, spec, engine=scn.engine.kind, threads=scn.engine.threads,
+                             block_size=scn.engine.block_size, trajectory_sample=max(0, min(sample - lo, hi - lo)),
+                             first_id=lo)
+                table = outcomes_table(o, scn.care.nows_setting, replicate=r)
+                stats.add(table)
+                sink.write("outcomes", table)
+                del table
+                if sample > lo:
+                    sink.write("trajectories", trajectories_table(o, r))
+                total = o.aggregates.copy() if total is None else total + o.aggregates
+                last = dataclasses.replace(o, final=o.final[:0], monthly=o.monthly[:0], pregnancy=o.pregnancy[:0],
+                                           trajectories=o.trajectories[:0])
+                del o
+                bar.update(hi - lo)
+            assert last is not None and total is not None
+            agg = aggregates_table(dataclasses.replace(last, aggregates=total), replicate=r)
+            aggs.append(agg)
+            sink.write("aggregates", agg)
+        sink.close()
+    finally:
+        if own_bar:
+            bar.close()
+    aggregates = pd.concat(aggs, ignore_index=True)
+    result = RunResult(scenario=scn, outcomes=sink.frame("outcomes"), aggregates=aggregates,
+                       trajectories=sink.frame("trajectories"), summary=summary_from_replicates(stats.replicate_summary()),
+                       stats=stats, folder=folder)
     result.manifest = {
         "package": "dyadsim", "version": __version__, "scenario": scn.model_dump(mode="json"),
         "scenario_hash": scn.hash(), "seed": base_seed, "replicate_seeds": [base_seed + r for r in range(reps)],
@@ -86,3 +178,11 @@ def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads
         "elapsed_s": round(time.perf_counter() - started, 3),
     }
     return result
+
+
+def progress_bar(total: int, name: str, progress: bool | None) -> Any:
+    """A tqdm bar on stderr counting dyads (shown when ``progress``, default: on a terminal)."""
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    return tqdm(total=total, unit="dyad", desc=name, disable=not show, file=sys.stderr)

@@ -1,9 +1,10 @@
-"""Scenario files: validated YAML (loaded with ``yaml.safe_load``, so no code runs from a file).
+"""Scenario files: validated YAML (read by :mod:`dyadsim.yamlsafe`, so no code runs from a file).
 
 A scenario names a cohort (dyads, seed, replicates, follow-up), a population (file and
 overrides), the care setting, parameter values by dotted name, edge strengths or switches, and
 output options. Unknown keys, wrong types, out-of-range values and impossible timelines are
-errors that name the file, the field and what is allowed.
+errors that name the file, the field and what is allowed. Validation is strict: a string such as
+``"20"`` or a boolean is never taken for a number, and NaN or infinite values are refused.
 """
 from __future__ import annotations
 
@@ -12,17 +13,25 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .engine.layout import DAYS_PER_MONTH
 from .errors import InputError, format_validation_error
+from .graph import EDGE_IDS
 from .params import ParamSet
 from .population import PopulationSpec, default_spec_dict, load_spec
+from .registry import PARAMS
+from .yamlsafe import load_yaml
+
+MAX_SEED = 2**63 - 1
+"""Largest seed of any replicate (``seed + replicates - 1``): seeds are signed 64-bit integers."""
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.+-]*$"
+"""Allowed scenario names: letters, digits, space, ``_ . + -``; no path separators, markup or
+control characters (names label tables, figures and the files of a comparison)."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Cohort(_Strict):
@@ -33,11 +42,17 @@ class Cohort(_Strict):
     replicates: int = Field(5, ge=1, le=1000, description="independent cohorts (seeds) for 95% intervals")
     horizon_months: int = Field(12, ge=12, le=36, description="follow-up after birth, months")
 
+    @model_validator(mode="after")
+    def _seed_range(self) -> "Cohort":
+        if self.seed + self.replicates - 1 > MAX_SEED:
+            raise ValueError(f"seed + replicates - 1 must be at most {MAX_SEED} (seeds are 64-bit integers)")
+        return self
+
 
 class PopulationConfig(_Strict):
     """The population file (default: the packaged one) and per-covariate overrides."""
 
-    file: str | None = None
+    file: str | None = Field(None, min_length=1, max_length=4096)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
@@ -133,11 +148,34 @@ _SUPPORT_FLAGS = {"peer_support": "peer_support", "home_visiting": "home_visitin
 MOUD_START_WEEKS = {"early": (6.0, 14.0), "late": (24.0, 32.0)}
 
 
+def _shadowed() -> dict[str, str]:
+    """Parameters that scenario fields set, mapped to those fields: ``parameters:`` may not set
+    them, so every such value passes the field's own checks and outputs label it correctly."""
+    out = {"nows.rooming_in": "care.nows_setting", "context.stigma": "care.stigma",
+           "pregnancy.horizon_days": "cohort.horizon_months",
+           "supports.moud_pp_support": "interventions.moud.postpartum_support",
+           "supports.nicu_dosing": "interventions.moud.nicu_dosing"}
+    for key, g in _PROGRAMME_KEYS.items():
+        out[f"programs.{g}_on"] = f"interventions.{key}"
+        out[f"programs.{g}_start_postpartum"] = f"interventions.{key}.start.phase"
+        for fld in ("start_week", "sessions", "attendance", "practice", "practice_after"):
+            out[f"programs.{g}_{fld}"] = f"interventions.{key}." + fld.replace("start_week", "start.week")
+    for comp in ("mindfulness", "reappraisal", "savoring"):
+        out[f"programs.more_{comp}"] = "interventions.more.components"
+    for key, name in _SUPPORT_FLAGS.items():
+        out[f"supports.{name}"] = f"interventions.supports.{key}"
+    return {k: v for k, v in out.items() if k in PARAMS}
+
+
+SHADOWED = _shadowed()
+
+
 class Scenario(_Strict):
     """A whole scenario file."""
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
+                      description="letters, digits, space and _ . + - (not a path)")
+    description: str = Field("", max_length=10_000)
     cohort: Cohort = Field(default_factory=Cohort)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     care: Care = Field(default_factory=Care)
@@ -169,6 +207,9 @@ def scenario_params(scn: Scenario, origin: str = "scenario") -> ParamSet:
     for name, value in scn.parameters.items():
         if name.startswith("links."):
             raise InputError(origin, f"parameters.{name}", "set edges under 'links:' (links: {edge: {strength: x}})")
+        if name in SHADOWED:
+            raise InputError(origin, f"parameters.{name}",
+                             f"set by the scenario field '{SHADOWED[name]}'; set it there instead")
         try:
             ps.set(name, value)
         except KeyError:
@@ -177,6 +218,10 @@ def scenario_params(scn: Scenario, origin: str = "scenario") -> ParamSet:
         except ValueError as exc:
             raise InputError(origin, f"parameters.{name}", str(exc)) from None
     for edge, cfg in scn.links.items():
+        if edge not in EDGE_IDS:
+            raise InputError(origin, f"links.{edge}", "unknown edge; run 'dyadsim graph --json' for the edge ids")
+        if cfg.strength is None and cfg.enabled is None:
+            raise InputError(origin, f"links.{edge}", "give 'strength' (a number) or 'enabled' (true or false)")
         for fld in ("strength", "enabled"):
             value = getattr(cfg, fld)
             if value is None:
@@ -217,14 +262,13 @@ def _set_interventions(ps: ParamSet, iv: Interventions, origin: str) -> None:
         ps.set(f"supports.{name}", 1.0 if getattr(iv.supports, key) else 0.0)
 
 
-def _moud_overrides(scn: Scenario, base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _moud_overrides(scn: Scenario, base: PopulationSpec) -> dict[str, dict[str, Any]]:
     """Population overrides implied by the MOUD type and start policies."""
     out: dict[str, dict[str, Any]] = {}
     pol = scn.interventions.moud
-    covs = base.get("covariates", {})
     if pol.type != "as_population":
-        probs = covs.get("moud_type", {}).get("probs", {0: 0.25, 1: 0.40, 2: 0.35})
-        none = float(probs.get(0, probs.get("0", 0.0)))
+        probs = getattr(base.covariates["moud_type"], "probs", {})
+        none = float(probs.get(0, 0.0))
         code = 1 if pol.type == "methadone" else 2
         out["moud_type"] = {"dist": "categorical", "probs": {0: none, code: 1.0 - none},
                             "source": f"scenario MOUD policy: {pol.type}"}
@@ -243,9 +287,15 @@ def scenario_population(scn: Scenario, origin: str = "scenario", base_dir: Path 
         path = Path(scn.population.file)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
-    base = default_spec_dict() if path is None else (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {})
-    overrides = {**_moud_overrides(scn, base or {}), **scn.population.overrides}
-    return load_spec(path, overrides, origin=origin)
+    try:
+        data = default_spec_dict() if path is None else load_yaml(path, "population file")
+        base = load_spec(path, None, origin=origin, data=data)  # the file alone must be valid
+    except InputError as exc:
+        if exc.field != "(file)":
+            raise
+        raise InputError(origin, "population.file", f"{exc.file}: {exc.allowed}") from None
+    overrides = {**_moud_overrides(scn, base), **scn.population.overrides}
+    return load_spec(path, overrides, origin=origin, data=data)
 
 
 def parse_scenario(data: Any, origin: str = "scenario") -> Scenario:
@@ -256,6 +306,30 @@ def parse_scenario(data: Any, origin: str = "scenario") -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(origin, *format_validation_error(exc)) from None
+    except RecursionError:
+        raise InputError(origin, "(file)", "refused: too deeply nested") from None
+
+
+_OPTION = {"dyads": "--dyads", "seed": "--seed", "replicates": "--replicates"}
+
+
+def with_cohort(scn: Scenario, origin: str = "command line", **values: int | None) -> Scenario:
+    """The scenario with cohort fields replaced (command-line options ``--dyads``, ``--seed``,
+    ``--replicates``), checked against the same limits as the scenario file's own fields.
+
+    Raises:
+        InputError: naming the option and what is allowed.
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    if not given:
+        return scn
+    try:
+        cohort = Cohort.model_validate({**scn.cohort.model_dump(), **given})
+    except ValidationError as exc:
+        field, msg = format_validation_error(exc)
+        option = _OPTION.get(field) or next(_OPTION[k] for k in ("seed", "replicates", "dyads") if k in given)
+        raise InputError(origin, option, msg) from None
+    return scn.model_copy(update={"cohort": cohort})
 
 
 def load_scenario(path: str | Path) -> tuple[Scenario, ParamSet, PopulationSpec]:
@@ -266,13 +340,5 @@ def load_scenario(path: str | Path) -> tuple[Scenario, ParamSet, PopulationSpec]
     """
     path = Path(path)
     origin = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(origin, "(file)", "the scenario file does not exist") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(origin, "(file)", f"not valid YAML (plain data only; tags that run code are refused): {exc}") from None
-    scn = parse_scenario(data, origin)
+    scn = parse_scenario(load_yaml(path, "scenario file"), origin)
     return scn, scenario_params(scn, origin), scenario_population(scn, origin, path.parent)

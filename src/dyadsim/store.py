@@ -1,9 +1,14 @@
-"""The run store: Parquet tables, a manifest and a DuckDB catalogue, written atomically.
+"""The run store: Parquet tables, a manifest and a DuckDB catalogue, written atomically and safely.
 
-Everything is written into a temporary sibling folder first; the finished folder is then moved
-into place with one rename, so an interrupted run never looks complete: a folder with a
-``manifest.json`` is a finished run. An existing output folder is replaced only when it is empty
-or is itself a finished dyadsim run.
+Everything is written into a hidden temporary sibling folder first (``.NAME.partial-PID-XXXX``);
+the finished folder is then moved into place with one rename, so an interrupted run never looks
+complete: a folder with a dyadsim ``manifest.json`` is a finished run.
+
+The output folder is checked before any simulation (:func:`check_target`). It may be new, an
+empty folder, or, only with ``force=True`` (``--force``), a folder that dyadsim itself wrote: its
+``manifest.json`` carries dyadsim's marker (``"package": "dyadsim"``) and the list of its files,
+and the folder holds nothing else. Any other folder is left untouched. Partial folders left behind
+by a killed run (their process is gone) are removed by the next run into the same place.
 """
 from __future__ import annotations
 
@@ -12,23 +17,131 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import duckdb
 
-from .errors import InputError
-from .runner import RunResult
+from .errors import OutputError
+
+if TYPE_CHECKING:
+    from .runner import RunResult
 
 TABLES = ("outcomes", "aggregates", "trajectories")
+MARKER = "dyadsim"
+"""Value of ``manifest["package"]`` in every folder dyadsim writes."""
+PARTIAL_FILE = ".dyadsim-partial"
+"""File inside a temporary folder naming the process writing it."""
+MAX_MANIFEST_BYTES = 50_000_000
 
 
-def _check_target(out: Path) -> None:
+def _manifest_files(folder: Path) -> set[str] | None:
+    """The files listed by a dyadsim manifest in ``folder``, or None when it is not one."""
+    path = folder / "manifest.json"
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("package") != MARKER or not isinstance(data.get("files"), list):
+        return None
+    files = data["files"]
+    if not all(isinstance(f, str) for f in files):
+        return None
+    return set(files) | {"manifest.json"}
+
+
+def _foreign(folder: Path, listed: set[str]) -> list[str]:
+    """Entries of ``folder`` that its manifest does not list (links and special files included)."""
+    out = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        rel_root = Path(root).relative_to(folder)
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                out.append((rel_root / d).as_posix())
+        for f in files:
+            rel = (rel_root / f).as_posix()
+            p = Path(root) / f
+            if rel not in listed or p.is_symlink() or not p.is_file():
+                out.append(rel)
+        if len(out) > 5:
+            break
+    return out
+
+
+def check_target(out: str | Path, force: bool = False) -> Path:
+    """Check an output folder before anything is simulated; returns its absolute path.
+
+    Raises:
+        OutputError: naming the folder and ``--out`` (or ``--force``) and what is allowed.
+    """
+    if "\x00" in str(out):
+        raise OutputError(str(out).replace("\x00", "\\0"), "--out", "a path may not contain a NUL character")
+    out = Path(os.path.abspath(out))
+    where = str(out)
+    cwd = Path(os.path.abspath(os.getcwd()))
+    if out == Path(out.anchor) or out == cwd or out in cwd.parents:
+        raise OutputError(where, "--out", "is the current folder, one of its parents or the root; "
+                          "choose a new sub-folder (e.g. results/run1)")
+    if out.is_symlink():
+        raise OutputError(where, "--out", "is a symbolic link; choose a real folder path")
     if out.exists():
         if not out.is_dir():
-            raise InputError(str(out), "--out", "exists and is not a folder; choose a folder path")
-        if any(out.iterdir()) and not (out / "manifest.json").exists():
-            raise InputError(str(out), "--out", "folder is not empty and is not a dyadsim run; "
-                             "choose an empty or new folder (nothing was overwritten)")
+            raise OutputError(where, "--out", "exists and is not a folder; choose a folder path")
+        try:
+            empty = next(os.scandir(out), None) is None
+        except OSError as exc:
+            raise OutputError(where, "--out", f"cannot be read ({exc.strerror}); choose another folder") from None
+        if not empty:
+            listed = _manifest_files(out)
+            if listed is None:
+                raise OutputError(where, "--out", "folder is not empty and is not a dyadsim run (no dyadsim "
+                                  "manifest.json); choose an empty or new folder (nothing was changed)")
+            foreign = _foreign(out, listed)
+            if foreign:
+                raise OutputError(where, "--out", f"folder holds files dyadsim did not write ({', '.join(foreign[:5])}); "
+                                  "choose another folder (nothing was changed)")
+            if not force:
+                raise OutputError(where, "--force", "the folder holds an earlier dyadsim run; add --force to replace "
+                                  "it, or choose another folder (nothing was changed)")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(where, "--out", f"{parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(where, "--out", f"cannot write in {parent} (permission denied); choose another folder")
+    return out
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def cleanup_partials(out: Path) -> list[Path]:
+    """Remove temporary folders of ``out`` left by runs whose process is gone; returns them."""
+    removed = []
+    parent = out.parent
+    if not parent.is_dir():
+        return removed
+    for kind in ("partial", "old"):
+        for p in parent.glob(f".{out.name}.{kind}-*"):
+            parts = p.name[len(f".{out.name}.{kind}-"):].split("-")
+            if not parts[0].isdigit() or p.is_symlink() or not p.is_dir() or _pid_alive(int(parts[0])):
+                continue
+            ours = (p / PARTIAL_FILE).is_file() if kind == "partial" else _manifest_files(p) is not None
+            if ours:
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    return removed
 
 
 def write_catalog(folder: Path) -> None:
@@ -43,56 +156,101 @@ def write_catalog(folder: Path) -> None:
         con.close()
 
 
+def write_catalog_in(folder: Path) -> None:
+    """:func:`write_catalog` run from inside ``folder`` (DuckDB resolves the views' relative
+    paths against the working folder)."""
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        write_catalog(Path("."))
+    finally:
+        os.chdir(cwd)
+
+
 def open_catalog(folder: str | Path) -> duckdb.DuckDBPyConnection:
     """Open a run's catalogue read-only with its folder as the search path for the Parquet files."""
     folder = Path(folder)
     con = duckdb.connect(str(folder / "catalog.duckdb"), read_only=True)
-    con.execute(f"SET file_search_path = '{folder.resolve().as_posix()}'")
+    path = folder.resolve().as_posix().replace("'", "''")
+    con.execute(f"SET file_search_path = '{path}'")
     return con
 
 
-def write_atomic(out: str | Path, write: Callable[[Path], None], manifest: dict) -> Path:
-    """Write a results folder atomically: ``write(tmp)`` fills a temporary sibling folder, the
-    manifest is written last (listing every file), and one rename puts the folder in place."""
-    out = Path(out)
-    _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None], manifest: dict[str, Any] | None = None,
+                 *, force: bool = False) -> Path:
+    """Write a results folder atomically.
+
+    ``write(tmp)`` fills a temporary sibling folder and may return the manifest (else ``manifest``
+    is used); the manifest is written last, listing every file, and one rename puts the folder in
+    place, replacing an earlier dyadsim folder only when ``force`` (see :func:`check_target`).
+
+    Raises:
+        OutputError: the folder may not be used, or writing failed (nothing was replaced).
+    """
+    out = check_target(out, force)
+    tmp: Path | None = None
     try:
-        write(tmp)
-        manifest = dict(manifest)
-        manifest["files"] = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        cleanup_partials(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        (tmp / PARTIAL_FILE).write_text(str(os.getpid()), encoding="utf-8")
+        got = write(tmp)
+        man = dict(got if got is not None else (manifest or {}))
+        man.setdefault("package", MARKER)
+        (tmp / PARTIAL_FILE).unlink()
+        man["files"] = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:  # last file: marks completion
-            json.dump(manifest, fh, indent=2, default=str)
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(out, old)
-        os.rename(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            json.dump(man, fh, indent=2, default=str)
+        check_target(out, force)  # the folder may have changed while the run was going on
+        _replace(tmp, out)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(str(out), "--out", f"could not write the results ({exc.strerror or exc}); "
+                          "nothing was replaced") from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
-def write_run(result: RunResult, out: str | Path, extras: Callable[[Path], None] | None = None) -> Path:
-    """Write a run to ``out`` atomically; ``extras(tmp_folder)`` may add figures and the report."""
+def _replace(tmp: Path, out: Path) -> None:
+    """Move ``tmp`` to ``out``; an earlier ``out`` is moved aside first and removed after."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        if old is not None:
+            os.rename(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def finish_run(result: "RunResult", folder: Path, extras: Callable[[Path], Any] | None = None) -> None:
+    """Add ``summary.csv``, the catalogue and ``extras(folder)`` (figures, report) to a folder that
+    holds a run's Parquet tables."""
+    result.summary.to_csv(folder / "summary.csv", index=False)
+    write_catalog_in(folder)
+    if extras is not None:
+        extras(folder)
+
+
+def write_run(result: "RunResult", out: str | Path, extras: Callable[[Path], Any] | None = None, *,
+              force: bool = False) -> Path:
+    """Write a run held in memory to ``out`` atomically; ``extras(tmp_folder)`` may add figures and
+    the report. An earlier dyadsim run there is replaced only with ``force``."""
+    if result.outcomes is None or result.trajectories is None:
+        raise ValueError("this run was streamed to a folder; its tables are already written there")
 
     def write(tmp: Path) -> None:
+        assert result.outcomes is not None and result.trajectories is not None
         result.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
         result.aggregates.to_parquet(tmp / "aggregates.parquet", index=False)
         result.trajectories.to_parquet(tmp / "trajectories.parquet", index=False)
-        result.summary.to_csv(tmp / "summary.csv", index=False)
-        cwd = os.getcwd()
-        os.chdir(tmp)  # DuckDB resolves the views' relative paths against the working folder
-        try:
-            write_catalog(Path("."))
-        finally:
-            os.chdir(cwd)
-        if extras is not None:
-            extras(tmp)
+        finish_run(result, tmp, extras)
 
-    return write_atomic(out, write, result.manifest)
+    return write_atomic(out, write, result.manifest, force=force)

@@ -7,7 +7,6 @@ seeds are fixed.
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 import numpy as np
@@ -23,19 +22,24 @@ N = 3000
 SEED = 11
 
 
+_SPECS: dict[str, dict] = {}
+"""Population overrides by their repr (the cache key), kept as given: keys stay integers."""
+
+
 @lru_cache(maxsize=None)
 def _run(items: tuple[tuple[str, object], ...] = (), n: int = N, spec_key: str = "") -> SimOutput:
     ps = ParamSet()
     for k, v in items:
         ps.set(k, v)
-    spec = load_spec(overrides=json.loads(spec_key)) if spec_key else None
+    spec = load_spec(overrides=_SPECS[spec_key]) if spec_key else None
     return simulate(ps, n, SEED, spec)
 
 
 def run(n: int = N, spec: dict | None = None, **kw: object) -> SimOutput:
     """Cached simulation with parameters given as ``module__name=value`` (dots as double underscores)."""
     items = tuple(sorted((k.replace("__", "."), v) for k, v in kw.items()))
-    spec_key = json.dumps(spec, sort_keys=True) if spec else ""
+    spec_key = repr(spec) if spec else ""
+    _SPECS[spec_key] = spec
     return _run(items, n, spec_key)
 
 

@@ -96,10 +96,11 @@ class Categorical(_Dist):
 Dist = Annotated[Union[Bernoulli, Normal, LogitNormal, Uniform, Categorical], Field(discriminator="dist")]
 
 REQUIRED = ("aces", "depression_dx", "anxiety_dx", "other_sud", "tobacco", "moud_type", "moud_start_week",
-            "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy", "network_use", "enrol_week", "term_week")
+            "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy", "network_use", "enrol_week",
+            "term_week")
 
 FLAGS = ("depression_dx", "anxiety_dx", "other_sud", "tobacco", "housing_unstable", "low_income", "prior_cps",
-         "first_pregnancy")
+         "first_pregnancy", "network_use")
 """Yes/no covariates: drawn as Bernoulli, so every value is 0 or 1."""
 
 VALUE_RANGES: dict[str, tuple[float, float, tuple[str, ...]]] = {
@@ -265,9 +266,9 @@ def baseline_states(cov: dict[str, np.ndarray], n_states: int) -> np.ndarray:
     """A (n_states, n) matrix with the baseline rows filled from drawn covariates."""
     n = len(next(iter(cov.values())))
     s = np.zeros((n_states, n), dtype=np.float64)
-    for name in ("aces", "depression_dx", "anxiety_dx", "other_sud", "tobacco", "moud_type", "moud_start_week",
-                 "support", "housing_unstable", "low_income", "prior_cps", "first_pregnancy", "network_use"):
-        s[getattr(S, name)] = cov[name]
+    for name in REQUIRED:
+        if name not in ("enrol_week", "term_week"):  # stored as gestational days below
+            s[getattr(S, name)] = cov[name]
     for name in RANDOM_EFFECTS:
         s[getattr(S, f"re_{name}")] = cov[f"re_{name}"]
     s[S.enrol_gest_day] = np.floor(cov["enrol_week"] * 7.0)

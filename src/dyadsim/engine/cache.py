@@ -1,0 +1,44 @@
+"""Where compiled and generated code is kept: one directory per version of the package source.
+
+Compiled kernels inline code from many files (modules, layout, rng) and the lane engine's code is
+generated from the modules' source, so the on-disk Numba cache and the generated source file are
+kept per hash of the whole package and never reused across edits. Imported by
+:mod:`dyadsim.engine` before anything is compiled, so every cached function uses this directory.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+
+
+def source_hash() -> str:
+    """Hash of the package's code and data that compiled or generated code depends on."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    compiled = [root / n for n in ("rng.py", "states.py", "registry.py", "graph.py")]
+    compiled += sorted((root / "modules").glob("*.py")) + sorted((root / "engine").glob("*.py"))
+    compiled += sorted((root / "data").glob("*.yaml"))
+    for f in compiled:
+        if f.is_file():
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+SOURCE_HASH = source_hash()
+
+if not os.environ.get("NUMBA_CACHE_DIR"):
+    numba.config.CACHE_DIR = str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                                 / "dyadsim" / f"numba-{SOURCE_HASH}")
+
+
+def generated_dir() -> Path:
+    """Directory for generated source files (inside the Numba cache directory of this version)."""
+    base = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else \
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dyadsim" / f"numba-{SOURCE_HASH}"
+    d = base / "generated"
+    d.mkdir(parents=True, exist_ok=True)
+    return d

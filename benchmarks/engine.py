@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     print("per lane-day of the lane engine (default parameters): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     print()
 
-    block = max(n // 8, codegen.LANES)  # several blocks per thread: both threads stay busy
+    block = 2048 if n >= 4 * 2048 else max(n // 4, codegen.LANES)  # the default, or 4 blocks
     configs = [(eng, th) for th in (1, 2) for eng in ("numba", "numba_fast", "numba_dyad", "roofline")]
     best: dict[tuple[str, int], tuple[float, float]] = {}
     mean_days = None

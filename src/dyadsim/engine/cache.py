@@ -30,6 +30,28 @@ def source_hash() -> str:
 
 SOURCE_HASH = source_hash()
 
+def _prefer_wide_vectors() -> None:
+    """Let LLVM use 512-bit vectors where the CPU has AVX-512 (it prefers 256 bits by default).
+
+    The lane loops are throughput-bound on ``vexp`` and divisions: 8 doubles per instruction
+    instead of 4 measured about 2x faster on this project's machines. A tuning choice only (the
+    same IEEE operations), applied before anything is compiled, unless ``NUMBA_CPU_FEATURES`` is
+    set by the user; it is part of Numba's cache key, so caches stay consistent.
+    """
+    if os.environ.get("NUMBA_CPU_FEATURES") or numba.config.CPU_FEATURES:
+        return
+    import llvmlite.binding as llb
+
+    try:
+        features = llb.get_host_cpu_features()
+    except RuntimeError:  # host features unavailable on this platform
+        return
+    if features.get("avx512f"):
+        numba.config.CPU_FEATURES = features.flatten() + ",-prefer-256-bit"
+
+
+_prefer_wide_vectors()
+
 if not os.environ.get("NUMBA_CACHE_DIR"):
     numba.config.CACHE_DIR = str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                                  / "dyadsim" / f"numba-{SOURCE_HASH}")

@@ -17,8 +17,8 @@ plain NumPy on a whole block (the reference). A module in :data:`UPDATE_ORDER` d
   ``t`` is evaluated per lane and the step runs when it is open for any lane.
 
 A ``step``/``gate`` body may contain: assignments to locals and to ``s[...]``; reads of ``s[...]``,
-``p[...]`` (its own ``P``, another module's aliased parameter tuple, ``TAU``), ``w[L.x]`` and
-``u[U.x]``, whose index is an expression of module-level constants (``s[S.x]``,
+``p[...]`` (its own ``P``, another module's aliased parameter tuple, ``TAU``), ``w[L.<edge>]`` and
+``u[U.<stream>]``, whose index is an expression of module-level constants (``s[S.x]``,
 ``s[PROGRAM_SKILL[g]]``, ``p[base + _ON]``); arithmetic, comparisons, ``&``, ``|``, float x bool;
 ``np.exp, np.log, np.sqrt, np.floor, np.minimum, np.maximum, np.abs`` (and other elementwise
 NumPy functions); calls to module-level helpers (``@register_jitable``, elementwise, positional

@@ -166,6 +166,27 @@ def test_constructs_outside_the_contract_are_refused_with_the_line(body, msg):
         inspect.getsource = orig  # type: ignore[assignment]
 
 
+def test_a_module_added_to_the_update_order_gets_its_lane_step_and_a_call_in_the_day(monkeypatch):
+    """Nothing is written out per module: the day, the gates and the steps follow UPDATE_ORDER."""
+    import dyadsim.modules as modules
+
+    toy = _toy_module()
+    order = (*UPDATE_ORDER, toy)
+    monkeypatch.setattr(modules, "UPDATE_ORDER", order)
+    monkeypatch.setattr(codegen, "UPDATE_ORDER", order)
+    src = codegen.generate()
+    tree = ast.parse(src)
+    names = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
+    assert {"lane_step_toy_contract_module", "lane_step_toy_contract_module_fast",
+            "dyad_step_toy_contract_module"} <= names
+    day = next(f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "lane_day")
+    nodes = sorted((c for c in ast.walk(day) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)),
+                   key=lambda c: (c.lineno, c.col_offset))
+    calls = [c.func.id for c in nodes]
+    assert calls[-1] == "lane_step_toy_contract_module"
+    assert calls.count("draw") >= 10
+
+
 def test_generated_source_is_valid_and_deterministic():
     a, b = codegen.generate(), codegen.generate()
     assert a == b

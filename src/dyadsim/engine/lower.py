@@ -23,7 +23,7 @@ import inspect
 import math
 import textwrap
 from dataclasses import dataclass, field
-from types import FunctionType, ModuleType
+from types import FunctionType
 from typing import Any
 
 import numpy as np
@@ -326,7 +326,7 @@ class Lowerer:
         if isinstance(f, ast.Name) and f.id not in scope.names:
             fn = scope.glb.get(f.id)
             fn = getattr(fn, "py_func", fn)
-            if isinstance(fn, FunctionType) and not isinstance(fn, ModuleType):
+            if isinstance(fn, FunctionType):
                 return self._inline(fn, node, scope, out)
         raise self._err(scope, node, "only NumPy functions and module-level helpers may be called")
 

@@ -294,7 +294,7 @@ def test_kernels_run_with_bounds_checking(tmp_path: Path) -> None:
     """Every index the compiled kernel writes stays in bounds (Numba's bounds checking raises
     IndexError otherwise) at the default parameters, every parameter's corners, the longest
     horizon and the widest allowed timeline and covariate ranges."""
-    from dyadsim.engine.kernel import _source_hash
+    from dyadsim.engine.cache import source_hash as _source_hash
 
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dyadsim" / f"boundscheck-{_source_hash()}"
     env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(cache)}

@@ -80,7 +80,7 @@ class Output(_Strict):
 class EngineConfig(_Strict):
     """How to run (does not change results)."""
 
-    kind: Literal["numba", "numpy"] = "numba"
+    kind: Literal["numba", "numba_fast", "numba_dyad", "numpy"] = "numba"
     threads: int = Field(0, ge=0, le=1024)
     block_size: int = Field(2048, ge=1, le=1_000_000)
 

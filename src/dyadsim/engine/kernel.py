@@ -1,53 +1,31 @@
-"""The fast engine: the modules' steps compiled by Numba, one dyad at a time, day by day.
+"""The compiled engines' block functions: lanes (default, exact or fast) and one dyad at a time.
 
-A block of dyads runs in one call that releases the GIL (``nogil=True``), so blocks run in
+Both run a block of dyads in one call that releases the GIL (``nogil=True``), so blocks run in
 parallel on a thread pool. Each dyad's uniforms come from the counter-based generator in
-:mod:`dyadsim.rng`, so results are identical whatever the block size or thread count.
+:mod:`dyadsim.rng`, indexed by (stream, dyad, the dyad's day), so results are identical whatever
+the block size, lane count or thread count.
+
+* :func:`simulate_lanes` / :func:`simulate_lanes_fast`: the generated lane driver
+  (:mod:`dyadsim.engine.codegen`); ``fast`` compiles the module steps with fastmath.
+* :func:`simulate_block`: the previous engine, one dyad from enrolment to the end of follow-up
+  after another, running the generated scalar steps (kept for comparison: ``numba_dyad``).
 """
 from __future__ import annotations
-
-import hashlib
-import os
-from pathlib import Path
 
 import numba
 import numpy as np
 
-
-def _source_hash() -> str:
-    """Hash of the package's code and data: compiled kernels inline code from many files, so the
-    on-disk Numba cache is kept per version of the whole package, never reused across edits."""
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    compiled = [root / n for n in ("rng.py", "states.py", "registry.py", "graph.py")]
-    compiled += sorted((root / "modules").glob("*.py")) + sorted((root / "engine").glob("*.py"))
-    compiled += sorted((root / "data").glob("*.yaml"))
-    for f in compiled:
-        if f.is_file():
-            h.update(f.relative_to(root).as_posix().encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-if not os.environ.get("NUMBA_CACHE_DIR"):
-    numba.config.CACHE_DIR = str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                                 / "dyadsim" / f"numba-{_source_hash()}")
-
 from .. import rng
-from ..modules import UPDATE_ORDER, gates, make_gated_day_step, stream_ranges
-from ..registry import STREAMS
 from ..states import S
-from . import layout
+from . import codegen, layout
 
 # error_model="numpy": division by zero gives inf/nan instead of a per-division Python check
 # (2x faster here); inline="always" lets LLVM optimise across module steps. No fastmath, so the
-# compiled engine stays bit-identical to the NumPy reference on the same inputs.
+# compiled engines stay bit-identical to the NumPy reference on the same inputs.
 _JIT = dict(error_model="numpy", cache=True)
+_GEN = codegen.load()
 _uniform = numba.njit(rng.uniform, inline="always", **_JIT)
-_day_step = numba.njit(make_gated_day_step(
-    tuple(numba.njit(m.step, inline="always", **_JIT) for m in UPDATE_ORDER),
-    tuple(numba.njit(g, inline="always", **_JIT) for g in gates()),
-    stream_ranges(list(STREAMS)), _uniform), **_JIT)
+_day_step = _GEN.dyad_day
 _record = numba.njit(layout.record, inline="always", **_JIT)
 _aggregate_values = numba.njit(layout.aggregate_values, inline="always", **_JIT)
 _axis_index = numba.njit(layout.axis_index, inline="always", **_JIT)
@@ -56,12 +34,18 @@ _DONE = S.done
 _N_COUNT = layout.N_COUNT_AGG
 _FP = layout.FIXED_POINT
 
+simulate_lanes = _GEN.simulate_block
+"""Lane engine (exact). Same arguments as :func:`simulate_block` plus ``order``, the block rows in
+the order lanes take them (longest expected follow-up first)."""
+simulate_lanes_fast = _GEN.simulate_block_fast
+"""Lane engine with fastmath step loops (fast mode; never the default for published numbers)."""
+
 
 @numba.njit(nogil=True, **_JIT)
 def simulate_block(state: np.ndarray, ids: np.ndarray, keys: np.ndarray, p: np.ndarray, w: np.ndarray,
                    t_max: int, mon: np.ndarray, preg: np.ndarray, agg: np.ndarray, traj: np.ndarray,
                    traj_row: np.ndarray, traj_idx: np.ndarray) -> None:
-    """Run every dyad of a block from enrolment to the end of follow-up, in place.
+    """Run every dyad of a block from enrolment to the end of follow-up, one after another, in place.
 
     Args:
         state: (n, n_states) float64, initial states; holds the final states on return.

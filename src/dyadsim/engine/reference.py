@@ -1,10 +1,18 @@
-"""The reference engine: the same module steps run as plain NumPy over a whole block at once.
+"""The reference engine: the modules' own step source run as plain NumPy over a whole block at once.
 
-Slower, but with no compiler in the way: tests check that it agrees with the Numba engine.
-Dyads whose follow-up has ended keep stepping (arrays move together) but add nothing to the
-records (``followed`` is 0), and their final state is the state on their last day.
+Slower, but with no compiler and no code generation in the way: each step is the module's function
+re-created from its source with one change, ``np.exp`` -> :func:`dyadsim.engine.vexp.vexp_np` (the
+NumPy twin of the compiled engines' vectorisable exp), so tests can require bit identity with the
+compiled engines, whose code is generated from the same source. Dyads whose follow-up has ended
+keep stepping (arrays move together) but add nothing to the records (``followed`` is 0), and their
+final state is the state on their last day.
 """
 from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from types import FunctionType
 
 import numpy as np
 
@@ -12,8 +20,42 @@ from .. import rng
 from ..modules import UPDATE_ORDER, make_day_step
 from ..states import S
 from . import layout
+from .vexp import vexp_np
 
-_day_step = make_day_step(tuple(m.step for m in UPDATE_ORDER))
+
+class _SwapExp(ast.NodeTransformer):
+    """``np.exp(...)`` -> ``_vexp_np(...)``; nothing else changes."""
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, ast.Attribute) and f.attr == "exp" and isinstance(f.value, ast.Name) and f.value.id == "np":
+            return ast.Call(ast.Name("_vexp_np", ast.Load()), node.args, node.keywords)
+        return node
+
+
+def with_vexp(fn: FunctionType) -> FunctionType:
+    """``fn`` re-created from its source with ``np.exp`` replaced by the NumPy twin of ``vexp``;
+    module-level helpers it calls are re-created likewise. Decorators are dropped (plain NumPy)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    node = tree.body[0]
+    assert isinstance(node, ast.FunctionDef)
+    node.decorator_list = []
+    tree = ast.fix_missing_locations(_SwapExp().visit(tree))
+    ns = dict(fn.__globals__)
+    ns["_vexp_np"] = vexp_np
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+            helper = getattr(fn.__globals__.get(n.func.id), "py_func", fn.__globals__.get(n.func.id))
+            # Helpers of the same module or of the package (not NumPy's or anybody else's).
+            if isinstance(helper, FunctionType) and helper is not fn and (
+                    helper.__module__ == fn.__module__ or helper.__module__.startswith("dyadsim.")):
+                ns[n.func.id] = with_vexp(helper)
+    exec(compile(tree, f"<reference {fn.__module__}.{fn.__qualname__}>", "exec"), ns)
+    return ns[fn.__name__]  # type: ignore[no-any-return]
+
+
+_day_step = make_day_step(tuple(with_vexp(m.step) for m in UPDATE_ORDER))
 
 
 def simulate_block(state: np.ndarray, ids: np.ndarray, keys: np.ndarray, p: np.ndarray, w: np.ndarray,

@@ -20,7 +20,11 @@ from ..registry import PARAMS, STREAMS
 from ..states import N_STATES, S
 from . import layout
 
-Engine = Literal["numba", "numpy"]
+Engine = Literal["numba", "numba_fast", "numba_dyad", "numpy"]
+ENGINES: tuple[str, ...] = ("numba", "numba_fast", "numba_dyad", "numpy")
+"""``numba``: lanes, exact (default); ``numba_fast``: lanes with fastmath step loops (close in law,
+not bit-identical; never for published numbers); ``numba_dyad``: the previous engine, one dyad at a
+time (for comparison); ``numpy``: the plain-NumPy reference. The exact engines agree bit for bit."""
 
 
 @dataclass
@@ -59,6 +63,17 @@ def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarr
     return s
 
 
+def lane_order(state: np.ndarray) -> np.ndarray:
+    """Rows of a block in the order lanes take them: longest expected follow-up first.
+
+    Expected follow-up is the time to term plus the (common) horizon, so dyads enrolled earliest
+    in pregnancy go first and the lanes left idle at the end of a block hold the shortest ones.
+    Order changes no result (each dyad's numbers depend only on its id and day).
+    """
+    to_term = state[:, S.term_gest_day] - state[:, S.enrol_gest_day]
+    return np.argsort(-to_term, kind="stable").astype(np.int64)
+
+
 def t_max_for(spec: PopulationSpec, horizon_days: int) -> int:
     """Upper bound of days from enrolment to the end of follow-up."""
     enrol_min = getattr(spec.covariates["enrol_week"], "min")
@@ -77,7 +92,7 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
         n: number of dyads (>= 1).
         seed: run seed (stream keys derive from it).
         spec: population (default file if None).
-        engine: "numba" (fast) or "numpy" (reference).
+        engine: one of :data:`ENGINES` (results identical for all but ``numba_fast``).
         threads: worker threads (0: all cores).
         block_size: dyads per block (results do not depend on it).
         trajectory_sample: how many dyads (the lowest ids) keep full daily trajectories.
@@ -103,12 +118,15 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
     n_axis = layout.PREG_AXIS + horizon
     n_traj = min(trajectory_sample, n)
     traj = np.full((n_traj, t_max, len(layout.TRAJECTORY_STATES)), np.nan, dtype=np.float32)
-    if engine == "numba":
-        from .kernel import simulate_block
-    elif engine == "numpy":
-        from .reference import simulate_block  # type: ignore[assignment]
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "numpy":
+        from .reference import simulate_block as block_fn
     else:
-        raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
+        from . import kernel
+        block_fn = {"numba": kernel.simulate_lanes, "numba_fast": kernel.simulate_lanes_fast,
+                    "numba_dyad": kernel.simulate_block}[engine]
+    lanes = engine in ("numba", "numba_fast")
     starts = list(range(0, n, block_size))
     aggs = [np.zeros((n_axis, len(layout.AGGREGATES)), dtype=np.int64) for _ in starts]
 
@@ -120,7 +138,11 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
         q = np.zeros((hi - lo, len(layout.PREGNANCY), 3), dtype=np.float64)
         rows = np.arange(lo, hi, dtype=np.int64)
         traj_row = np.where(rows < n_traj, rows, -1)
-        simulate_block(state, bid, keys, p, w, t_max, m, q, aggs[b], traj, traj_row, layout.TRAJ_IDX)
+        if lanes:
+            block_fn(state, bid, keys, p, w, t_max, m, q, aggs[b], traj, traj_row, layout.TRAJ_IDX,
+                     lane_order(state))
+        else:
+            block_fn(state, bid, keys, p, w, t_max, m, q, aggs[b], traj, traj_row, layout.TRAJ_IDX)
         final[lo:hi] = state
         mon[lo:hi] = m
         preg[lo:hi] = q
@@ -142,4 +164,4 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
                      traj_ids=ids[:n_traj], seed=seed, horizon_days=horizon, meta={"t_max": t_max})
 
 
-__all__ = ["SimOutput", "simulate", "initial_states", "S"]
+__all__ = ["SimOutput", "simulate", "initial_states", "lane_order", "ENGINES", "S"]

@@ -1,10 +1,30 @@
 """Mechanism modules, one file per mechanism, and the documented update order of a day.
 
-Each module declares its parameters (``P``), random streams (``U``, where it draws), an
-``init(s, p)`` run once at enrolment (vectorised over dyads) and a ``step(s, p, w, u, t)`` run
-every day. ``step`` is written with arithmetic and NumPy ufuncs only, so the same source runs
-compiled by Numba on one dyad at a time (``s`` a state vector, scalars everywhere) and as plain
-NumPy on a whole cohort at once (``s`` a states x dyads matrix): that is the reference engine.
+The module contract
+-------------------
+The engines generate their code from each module's source (:mod:`dyadsim.engine.codegen`), so a
+module is written once and runs compiled in lanes of dyads, compiled one dyad at a time, and as
+plain NumPy on a whole block (the reference). A module in :data:`UPDATE_ORDER` declares:
+
+* ``P`` (parameters, :func:`dyadsim.registry.declare_params`) and, where it draws, ``U`` (named
+  random streams, contiguous in the stream table);
+* ``init(s, p)``: run once at enrolment on a states x dyads matrix, plain NumPy (not compiled);
+* ``step(s, p, w, u, t)``: one day. ``s`` states, ``p`` parameters, ``w`` signed edge strengths,
+  ``u`` today's uniforms, ``t`` the dyad's day since enrolment;
+* optionally ``gate(s, p, t)``: a scalar truth value saying whether ``step`` can change anything
+  today; where it is false the step must be an exact no-op (the reference runs every step every
+  day, and the engines agreeing bit for bit checks every gate). In lanes a gate that reads ``s`` or
+  ``t`` is evaluated per lane and the step runs when it is open for any lane.
+
+A ``step``/``gate`` body may contain: assignments to locals and to ``s[...]``; reads of ``s[...]``,
+``p[...]`` (its own ``P``, another module's aliased parameter tuple, ``TAU``), ``w[L.<edge>]`` and
+``u[U.<stream>]``, whose index is an expression of module-level constants (``s[S.x]``,
+``s[PROGRAM_SKILL[g]]``, ``p[base + _ON]``); arithmetic, comparisons, ``&``, ``|``, float x bool;
+``np.exp, np.log, np.sqrt, np.floor, np.minimum, np.maximum, np.abs`` (and other elementwise
+NumPy functions); calls to module-level helpers (``@register_jitable``, elementwise, positional
+parameters, one ``return`` at the end); ``for g in range(len(CONSTANT_TUPLE))`` loops with
+``if g == <constant>`` inside. No ``if``/``while`` on state values (use arithmetic: ``x * flag``).
+Anything else is refused by the code generator with the module and line.
 
 Update order of a day (each module sees today's values of the modules before it and yesterday's
 of those after it; the lag is part of the model and declared on the edges as ``lag_days``):
@@ -51,35 +71,15 @@ StepFn = Callable[..., None]
 
 
 def make_day_step(steps: tuple[StepFn, ...]) -> StepFn:
-    """Return a function running one day of every module in :data:`UPDATE_ORDER`.
+    """Return a function running one day of every module in :data:`UPDATE_ORDER`, in that order.
 
-    ``steps`` are the modules' ``step`` functions in that order: the plain functions for the
-    NumPy reference, or their Numba-compiled versions for the fast engine (Numba compiles the
-    closure, calling the compiled steps). Written out, not looped, so Numba can inline it.
+    ``steps`` are the modules' ``step`` functions (or versions of them re-created from their
+    source, as the NumPy reference does). The compiled engines do not use this: their day is
+    generated from the same list by :mod:`dyadsim.engine.codegen`.
     """
-    (f_preg, f_sup, f_prog, f_nows, f_moud, f_cps, f_stress, f_appr, f_allo, f_rew, f_use, f_od, f_inf,
-     f_sal, f_par, f_syn, f_att, f_wb, f_oth) = steps
-
     def day_step(s, p, w, u, t):  # type: ignore[no-untyped-def]
-        f_preg(s, p, w, u, t)
-        f_sup(s, p, w, u, t)
-        f_prog(s, p, w, u, t)
-        f_nows(s, p, w, u, t)
-        f_moud(s, p, w, u, t)
-        f_cps(s, p, w, u, t)
-        f_stress(s, p, w, u, t)
-        f_appr(s, p, w, u, t)
-        f_allo(s, p, w, u, t)
-        f_rew(s, p, w, u, t)
-        f_use(s, p, w, u, t)
-        f_od(s, p, w, u, t)
-        f_inf(s, p, w, u, t)
-        f_sal(s, p, w, u, t)
-        f_par(s, p, w, u, t)
-        f_syn(s, p, w, u, t)
-        f_att(s, p, w, u, t)
-        f_wb(s, p, w, u, t)
-        f_oth(s, p, w, u, t)
+        for f in steps:
+            f(s, p, w, u, t)
 
     return day_step
 
@@ -112,97 +112,5 @@ def stream_ranges(stream_names: list[str]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def make_gated_day_step(steps: tuple[StepFn, ...], gate_fns: tuple[StepFn, ...],
-                        ranges: tuple[tuple[int, int], ...], uniform: StepFn) -> StepFn:
-    """The compiled engine's day: for each module in update order, if its gate is open, draw its
-    streams for (dyad, day) and run its step. Same order and arithmetic as :func:`make_day_step`."""
-    (f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18) = steps
-    (g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11, g12, g13, g14, g15, g16, g17, g18) = gate_fns
-    ((a0, b0), (a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5), (a6, b6), (a7, b7), (a8, b8), (a9, b9),
-     (a10, b10), (a11, b11), (a12, b12), (a13, b13), (a14, b14), (a15, b15), (a16, b16), (a17, b17),
-     (a18, b18)) = ranges
-
-    # Written out (not looped over a tuple of functions) so Numba inlines every step.
-    def day_step(s, p, w, u, keys, did, tt, t):  # type: ignore[no-untyped-def]
-        if g0(s, p, t):
-            for k in range(a0, b0):
-                u[k] = uniform(keys[k], did, tt)
-            f0(s, p, w, u, t)
-        if g1(s, p, t):
-            for k in range(a1, b1):
-                u[k] = uniform(keys[k], did, tt)
-            f1(s, p, w, u, t)
-        if g2(s, p, t):
-            for k in range(a2, b2):
-                u[k] = uniform(keys[k], did, tt)
-            f2(s, p, w, u, t)
-        if g3(s, p, t):
-            for k in range(a3, b3):
-                u[k] = uniform(keys[k], did, tt)
-            f3(s, p, w, u, t)
-        if g4(s, p, t):
-            for k in range(a4, b4):
-                u[k] = uniform(keys[k], did, tt)
-            f4(s, p, w, u, t)
-        if g5(s, p, t):
-            for k in range(a5, b5):
-                u[k] = uniform(keys[k], did, tt)
-            f5(s, p, w, u, t)
-        if g6(s, p, t):
-            for k in range(a6, b6):
-                u[k] = uniform(keys[k], did, tt)
-            f6(s, p, w, u, t)
-        if g7(s, p, t):
-            for k in range(a7, b7):
-                u[k] = uniform(keys[k], did, tt)
-            f7(s, p, w, u, t)
-        if g8(s, p, t):
-            for k in range(a8, b8):
-                u[k] = uniform(keys[k], did, tt)
-            f8(s, p, w, u, t)
-        if g9(s, p, t):
-            for k in range(a9, b9):
-                u[k] = uniform(keys[k], did, tt)
-            f9(s, p, w, u, t)
-        if g10(s, p, t):
-            for k in range(a10, b10):
-                u[k] = uniform(keys[k], did, tt)
-            f10(s, p, w, u, t)
-        if g11(s, p, t):
-            for k in range(a11, b11):
-                u[k] = uniform(keys[k], did, tt)
-            f11(s, p, w, u, t)
-        if g12(s, p, t):
-            for k in range(a12, b12):
-                u[k] = uniform(keys[k], did, tt)
-            f12(s, p, w, u, t)
-        if g13(s, p, t):
-            for k in range(a13, b13):
-                u[k] = uniform(keys[k], did, tt)
-            f13(s, p, w, u, t)
-        if g14(s, p, t):
-            for k in range(a14, b14):
-                u[k] = uniform(keys[k], did, tt)
-            f14(s, p, w, u, t)
-        if g15(s, p, t):
-            for k in range(a15, b15):
-                u[k] = uniform(keys[k], did, tt)
-            f15(s, p, w, u, t)
-        if g16(s, p, t):
-            for k in range(a16, b16):
-                u[k] = uniform(keys[k], did, tt)
-            f16(s, p, w, u, t)
-        if g17(s, p, t):
-            for k in range(a17, b17):
-                u[k] = uniform(keys[k], did, tt)
-            f17(s, p, w, u, t)
-        if g18(s, p, t):
-            for k in range(a18, b18):
-                u[k] = uniform(keys[k], did, tt)
-            f18(s, p, w, u, t)
-
-    return day_step
-
-
-__all__ = ["UPDATE_ORDER", "INIT_ORDER", "make_day_step", "make_gated_day_step", "gates", "stream_ranges",
+__all__ = ["UPDATE_ORDER", "INIT_ORDER", "make_day_step", "gates", "stream_ranges",
            "context"]

@@ -179,3 +179,24 @@ def test_registry_declares_states_and_streams():
         assert st.low <= st.high, name
         assert st.unit.strip(), name
     assert len(set(STREAMS)) == len(STREAMS)
+
+
+def test_every_parameter_and_edge_has_a_prior_within_its_range():
+    """Every parameter and edge strength carries a prior for calibration and sensitivity
+    analysis: settings are fixed, log-uniform only on positive ranges, and a rate or time constant
+    spanning a factor of 4 or more is placed on the log scale."""
+    from dyadsim.graph import GRAPH
+    from dyadsim.registry import PARAMS, PRIORS
+
+    for name, p in PARAMS.items():
+        assert p.prior_dist in PRIORS[1:], name
+        if p.kind != "mechanism":
+            assert p.prior_dist == "fixed", name
+        if p.prior_dist == "loguniform":
+            assert p.low > 0 and p.scale == "log", name
+    assert PARAMS["tau.craving"].prior_dist == "loguniform"
+    assert PARAMS["programs.more_on"].prior_dist == "fixed"
+    for e in GRAPH.edges:
+        assert e.prior_dist in PRIORS[1:], e.id
+        if e.range[0] == e.range[1]:
+            assert e.prior_dist == "fixed", e.id

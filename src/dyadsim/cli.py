@@ -206,7 +206,7 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
 @main.command()
 @click.option("--assumed", is_flag=True, help="only parameters marked assumed")
 def params(assumed: bool) -> None:
-    """List every parameter: dotted name, default, unit, plausible range, source."""
+    """List every parameter: dotted name, default, unit, plausible range, prior, source."""
     from .graph import GRAPH
     from .params import ParamSet  # noqa: F401  (registers modules)
     from .registry import PARAMS
@@ -214,12 +214,12 @@ def params(assumed: bool) -> None:
     for name, p in PARAMS.items():
         if assumed and not p.assumed:
             continue
-        click.echo(f"{name:45s} {p.default:>10g} {p.unit:22s} [{p.low:g}, {p.high:g}]  {p.source}")
+        click.echo(f"{name:45s} {p.default:>10g} {p.unit:22s} [{p.low:g}, {p.high:g}] {p.prior_dist:10s} {p.source}")
     for e in GRAPH.edges:
         if assumed and e.strength_source != "assumed":
             continue
         click.echo(f"{'links.' + e.id + '.strength':45s} {e.strength:>10g} {e.unit[:22]:22s} "
-                   f"[{e.range[0]:g}, {e.range[1]:g}]  {e.strength_source} (arrow: {e.evidence})")
+                   f"[{e.range[0]:g}, {e.range[1]:g}] {e.prior_dist:10s} {e.strength_source} (arrow: {e.evidence})")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .registry import Param, declare_params
+from .registry import Param, declare_params, derived_prior
 
 GROUP_COLOURS = {
     "context": "#d9d9d9",
@@ -64,6 +64,12 @@ class Edge(BaseModel):
     unit: str
     evidence: str
     strength_source: str = "assumed"
+
+    @property
+    def prior_dist(self) -> str:
+        """Prior of the strength for calibration and sensitivity analysis, bounded by ``range``
+        (see :func:`dyadsim.registry.derived_prior`)."""
+        return derived_prior(*self.range)
 
     @model_validator(mode="after")
     def _in_range(self) -> "Edge":

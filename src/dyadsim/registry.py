@@ -70,11 +70,9 @@ class Param:
         """
         if self.prior != "auto":
             return self.prior
-        if self.kind != "mechanism" or self.low == self.high:
+        if self.kind != "mechanism":
             return "fixed"
-        if self.low > 0.0 and self.high / self.low >= 4.0:
-            return "loguniform"
-        return "uniform"
+        return derived_prior(self.low, self.high)
 
     @property
     def scale(self) -> str:
@@ -84,6 +82,17 @@ class Param:
 
 PRIORS: tuple[str, ...] = ("auto", "uniform", "loguniform", "fixed")
 """Allowed prior families: bounded by each parameter's plausible range [low, high]."""
+
+
+def derived_prior(low: float, high: float) -> str:
+    """The prior family of a mechanism quantity with plausible range [low, high]: ``fixed`` for a
+    point range (a definition), ``loguniform`` for a positive range spanning a factor of 4 or more
+    (its scale matters, not its difference), else ``uniform``. Used for parameters and edges."""
+    if low == high:
+        return "fixed"
+    if low > 0.0 and high / low >= 4.0:
+        return "loguniform"
+    return "uniform"
 
 
 @dataclass(frozen=True)

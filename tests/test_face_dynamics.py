@@ -87,6 +87,33 @@ def test_lapses_relapses_and_remissions_are_distinguished() -> None:
     assert np.all(relapses <= lapses)
 
 
+def test_lapses_follow_craving_and_stress_is_neither_necessary_nor_sufficient() -> None:
+    """Day-level pattern of Preston et al. 2018: craving is higher on lapse days; negative affect
+    contributes (lapses are likelier on days in its top decile than on the average day, > 3 SE);
+    but it is not necessary (at least 20% of lapses fall on days with negative affect below its
+    median) nor sufficient (at least 95% of top-decile days pass without a lapse). A lapse here is
+    a use day after at least 7 days without use, read from daily trajectories."""
+    n = 2000
+    o = simulate(ParamSet(), n, SEED, trajectory_sample=n)
+    names = layout.TRAJECTORY_STATES
+    tr = o.trajectories
+    valid = ~np.isnan(tr[:, :, names.index("use_today")])
+    use = np.nan_to_num(tr[:, :, names.index("use_today")]) > 0.5
+    na, craving = tr[:, :, names.index("neg_affect")], tr[:, :, names.index("craving")]
+    lapse = np.zeros_like(use)
+    dry = np.zeros(n)
+    for t in range(use.shape[1]):
+        lapse[:, t] = use[:, t] & (dry >= 7)
+        dry = np.where(use[:, t], 0, dry + 1)
+    assert lapse.sum() > 500
+    assert craving[lapse].mean() > np.nanmean(craving[valid]) + 0.1
+    top = valid & (na > np.nanpercentile(na[valid], 90))
+    p_top, p_all = lapse[top].mean(), lapse[valid].mean()
+    assert p_top - p_all > 3 * np.sqrt(p_top * (1 - p_top) / top.sum())
+    assert np.mean(na[lapse] < np.nanmedian(na[valid])) > 0.2
+    assert 1.0 - p_top > 0.95
+
+
 def test_quit_attempts_follow_motivation() -> None:
     """Quit attempts rise with motivation: knocking out the motivation -> quit edge removes the
     effect of motivation, so fewer attempts are made (paired, > 4 SE)."""

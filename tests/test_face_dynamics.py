@@ -114,6 +114,19 @@ def test_lapses_follow_craving_and_stress_is_neither_necessary_nor_sufficient() 
     assert 1.0 - p_top > 0.95
 
 
+def test_lapses_arise_from_cues_and_habit_without_negative_affect() -> None:
+    """With the negative affect -> craving edge off, lapses still occur (at least a quarter of the
+    usual number, and at least 30% of mothers use after birth; the earlier model fell from 62 to
+    0.4 postpartum use days); with the cue and habit paths off, lapses fall (> 4 SE, paired)."""
+    base = run().final[:, S.lapses]
+    no_na = run(**{"links.neg_affect_craving.enabled": False})
+    assert no_na.final[:, S.lapses].mean() > 0.25 * base.mean()
+    assert np.mean(pp_use_year(no_na) > 0) > 0.3
+    no_cue = run(**{"links.cue_reactivity_craving.enabled": False, "links.habit_use.enabled": False}).final
+    d, se = paired(base, no_cue[:, S.lapses])
+    assert d > 4 * se
+
+
 def test_quit_attempts_follow_motivation() -> None:
     """Quit attempts rise with motivation: knocking out the motivation -> quit edge removes the
     effect of motivation, so fewer attempts are made (paired, > 4 SE)."""

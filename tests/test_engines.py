@@ -108,23 +108,27 @@ def test_fast_mode_keeps_discrete_events_in_at_least_99_percent_of_dyads(fast_an
     same_months = np.all(exact.monthly[:, counts, :] == fast.monthly[:, counts, :], axis=(1, 2))
     same = same_final & same_months & np.all(exact.pregnancy[:, :6] == fast.pregnancy[:, :6], axis=(1, 2))
     assert same.mean() >= 0.99, f"only {same.mean():.4f} of dyads have identical discrete histories"
+    assert not np.array_equal(exact.final, fast.final), "fast mode should not be bit-identical"
 
 
 @pytest.mark.parametrize("stat", ["use_days_pp_year", "secure", "wb_cognitive", "craving_m12"])
 def test_fast_mode_agrees_in_law(fast_and_exact, stat):
-    """Same seed, so a paired comparison: the mean per-dyad difference within 4 SE of zero."""
+    """Same seed and dyads: the means differ by less than a quarter of the standard error of a
+    difference of two independent means (float32 rounding shifts continuous outcomes by ~1e-7,
+    which a paired test would resolve; a few flipped events move binary means by ~1/n)."""
     exact, fast = fast_and_exact
     x = STATISTICS[stat](outcomes_table(exact)).astype(float).to_numpy()
     y = STATISTICS[stat](outcomes_table(fast)).astype(float).to_numpy()
-    both = np.isfinite(x) & np.isfinite(y)
     assert np.array_equal(np.isfinite(x), np.isfinite(y)), "defined for different dyads"
-    d = x[both] - y[both]
-    se = d.std(ddof=1) / np.sqrt(len(d))
-    assert (se == 0 and d.mean() == 0) or abs(d.mean()) < 4.0 * se + 1e-12, (stat, d.mean(), se)
+    both = np.isfinite(x)
+    x, y = x[both], y[both]
+    se = np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+    assert se > 0, stat
+    assert abs(x.mean() - y.mean()) < 0.25 * se, (stat, x.mean(), y.mean(), se)
 
 
 def test_fast_mode_is_not_exact_but_close(fast_and_exact):
-    """fastmath changes rounding (FMA, reciprocals): continuous states differ in the last bits only."""
+    """float32 and fastmath change rounding: continuous states differ at float32 precision only."""
     exact, fast = fast_and_exact
     cont = [S.craving, S.neg_affect, S.parenting, S.bonding]
     a, b = exact.final[:, cont].astype(np.float64), fast.final[:, cont].astype(np.float64)
@@ -150,3 +154,19 @@ def test_fractional_horizon_follows_exactly_the_recorded_days(default_params):
         followed_pp_days = out.monthly[:, 0, :].sum(axis=1)
         axis_pp_days = out.aggregates.shape[0] - 300
         assert np.all(followed_pp_days == axis_pp_days), (engine, followed_pp_days, axis_pp_days)
+
+
+def test_all_exact_engines_agree_with_programmes_and_supports_on():
+    """Gates open (programmes, supports): lanes, one dyad at a time and the reference, bit for bit."""
+    from pathlib import Path
+
+    from dyadsim.scenario import load_scenario
+
+    root = Path(__file__).resolve().parent.parent
+    _, ps, pop = load_scenario(root / "examples" / "more_with_supports.yaml")
+    ref = simulate(ps, 90, 8, pop, engine="numpy", trajectory_sample=3)
+    assert ref.final[:, S.more_sessions].max() > 0, "the programme reached nobody: the test would be vacuous"
+    for engine in ("numba", "numba_dyad"):
+        out = simulate(ps, 90, 8, pop, engine=engine, threads=2, block_size=40, trajectory_sample=3)
+        for name in ("final", "monthly", "pregnancy", "aggregates", "trajectories"):
+            assert np.array_equal(getattr(out, name), getattr(ref, name), equal_nan=True), (engine, name)

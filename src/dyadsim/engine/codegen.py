@@ -41,8 +41,10 @@ LANES = 64
 """Dyads advanced in lock-step by one block loop (a multiple of the SIMD width: 8 doubles)."""
 
 FAST_FLAGS = ("contract", "arcp", "nsz", "reassoc")
-"""Fast mode's LLVM flags on the step loops: FMA, reciprocals, reassociation; no 'nnan'/'ninf', as
-the models rely on exp overflowing to inf and underflowing to 0."""
+"""Fast mode: states, draws and step arithmetic in float32 (twice the lanes per instruction, a
+float32 exp), and these LLVM flags on the step loops: FMA, reciprocals, reassociation; no
+'nnan'/'ninf', as the models rely on exp overflowing to inf and underflowing to 0. Indexing
+(periods, daily axis) and the recorded sums stay exact (float64 accumulators, integer indices)."""
 
 STEP_ROLES = ("s", "p", "w", "u", "t")
 GATE_ROLES = ("s", "p", "t")
@@ -65,8 +67,14 @@ def _roles(fn: FunctionType, kinds: tuple[str, ...]) -> dict[str, str]:
 class _Render(ast.NodeTransformer):
     """Canonical names -> a target: lanes (``st[c*LANES + j]``) or one dyad (``s[c]``)."""
 
-    def __init__(self, lanes: bool) -> None:
+    def __init__(self, lanes: bool, f32: bool = False) -> None:
         self.lanes = lanes
+        self.f32 = f32
+
+    def visit_Constant(self, node: ast.Constant) -> ast.expr:
+        if self.f32 and isinstance(node.value, float):
+            return _f32(node.value)
+        return node
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         self.generic_visit(node)
@@ -93,12 +101,17 @@ class _Render(ast.NodeTransformer):
         self.generic_visit(node)
         f = node.func
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "np" and f.attr == "exp":
-            return ast.Call(ast.Name("_vexp", ast.Load()), node.args, [])
+            return ast.Call(ast.Name("_vexp32" if self.f32 else "_vexp", ast.Load()), node.args, [])
         return node
 
 
-def _code(nodes: list[ast.stmt], lanes: bool, indent: int) -> str:
-    r = _Render(lanes)
+def _f32(v: float) -> ast.expr:
+    """``np.float32(v)``: a float32 literal, so float32 arithmetic stays in float32."""
+    return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "float32", ast.Load()), [ast.Constant(v)], [])
+
+
+def _code(nodes: list[ast.stmt], lanes: bool, indent: int, f32: bool = False) -> str:
+    r = _Render(lanes, f32)
     out = []
     for st in nodes:
         new = r.visit(copy.deepcopy(st))
@@ -119,19 +132,20 @@ def textwrap_indent(text: str, n: int) -> str:
     return "\n".join(pad + ln if ln else ln for ln in text.splitlines())
 
 
-def _hoist(lw: Lowered, indent: int) -> str:
+def _hoist(lw: Lowered, indent: int, f32: bool = False) -> str:
     """Parameter and edge reads of a lowered body, as locals before the lane loop."""
     pad = " " * indent
-    lines = [f"{pad}P{c} = p[{c}]" for c in indices(lw.stmts, lw.result, "__p")]
-    lines += [f"{pad}W{c} = w[{c}]" for c in indices(lw.stmts, lw.result, "__w")]
+    cast = "np.float32" if f32 else ""
+    lines = [f"{pad}P{c} = {cast}(p[{c}])" for c in indices(lw.stmts, lw.result, "__p")]
+    lines += [f"{pad}W{c} = {cast}(w[{c}])" for c in indices(lw.stmts, lw.result, "__w")]
     return "\n".join(lines)
 
 
-def _lane_step(name: str, lw: Lowered, jit: str) -> str:
-    hoist = _hoist(lw, 4)
+def _lane_step(name: str, lw: Lowered, jit: str, f32: bool = False) -> str:
+    hoist = _hoist(lw, 4, f32)
     return (f"@numba.njit(**{jit})\ndef lane_step_{name}(st, p, w, uu, tl):\n"
             + (hoist + "\n" if hoist else "")
-            + f"    for j in range(LANES):\n{_code(lw.stmts, True, 8) or '        pass'}\n")
+            + f"    for j in range(LANES):\n{_code(lw.stmts, True, 8, f32) or '        pass'}\n")
 
 
 def _lane_gate(name: str, lw: Lowered) -> str:
@@ -206,7 +220,7 @@ def generate() -> str:
         name = module_name(m)
         step = lower.lower(m.step, _roles(m.step, STEP_ROLES), prefix="")
         parts.append(_lane_step(name, step, "_EXACT"))
-        parts.append(_lane_step(name + "_fast", step, "_FAST"))
+        parts.append(_lane_step(name + "_fast", step, "_FAST", f32=True))
         parts.append(_dyad_fn("step", name, step, "s, p, w, u, t"))
         gate_fn = getattr(m, "gate", None)
         gated = gate_fn is not None and gate_fn is not always
@@ -236,12 +250,12 @@ def generate() -> str:
                  "def dyad_day(s, p, w, u, keys, did, tt, t):\n" + "\n".join(dyad_day) + "\n")
     rec_src, slots = _recording(lower)
     parts.append(rec_src)
-    for sfx in ("", "_fast"):
-        parts.append(_driver(sfx, slots))
+    parts.append(_driver("", slots, "np.float64"))
+    parts.append(_driver("_fast", slots, "np.float32"))
     return "\n\n".join(parts)
 
 
-def _driver(sfx: str, slots: list[tuple[str, int]]) -> str:
+def _driver(sfx: str, slots: list[tuple[str, int]], dtype: str) -> str:
     """The block driver: fill lanes, advance them a day at a time, record, refill finished lanes."""
     arrays = [n for n, _ in slots]
     alloc = "\n".join(f"    acc_{n} = np.zeros({k * LANES})" for n, k in slots)
@@ -263,7 +277,7 @@ def _driver(sfx: str, slots: list[tuple[str, int]]) -> str:
             f"                        {n}[i, k, c] += acc_{n}[k * LANES + j]\n"
             f"                        acc_{n}[k * LANES + j] = 0.0\n"
             f"                cur[{a * LANES} + j] = -1")
-    return DRIVER.format(sfx=sfx, arrays=", ".join(arrays), acc_args=", ".join("acc_" + n for n in arrays),
+    return DRIVER.format(sfx=sfx, dtype=dtype, arrays=", ".join(arrays), acc_args=", ".join("acc_" + n for n in arrays),
                          alloc=alloc, n_acc=len(slots), flush_change="\n".join(flush_change),
                          flush_end="\n".join(flush_end))
 
@@ -274,6 +288,7 @@ import numpy as np
 
 from dyadsim import rng as _rng
 from dyadsim.engine.vexp import vexp as _vexp
+from dyadsim.engine.vexp import vexp32 as _vexp32
 
 LANES = {lanes}
 N_STATES = {n_states}
@@ -299,9 +314,9 @@ DRIVER = '''@numba.njit(**_EXACT)
 def simulate_block{sfx}(state, ids, keys, p, w, t_max, {arrays}, agg, traj, traj_row, traj_idx, order):
     n = state.shape[0]
     ns = state.shape[1]
-    st = np.zeros(ns * LANES)
-    uu = np.zeros(keys.shape[0] * LANES)
-    tl = np.zeros(LANES)
+    st = np.zeros(ns * LANES, dtype={dtype})
+    uu = np.zeros(keys.shape[0] * LANES, dtype={dtype})
+    tl = np.zeros(LANES, dtype={dtype})
     tu = np.zeros(LANES, dtype=np.uint64)
     did = np.zeros(LANES, dtype=np.uint64)
     lane = np.full(LANES, -1, dtype=np.int64)

@@ -6,7 +6,8 @@ parallel on a thread pool. Each dyad's uniforms come from the counter-based gene
 the block size, lane count or thread count.
 
 * :func:`simulate_lanes` / :func:`simulate_lanes_fast`: the generated lane driver
-  (:mod:`dyadsim.engine.codegen`); ``fast`` compiles the module steps with fastmath.
+  (:mod:`dyadsim.engine.codegen`); ``fast`` holds the lanes in float32 and compiles the module
+  steps with fastmath (close in law, not bit-identical).
 * :func:`simulate_block`: the previous engine, one dyad from enrolment to the end of follow-up
   after another, running the generated scalar steps (kept for comparison: ``numba_dyad``).
 """
@@ -38,7 +39,7 @@ simulate_lanes = _GEN.simulate_block
 """Lane engine (exact). Same arguments as :func:`simulate_block` plus ``order``, the block rows in
 the order lanes take them (longest expected follow-up first)."""
 simulate_lanes_fast = _GEN.simulate_block_fast
-"""Lane engine with fastmath step loops (fast mode; never the default for published numbers)."""
+"""Lane engine in float32 with fastmath step loops (fast mode; never the default for published numbers)."""
 
 
 @numba.njit(nogil=True, **_JIT)

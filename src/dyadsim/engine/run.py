@@ -22,8 +22,8 @@ from . import layout
 
 Engine = Literal["numba", "numba_fast", "numba_dyad", "numpy"]
 ENGINES: tuple[str, ...] = ("numba", "numba_fast", "numba_dyad", "numpy")
-"""``numba``: lanes, exact (default); ``numba_fast``: lanes with fastmath step loops (close in law,
-not bit-identical; never for published numbers); ``numba_dyad``: the previous engine, one dyad at a
+"""``numba``: lanes, exact (default); ``numba_fast``: lanes in float32 with fastmath step loops (close
+in law, not bit-identical; never for published numbers); ``numba_dyad``: the previous engine, one dyad at a
 time (for comparison); ``numpy``: the plain-NumPy reference. The exact engines agree bit for bit."""
 
 

@@ -13,6 +13,7 @@ This generator is independent of the test suite's fuzzers and corpus.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -42,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXE = ROOT / ".venv" / "bin" / "dyadsim"
 VALID = yaml.safe_load((ROOT / "examples" / "more_with_supports.yaml").read_text())
 SMALL = ["--dyads", "3", "--replicates", "1", "--no-progress"]
-Case = tuple[str, bytes, str]  # (label, file content, expected field prefix)
+Case = tuple[str, bytes, str, bytes | None]  # (label, scenario file, expected field prefix, pop.yaml or None)
+POPULATION = yaml.safe_load((ROOT / "src" / "dyadsim" / "data" / "population.yaml").read_text())
 
 
 def _leaves(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any, list[Any]]]:
@@ -111,7 +113,8 @@ def _set(d: dict[str, Any], path: list[str], value: Any) -> None:
 def scenario_cases(rng: random.Random, n: int) -> list[Case]:
     """Malformed scenario files, each with the field an error must name."""
     cases: list[Case] = []
-    kinds = ["field", "field", "field", "unknown", "override", "override", "parameter", "link", "yaml", "popfile"]
+    kinds = ["field", "field", "field", "unknown", "override", "override", "parameter", "link", "yaml", "popfile",
+             "popcontent"]
     while len(cases) < n:
         kind = rng.choice(kinds)
         scn = json.loads(json.dumps(VALID))
@@ -121,13 +124,13 @@ def scenario_cases(rng: random.Random, n: int) -> list[Case]:
             if not bad or path in ("population.overrides", "parameters", "links"):
                 continue
             _set(scn, path.split("."), rng.choice(bad))
-            cases.append((f"field {path}", _dump(scn), path))
+            cases.append((f"field {path}", _dump(scn), path, None))
         elif kind == "unknown":
             subs = ["", *[p + "." for p, a, _ in LEAVES if isinstance(a, type) and issubclass(a, BaseModel)]]
             where = rng.choice(subs)
             key = rng.choice(["colour", "Name", "dyads ", "seeds", "__class__"])
             _set(scn, (where + key).split("."), rng.choice([1, "x", None, {"a": 1}]))
-            cases.append((f"unknown {where}{key}", _dump(scn), (where + key).rstrip(".")))
+            cases.append((f"unknown {where}{key}", _dump(scn), (where + key).rstrip("."), None))
         elif kind == "override":
             cov = rng.choice(list(REQUIRED))
             fld, val = rng.choice([("p", math.nan), ("p", 2.0), ("p", -0.1), ("p", "0.3"), ("min", math.nan),
@@ -135,7 +138,7 @@ def scenario_cases(rng: random.Random, n: int) -> list[Case]:
                                    ("mean", math.nan), ("dist", "poisson"), ("round", "yes"), ("probs", {9: 1.0}),
                                    ("probs", {0: 0.5}), ("source", ""), ("nonsense", 1)])
             _set(scn, ["population", "overrides", cov, fld], val)
-            cases.append((f"override {cov}.{fld}={val!r}", _dump(scn), f"population.overrides.{cov}"))
+            cases.append((f"override {cov}.{fld}={val!r}", _dump(scn), f"population.overrides.{cov}", None))
         elif kind == "parameter":
             name = rng.choice(sorted(PARAMS))
             p = PARAMS[name]
@@ -147,7 +150,7 @@ def scenario_cases(rng: random.Random, n: int) -> list[Case]:
             if rng.random() < 0.15:
                 name = rng.choice(["no_such.param", "use_cycle", "links.craving_use.strength"])
             _set(scn, ["parameters", name], val)
-            cases.append((f"parameter {name}={val!r}", _dump(scn), f"parameters.{name}"))
+            cases.append((f"parameter {name}={val!r}", _dump(scn), f"parameters.{name}", None))
         elif kind == "link":
             edge = rng.choice(list(EDGE_IDS) + ["no_such_edge", "Craving_Use"])
             body = rng.choice([{}, {"strength": math.nan}, {"strength": -1.0}, {"strength": 1e9}, {"enabled": "no"},
@@ -155,14 +158,27 @@ def scenario_cases(rng: random.Random, n: int) -> list[Case]:
             if edge in EDGE_IDS and body in ({"strength": -1.0},):
                 body = {"strength": -5.0}
             _set(scn, ["links", edge], body)
-            cases.append((f"link {edge}={body!r}", _dump(scn), f"links.{edge}"))
+            cases.append((f"link {edge}={body!r}", _dump(scn), f"links.{edge}", None))
         elif kind == "yaml":
-            cases.append(_yaml_case(rng, scn))
+            cases.append((*_yaml_case(rng, scn), None))
+        elif kind == "popcontent":
+            pop = copy.deepcopy(POPULATION)
+            cov = rng.choice(list(REQUIRED))
+            if rng.random() < 0.15:
+                pop["covariates"].pop(cov)
+                label, field = f"population file without {cov}", "population"
+            else:
+                fld, val = rng.choice([("p", math.nan), ("p", 1.5), ("min", -math.inf), ("max", 1e12), ("sd", "1"),
+                                       ("mean", True), ("dist", "beta"), ("probs", {"0": 1.0}), ("extra", 0)])
+                pop["covariates"][cov][fld] = val
+                label, field = f"population file {cov}.{fld}={val!r}", f"population.covariates.{cov}"
+            _set(scn, ["population", "file"], "pop.yaml")
+            cases.append((label, _dump(scn), field, _dump(pop)))
         else:
             target = rng.choice(["/dev/zero", "/dev/null", "/etc/passwd", "/etc", "/proc/self/status", "missing.yaml",
                                  "/etc/shadow-nonexistent"])
             _set(scn, ["population", "file"], target)
-            cases.append((f"population.file {target}", _dump(scn), "population.file"))
+            cases.append((f"population.file {target}", _dump(scn), "population.file", None))
     return cases
 
 
@@ -204,11 +220,13 @@ def _yaml_case(rng: random.Random, scn: dict[str, Any]) -> Case:
 def run_in_process(cases: list[Case], work: Path) -> Counter:
     """Each case through the command line's code (CliRunner)."""
     c: Counter = Counter()
-    for i, (label, content, field) in enumerate(cases):
+    for i, (label, content, field, pop) in enumerate(cases):
         d = work / f"c{i}"
         d.mkdir()
         f = d / "s.yaml"
         f.write_bytes(content)
+        if pop is not None:
+            (d / "pop.yaml").write_bytes(pop)
         t0 = time.perf_counter()
         res = CliRunner().invoke(main, ["run", str(f), "--out", str(d / "o"), *SMALL])
         dt = time.perf_counter() - t0
@@ -218,11 +236,12 @@ def run_in_process(cases: list[Case], work: Path) -> Counter:
         if res.exception is not None and not isinstance(res.exception, SystemExit):
             c["tracebacks"] += 1
             print(f"TRACEBACK {label}: {res.exception!r}")
-        extra = {p.name for p in d.iterdir()} != {"s.yaml"} | ({"o"} if res.exit_code == 0 else set())
+        extra = ({p.name for p in d.iterdir()} - {"pop.yaml"}) != {"s.yaml"} | ({"o"} if res.exit_code == 0 else set())
         if extra or list(work.parent.glob("pwned")) or Path("pwned").exists():
             c["writes_outside_out"] += 1
             print(f"WRITE {label}: {sorted(p.name for p in d.iterdir())}")
-        if res.exit_code == 2 and f"field '{field}" in res.output and str(f) in res.output:
+        named_file = str(f) in res.output or (pop is not None and str(d / "pop.yaml") in res.output)
+        if res.exit_code == 2 and f"field '{field}" in res.output and named_file:
             c["refused_by_field"] += 1
         elif res.exit_code == 2:
             c["refused_other_field"] += 1
@@ -237,10 +256,12 @@ def run_in_process(cases: list[Case], work: Path) -> Counter:
 def run_executable(cases: list[Case], work: Path) -> Counter:
     """A sample of the cases through the real executable (crash = killed by a signal)."""
     c: Counter = Counter()
-    for i, (label, content, field) in enumerate(cases):
+    for i, (label, content, field, pop) in enumerate(cases):
         d = work / f"e{i}"
         d.mkdir()
         (d / "s.yaml").write_bytes(content)
+        if pop is not None:
+            (d / "pop.yaml").write_bytes(pop)
         c["cases"] += 1
         try:
             p = subprocess.run([str(EXE), "run", "s.yaml", "--out", "o", *SMALL], cwd=d, capture_output=True,

@@ -322,3 +322,25 @@ def test_streamed_differences_equal_in_memory_ones(tmp_path: Path, monkeypatch: 
     assert list(got["outcome"]) == list(whole["outcome"]) and len(got) > 200
     for col in ("difference", "lower", "upper"):
         assert np.allclose(got[col], whole[col], rtol=1e-9, atol=1e-9, equal_nan=True), col
+
+
+def test_running_report_statistics_equal_the_table_ones() -> None:
+    """The report's monthly means and attachment shares built chunk by chunk equal those of the
+    whole outcomes table."""
+    from dyadsim.modules.attachment import CLASSES
+    from dyadsim.report import monthly_means
+    from dyadsim.runner import run_scenario
+    from dyadsim.scenario import load_scenario
+
+    scn, params, pop = load_scenario(USUAL)
+    res = run_scenario(scn, params, pop, dyads=120, seed=4, replicates=2, progress=False)
+    assert res.outcomes is not None
+    want = monthly_means(res.outcomes)
+    got = res.stats.monthly_means()[list(want.columns)]
+    # (the table holds float32 monthly columns; the running sums are kept in float64)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, check_dtype=False, rtol=1e-5)
+    att = res.outcomes.groupby("replicate")["attachment"].value_counts(normalize=True).unstack(fill_value=0)
+    att = att.reindex(columns=list(CLASSES), fill_value=0)
+    assert np.allclose(res.stats.attachment_shares().to_numpy(), att.to_numpy(), rtol=1e-12)
+    sample = res.stats.wellbeing_sample()
+    assert np.array_equal(sample["wb_social"], res.outcomes["wb_social"].dropna().to_numpy())

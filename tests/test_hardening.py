@@ -344,3 +344,26 @@ def test_running_report_statistics_equal_the_table_ones() -> None:
     assert np.allclose(res.stats.attachment_shares().to_numpy(), att.to_numpy(), rtol=1e-12)
     sample = res.stats.wellbeing_sample()
     assert np.array_equal(sample["wb_social"], res.outcomes["wb_social"].dropna().to_numpy())
+
+
+def test_a_stop_swallowed_by_compiled_code_is_not_lost(tmp_path: Path) -> None:
+    """A SIGTERM that arrives while Numba compiles is raised inside a ctypes callback, where Python
+    prints and ignores it; the recorded request still stops the run after its first chunk, and the
+    finished folder is never put in place."""
+    from dyadsim import interrupt
+    from dyadsim.runner import run_scenario
+    from dyadsim.scenario import load_scenario
+    from dyadsim.store import _replace
+
+    scn, params, spec = load_scenario(USUAL)
+    work = tmp_path / "partial"
+    work.mkdir()
+    interrupt.request()  # as the signal handler does before its exception is swallowed
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_scenario(scn, params, spec, dyads=20, replicates=1, progress=False, folder=work)
+        with pytest.raises(KeyboardInterrupt):
+            _replace(work, tmp_path / "run")
+    finally:
+        interrupt.clear()
+    assert not (tmp_path / "run").exists()

@@ -47,6 +47,9 @@ class _Path(click.Path):
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
+    from . import interrupt
+
+    interrupt.request()  # kept even where the exception below is swallowed (compiled callbacks)
     raise KeyboardInterrupt
 
 
@@ -54,6 +57,9 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def _guarded() -> Iterator[None]:
     """Run a command: Ctrl-C and SIGTERM interrupt it (partial output removed, exit 130), input
     errors and operating-system errors end with one line instead of a traceback."""
+    from . import interrupt
+
+    interrupt.clear()
     previous: dict[int, Any] = {}
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, interrupt
 from .engine import layout
 from .engine.run import SimOutput, simulate
 from .params import ParamSet
@@ -158,6 +158,7 @@ def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads
                                            trajectories=o.trajectories[:0])
                 del o
                 bar.update(hi - lo)
+                interrupt.check()
             assert last is not None and total is not None
             agg = aggregates_table(dataclasses.replace(last, aggregates=total), replicate=r)
             aggs.append(agg)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import duckdb
 
+from . import interrupt
 from .errors import OutputError
 
 if TYPE_CHECKING:
@@ -216,6 +217,7 @@ def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None]
 
 def _replace(tmp: Path, out: Path) -> None:
     """Move ``tmp`` to ``out``; an earlier ``out`` is moved aside first and removed after."""
+    interrupt.check()  # a stop requested during the run must not end in a finished folder
     old = None
     if out.exists():
         old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"

@@ -506,7 +506,6 @@ def adjust(pvalues: Sequence[float], method: AdjustMethod = "holm") -> np.ndarra
     the running maximum (Maurer, Hothorn & Lehmacher 1995); ``none``. A NaN p value (failed fit)
     counts as 1: never rejected, and in ``fixed_sequence`` it stops the sequence.
     """
-    from statsmodels.stats.multitest import multipletests
 
     p = np.asarray(pvalues, dtype=float)
     p = np.where(np.isnan(p), 1.0, p)
@@ -516,10 +515,22 @@ def adjust(pvalues: Sequence[float], method: AdjustMethod = "holm") -> np.ndarra
         return p.copy()
     if method == "fixed_sequence":
         return np.maximum.accumulate(p)
-    names = {"holm": "holm", "bonferroni": "bonferroni", "hochberg": "simes-hochberg"}
-    if method not in names:
+    if method not in ("holm", "bonferroni", "hochberg"):
         raise ValueError(f"unknown multiplicity method {method!r}")
-    return multipletests(p, method=names[method])[1]
+    # Closed forms (Holm 1979; Hochberg 1988), equal to statsmodels' multipletests, written out
+    # because that function calls gc.collect() for Holm, which costs ~0.2 s per call in a power loop.
+    m = p.size
+    if method == "bonferroni":
+        return np.minimum(1.0, m * p)
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    if method == "holm":
+        adj = np.maximum.accumulate(scaled)
+    else:
+        adj = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = adj
+    return out
 
 
 def reject(pvalues: Sequence[float], method: AdjustMethod = "holm", alpha: float = 0.05) -> np.ndarray:

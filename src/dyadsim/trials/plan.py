@@ -73,6 +73,10 @@ def estimate_outcomes(trial: Trial, td: TrialData, seed: int = 0) -> pd.DataFram
     for role, o in roles:
         spec = _spec(trial, o, data)
         frame = _long(data, o, repeated_months(trial, o)) if o.model == "gee" else data
+        # Only the columns this model reads: row selections inside the fits cost per column.
+        keep = ["id", "arm", spec.column, *spec.covariates, *(["time"] if o.model == "gee" else []),
+                *([spec.event] if spec.event else [])]
+        frame = frame[keep]
         ests: dict[int, Estimate] = analyze_arms(frame, spec, seed=seed)
         for a, est in sorted(ests.items()):
             d = asdict(est)

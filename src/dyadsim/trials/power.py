@@ -66,17 +66,17 @@ def analyse_replicate(pools: Pools, n: int, rep: int, n_boot: int) -> list[tuple
     rows: list[tuple[Any, ...]] = []
     est = estimate_outcomes(trial, td, seed=seed)
     multi_arm = est["arm"].nunique() > 1
-    for r in est.itertuples():
-        target = f"{r.outcome} ({r.arm})" if multi_arm else r.outcome
-        reject = bool(r.reject) if r.role != "process" else bool(r.converged and r.p_value < trial.analysis.alpha)
-        rows.append((n, rep, target, r.role, reject, r.estimate, r.p_value, bool(r.converged)))
+    for r in est.to_dict("records"):
+        target = f"{r['outcome']} ({r['arm']})" if multi_arm else r["outcome"]
+        reject = bool(r["reject"]) if r["role"] != "process" else \
+            bool(r["converged"] and r["p_value"] < trial.analysis.alpha)
+        rows.append((n, rep, target, r["role"], reject, r["estimate"], r["p_value"], bool(r["converged"])))
     if trial.mediation:
         med = estimate_mediation(trial, td, n_boot=n_boot, seed=seed)
-        for m in med.itertuples():
-            ok = bool(m.converged)
-            rows.append((n, rep, m.path, "mediation (joint)", bool(m.joint_significant) and ok, m.indirect, np.nan, ok))
-            rows.append((n, rep, m.path, "mediation (bootstrap)", bool(m.bootstrap_significant) and ok, m.indirect,
-                         np.nan, ok))
+        for m in med.to_dict("records"):
+            ok = bool(m["converged"])
+            for kind, key in (("mediation (joint)", "joint_significant"), ("mediation (bootstrap)", "bootstrap_significant")):
+                rows.append((n, rep, m["path"], kind, bool(m[key]) and ok, m["indirect"], np.nan, ok))
     return rows
 
 

@@ -290,7 +290,8 @@ def test_bootstrap_counts_reproduce_indices() -> None:
     rng = np.random.default_rng(1)
     counts = bootstrap_counts(rng, 2, 5, 7)
     assert counts.shape == (2, 5, 7) and np.all(counts.sum(axis=2) == 7)
-    idx = np.random.default_rng(1).integers(0, 7, size=(10, 7), dtype=np.int32).reshape(2, 5, 7)
+    again = np.random.default_rng(1)
+    idx = np.stack([again.integers(0, 7, size=(5, 7), dtype=np.int16) for _ in range(2)])
     assert np.array_equal(counts, indices_to_counts(idx, 7))
 
 

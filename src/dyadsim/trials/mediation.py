@@ -24,6 +24,9 @@ participant is drawn), so its Gram matrix is sum_i w_i d_i d_i' -- one matrix pr
 count matrix with the (n, k*k) matrix of per-participant outer products -- and the B systems are
 solved at once by a batched ``np.linalg.solve``. The same code handles R replicate trials at once
 (``mediate_batch``), which is what power loops use. ``benchmarks/mediation.py`` measures it.
+These products are small, so the bootstrap runs them with BLAS limited to one thread
+(threadpoolctl): on a shared 2-core machine a multithreaded BLAS made them about ten times slower
+when measured, and power loops get their parallelism from worker processes instead.
 
 Monte Carlo error of a bootstrap decision: with B resamples the percentile endpoint is the
 empirical alpha/2 quantile of B draws, whose SD is about sqrt(q(1-q)/B)/f(xi) on the scale of the
@@ -38,17 +41,30 @@ analysis; it is deliberately not used here because it is far too slow inside pow
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy import stats
+from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "MediationResult", "SerialMediationResult", "MediationBatch", "PowerResult",
     "mediate", "mediate_serial", "mediate_batch", "simulate_mediation", "mediation_power",
     "bootstrap_counts",
 ]
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _one_blas_thread():
+    """Context limiting BLAS to one thread (the controller is built once: it scans loaded libraries)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
 
 # Largest number of floats in one block of resample counts (R_chunk * B * n); bounds memory to
 # about 32 MB per block whatever the number of replicates.
@@ -142,24 +158,43 @@ class PowerResult:
     failures: int
 
 
+def _index_dtype(n: int) -> type:
+    # Narrow integers halve or quarter the cost of drawing the indices; int16 holds 0..32766.
+    return np.int16 if n < 32767 else np.int32
+
+
 def bootstrap_counts(rng: np.random.Generator, reps: int, n_boot: int, n: int) -> np.ndarray:
     """Resample counts, shape (reps, n_boot, n): how often each participant is drawn in each resample.
 
-    Drawn as ``rng.integers(0, n, size=(reps * n_boot, n), dtype=np.int32)`` indices (the usual
-    nonparametric bootstrap) then counted, so a loop over the same indices reproduces every resample.
+    For each replicate in turn the indices are drawn as ``rng.integers(0, n, size=(n_boot, n),
+    dtype=np.int16)`` (int32 when n >= 32767), the usual nonparametric bootstrap, then counted,
+    so a loop over the same indices reproduces every resample exactly.
     """
-    idx = rng.integers(0, n, size=(reps * n_boot, n), dtype=np.int32)
-    return indices_to_counts(idx.reshape(reps, n_boot, n), n)
+    out = np.empty((reps, n_boot, n))
+    for r in range(reps):
+        out[r] = indices_to_counts(rng.integers(0, n, size=(n_boot, n), dtype=_index_dtype(n)), n)
+    return out
 
 
 def indices_to_counts(idx: np.ndarray, n: int) -> np.ndarray:
-    """Counts (..., n) of resample indices (..., n); one bincount over offset indices, no Python loop."""
+    """Counts (..., n) of resample indices (..., n), one bincount per block of rows (no loop over resamples).
+
+    Blocks of at most 2**18 indices keep the offset buffer and the bincount in cache, which makes
+    counting several times faster than one bincount over every replicate.
+    """
     lead = idx.shape[:-1]
     rows = int(np.prod(lead)) if lead else 1
-    # int32 offsets halve the memory traffic of the scatter; rows * n stays far below 2**31 per block.
-    flat = idx.reshape(rows, n).astype(np.int32) + (np.arange(rows, dtype=np.int32) * n)[:, None]
-    counts = np.bincount(flat.ravel(), minlength=rows * n).reshape(*lead, n)
-    return counts.astype(np.float64)
+    flat_idx = idx.reshape(rows, n)
+    out = np.empty((rows, n))
+    step = max(1, (1 << 18) // n)
+    offsets = (np.arange(step, dtype=np.intp) * n)[:, None]
+    buf = np.empty((step, n), dtype=np.intp)
+    for lo in range(0, rows, step):
+        hi = min(rows, lo + step)
+        b = buf[: hi - lo]
+        np.add(flat_idx[lo:hi], offsets[: hi - lo], out=b)
+        out[lo:hi] = np.bincount(b.ravel(), minlength=(hi - lo) * n).reshape(hi - lo, n)
+    return out.reshape(*lead, n)
 
 
 def _ols_full(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -219,6 +254,31 @@ def _boot_coef(cross: np.ndarray, regressors: list[int], target: int, col: int) 
         if good[0].size:
             out[good] = np.linalg.solve(gram[good], xty[good][..., None])[..., col, 0]
         return out
+
+
+def _percentile_intervals(z: np.ndarray, chain: list[tuple[list[int], int, int]], counts: np.ndarray | None,
+                          n_boot: int, rng: np.random.Generator | None, alpha: float, ci_low: np.ndarray,
+                          ci_high: np.ndarray, failed: np.ndarray) -> None:
+    """Fill the percentile interval of the product of the chain's coefficients, blocks of replicates at a time."""
+    r, n, _ = z.shape
+    step = max(1, _BLOCK_FLOATS // (n_boot * n))
+    probs = [alpha / 2, 1 - alpha / 2]
+    for lo in range(0, r, step):
+        hi = min(r, lo + step)
+        w = counts[lo:hi] if counts is not None else bootstrap_counts(rng, hi - lo, n_boot, n)
+        cross = _boot_cross_products(z[lo:hi], w)
+        prod = np.ones((hi - lo, n_boot))
+        for regs, target, col in chain:
+            prod = prod * _boot_coef(cross, regs, target, col)
+        bad = np.isnan(prod)
+        failed[lo:hi] = bad.sum(axis=1)
+        if bad.any():
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN: no decision
+                q = np.nanquantile(prod, probs, axis=1)
+        else:
+            q = np.quantile(prod, probs, axis=1)
+        ci_low[lo:hi], ci_high[lo:hi] = q[0], q[1]
 
 
 def _as_batch(arr: np.ndarray | None, name: str) -> np.ndarray | None:
@@ -313,26 +373,9 @@ def mediate_batch(
     if counts is not None or n_boot > 0:
         if counts is None and rng is None:
             rng = np.random.default_rng(0)
-        b = counts.shape[1] if counts is not None else n_boot
-        step = max(1, _BLOCK_FLOATS // (b * n))
-        for lo in range(0, r, step):
-            hi = min(r, lo + step)
-            w = counts[lo:hi] if counts is not None else bootstrap_counts(rng, hi - lo, b, n)
-            cross = _boot_cross_products(z[lo:hi], w)
-            prod = np.ones((hi - lo, b))
-            for name in chain:
-                regs, target, col = models[name]
-                prod = prod * _boot_coef(cross, regs, target, col)
-            bad = np.isnan(prod)
-            failed[lo:hi] = bad.sum(axis=1)
-            probs = [alpha / 2, 1 - alpha / 2]
-            if bad.any():
-                with np.errstate(all="ignore"):
-                    q = np.nanquantile(prod, probs, axis=1)
-            else:
-                q = np.quantile(prod, probs, axis=1)
-            ci_low[lo:hi], ci_high[lo:hi] = q[0], q[1]
-        n_boot = b
+        n_boot = counts.shape[1] if counts is not None else n_boot
+        with _one_blas_thread():
+            _percentile_intervals(z, [models[c] for c in chain], counts, n_boot, rng, alpha, ci_low, ci_high, failed)
     boot_sig = ((ci_low > 0) | (ci_high < 0)) & ok_all
     return MediationBatch(paths, p_paths, chain, indirect, ci_low, ci_high, joint, boot_sig, failed,
                           ok_all, n, int(n_boot), alpha)

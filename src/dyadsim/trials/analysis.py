@@ -30,7 +30,8 @@ which is valid in randomized trials because covariates are independent of arm (W
 
 * ``complete_case``: participants observed at the primary time (all observed rows for GEE).
 * ``ipw``: inverse-probability-of-observation weights from a logistic model of being observed on
-  arm and covariates (per assessment time for GEE), stabilized by the observed share per arm;
+  arm and covariates (per assessment time for GEE), stabilized by the observed share per arm,
+  probabilities truncated below at 0.001 to bound the weights;
   weighted fits with sandwich SEs, which ignore the estimation of the weights and so are
   conservative (Robins, Rotnitzky & Zhao 1995; Lunceford & Davidian 2004). GEE with IPW uses an
   independence working correlation, the structure under which observation-level weights give
@@ -55,7 +56,7 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -136,8 +137,9 @@ class Estimate:
     ``estimate``, ``ci_low``, ``ci_high`` are on the reported scale (a mean difference in the
     outcome's units, or an odds/rate/hazard ratio); ``coef`` and ``se`` are the model coefficient
     and its SE on the linear-predictor scale (log ratio for ratio scales). ``effect_size`` is
-    Hedges' g (adjusted mean difference over the pooled within-arm SD of the analysed outcome,
-    small-sample corrected; Hedges 1981) for gaussian models, Chinn's d = ln(OR) * sqrt(3) / pi
+    Hedges' g (adjusted mean difference over the pooled within-arm SD of the observed outcome
+    values -- every analysed assessment for GEE, the observed ones under ``mi`` -- times the
+    small-sample factor 1 - 3 / (4 (n0 + n1) - 9); Hedges 1981) for gaussian models, Chinn's d = ln(OR) * sqrt(3) / pi
     for binary ones (Chinn 2000, Stat Med 19:3127-3131), and NaN for counts and survival
     (``effect_size_kind`` says which). ``n_control``/``n_treatment`` count participants analysed
     (observed; for ``mi`` the randomized, all of whom are analysed); ``randomized_*`` count ids.
@@ -182,14 +184,13 @@ class _Fit:
     coef: np.ndarray
     se: np.ndarray
     df: float
-    failure: str | None = None
 
 
 class _FitFailure(Exception):
     """A model that did not converge or could not be fitted (counted, never raised to callers)."""
 
 
-def _warned(func):
+def _warned(func: Callable[[], Any]) -> Any:
     """Run a statsmodels fit; turn its convergence and separation warnings and errors into _FitFailure."""
     from statsmodels.tools.sm_exceptions import (ConvergenceWarning, HessianInversionWarning,
                                                  PerfectSeparationError, PerfectSeparationWarning)

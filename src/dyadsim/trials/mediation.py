@@ -14,15 +14,17 @@ Two tests of the indirect effect, both recommended by Fritz & MacKinnon (2007, P
 18:233-239) and MacKinnon et al. (2002, Psychol Methods 7:83-104):
 
 * joint significance: every path coefficient of the chain is significant at ``alpha`` by its own
-  two-sided OLS t test (MacKinnon et al. 2002); its p value is the largest path p value;
+  two-sided OLS t test (MacKinnon et al. 2002), i.e. the largest path p value is below alpha;
 * percentile bootstrap: participants are resampled with replacement B times, every regression is
   refitted on each resample, and the indirect effect is significant when the central
-  (1 - alpha) percentile interval of the B products excludes 0 (Efron & Tibshirani 1993).
+  (1 - alpha) percentile interval of the B products (``np.quantile``, linear interpolation)
+  excludes 0 (Efron & Tibshirani 1993).
 
 Speed: the B resamples are never looped over. A resample is a vector of counts w (how often each
-participant is drawn), so its Gram matrix is sum_i w_i d_i d_i' -- one matrix product of the (B, n)
-count matrix with the (n, k*k) matrix of per-participant outer products -- and the B systems are
-solved at once by a batched ``np.linalg.solve``. The same code handles R replicate trials at once
+participant is drawn), so its cross-product matrix is sum_i w_i z_i z_i' with z = [1, X, mediators,
+Y, C] -- one matrix product of the (B, n) count matrix with the (n, K(K+1)/2) matrix of distinct
+per-participant products -- every regression's Gram matrix and X'y are sub-blocks of it, and the B
+systems are solved at once by a batched ``np.linalg.solve``. The same code handles R replicate trials at once
 (``mediate_batch``), which is what power loops use. ``benchmarks/mediation.py`` measures it.
 These products are small, so the bootstrap runs them with BLAS limited to one thread
 (threadpoolctl): on a shared 2-core machine a multithreaded BLAS made them about ten times slower
@@ -31,10 +33,14 @@ when measured, and power loops get their parallelism from worker processes inste
 Monte Carlo error of a bootstrap decision: with B resamples the percentile endpoint is the
 empirical alpha/2 quantile of B draws, whose SD is about sqrt(q(1-q)/B)/f(xi) on the scale of the
 indirect effect (f the bootstrap density at the quantile xi). Only trials whose ideal (B = infinity)
-endpoint lies within about that distance of 0 can change decision, so power estimated with B = 500
-differs from B = infinity by a small amount that shrinks like 1/sqrt(B) per borderline trial and
-tends to bias power slightly down (Davidson & MacKinnon 2000, Econometric Reviews 19:55-68);
-``mediation_power`` lets a power loop choose B and reports the Monte Carlo SE over replicates only.
+endpoint lies within about that distance of 0 can change decision, so the share of flipped
+decisions shrinks like 1/sqrt(B) while power, an average over trials, moves much less (the flips
+go both ways; on the choice of B for bootstrap tests see Davidson & MacKinnon 2000, Econometric
+Reviews 19:55-68). Measured once on the same
+3,000 data sets (a = b = 0.39, c' = 0, N = 78): power 0.810, 0.807, 0.806, 0.806 with B = 250,
+500, 1,000, 4,000, and decisions differing from B = 4,000 in 4.1%, 3.2%, 2.5% of data sets for
+B = 250, 500, 1,000. So B = 500 is adequate in power loops; ``mediation_power`` reports the Monte
+Carlo SE over replicates only.
 
 statsmodels' ``Mediation`` class (counterfactual, with its own simulation) suits a single final
 analysis; it is deliberately not used here because it is far too slow inside power loops.
@@ -281,9 +287,8 @@ def _percentile_intervals(z: np.ndarray, chain: list[tuple[list[int], int, int]]
         ci_low[lo:hi], ci_high[lo:hi] = q[0], q[1]
 
 
-def _as_batch(arr: np.ndarray | None, name: str) -> np.ndarray | None:
-    if arr is None:
-        return None
+def _as_batch(arr: np.ndarray) -> np.ndarray:
+    """(n,) -> (1, n); (R, n) unchanged; as float64."""
     a = np.asarray(arr, dtype=np.float64)
     return a[None, :] if a.ndim == 1 else a
 
@@ -313,9 +318,9 @@ def mediate_batch(
 
     Rows with any NaN must be removed by the caller (complete cases): all data sets share n.
     """
-    xb = _as_batch(x, "x")
-    ms = [_as_batch(m, "m") for m in mediators]
-    yb = _as_batch(y, "y")
+    xb = _as_batch(x)
+    ms = [_as_batch(m) for m in mediators]
+    yb = _as_batch(y)
     if len(ms) not in (1, 2):
         raise ValueError("mediators must hold one or two arrays")
     r, n = xb.shape
@@ -382,16 +387,17 @@ def mediate_batch(
 
 
 def _unbatch(x: np.ndarray, y: np.ndarray) -> None:
+    """Reject batched input to the one-trial functions."""
     if np.asarray(x).ndim != 1 or np.asarray(y).ndim != 1:
         raise ValueError("mediate/mediate_serial take one data set (1-d arrays); use mediate_batch for many")
 
 
 def _complete(*arrays: np.ndarray | None) -> tuple[np.ndarray | None, ...]:
-    """Drop participants with any NaN (complete-case mediation analysis)."""
+    """Drop participants with any NaN in any array (complete-case mediation analysis)."""
     cols = [np.asarray(a, dtype=np.float64) for a in arrays if a is not None]
     keep = np.ones(len(cols[0]), dtype=bool)
     for c in cols:
-        keep &= np.isfinite(c if c.ndim == 1 else c).reshape(len(keep), -1).all(axis=1)
+        keep &= np.isfinite(c.reshape(len(keep), -1)).all(axis=1)
     return tuple(None if a is None else np.asarray(a, dtype=np.float64)[keep] for a in arrays)
 
 
@@ -406,7 +412,7 @@ def mediate(
     """
     _unbatch(x, y)
     x, m, y, covariates = _complete(x, m, y, covariates)
-    if len(x) < 5 + (0 if covariates is None else np.atleast_2d(covariates.T).shape[0]):
+    if len(x) < 5 + (0 if covariates is None else covariates.reshape(len(x), -1).shape[1]):
         return _failed_single(len(x), n_boot, alpha, "too few complete cases")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     res = mediate_batch(x, [m], y, None if covariates is None else covariates.reshape(len(x), -1),

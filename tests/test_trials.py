@@ -190,3 +190,15 @@ def test_cli_trial_and_power(tmp_path: Path) -> None:
 def test_parse_trial_refuses_non_mapping() -> None:
     with pytest.raises(InputError, match="YAML mapping"):
         parse_trial([1, 2])
+
+
+def test_multiplicity_closed_forms_equal_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from dyadsim.trials.analysis import adjust
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        p = rng.random(int(rng.integers(1, 8))) ** 3
+        for ours, theirs in (("holm", "holm"), ("bonferroni", "bonferroni"), ("hochberg", "simes-hochberg")):
+            np.testing.assert_allclose(adjust(p, ours), multipletests(p, method=theirs)[1], rtol=1e-12)

@@ -522,8 +522,8 @@ def adjust(pvalues: Sequence[float], method: AdjustMethod = "holm") -> np.ndarra
     """Multiplicity-adjusted p values of secondary outcomes (reject where adjusted p <= alpha).
 
     ``holm`` (Holm 1979), ``bonferroni``, ``hochberg`` (Hochberg 1988; valid under independence or
-    positive dependence) via statsmodels ``multipletests``; ``fixed_sequence`` tests in the given
-    (pre-declared) order, each at full alpha, stopping at the first non-rejection: adjusted p is
+    positive dependence) in closed form (equal to statsmodels ``multipletests``, tested);
+    ``fixed_sequence`` tests in the given (pre-declared) order, each at full alpha, stopping at the first non-rejection: adjusted p is
     the running maximum (Maurer, Hothorn & Lehmacher 1995); ``none``. A NaN p value (failed fit)
     counts as 1: never rejected, and in ``fixed_sequence`` it stops the sequence.
     """

@@ -101,7 +101,7 @@ def wilson(p: np.ndarray | float, n: np.ndarray | float, q: np.ndarray | float) 
 
 def bands(values: np.ndarray, *, kind: str = "monte_carlo", share: bool = False,
           sd: np.ndarray | float | None = None, n: np.ndarray | float | None = None,
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          se: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centre, lower and upper of each column of ``values`` (replicates x points; NaN ignored).
 
     Args:
@@ -111,10 +111,13 @@ def bands(values: np.ndarray, *, kind: str = "monte_carlo", share: bool = False,
         sd, n: between-dyad SD and dyad count of the single replicate (used only when R == 1;
             without them one replicate gives a NaN interval). ``n`` also caps a share's effective
             size (a cohort of n dyads per replicate cannot carry more than R * n trials).
+        se: standard error of the single replicate's estimate, where it is known directly
+            (e.g. a Kaplan-Meier variance); used only when R == 1, instead of ``sd``/``n``.
     Returns:
         Arrays of shape (K,) (or scalars' 0-d arrays for 1-d input).
     """
     check_kind(kind)
+    known_se = se
     v = np.asarray(values, dtype=np.float64)
     flat = v.ndim == 1
     if flat:
@@ -137,6 +140,8 @@ def bands(values: np.ndarray, *, kind: str = "monte_carlo", share: bool = False,
                 n_a = np.broadcast_to(np.asarray(n, dtype=np.float64), centre.shape)
                 one_se = np.where(n_a > 1, sd_a / np.sqrt(np.maximum(n_a, 1)), np.nan)
                 se = np.where(reps == 1, one_se, se)
+            if known_se is not None and v.shape[0] == 1:
+                se = np.broadcast_to(np.asarray(known_se, dtype=np.float64), centre.shape)
             lo, hi = centre - q * se, centre + q * se
             if share:
                 p = np.clip(centre, 0.0, 1.0)
@@ -156,9 +161,9 @@ def bands(values: np.ndarray, *, kind: str = "monte_carlo", share: bool = False,
 
 
 def interval(values: np.ndarray, *, kind: str = "monte_carlo", share: bool = False,
-             sd: float | None = None, n: float | None = None) -> Interval:
+             sd: float | None = None, n: float | None = None, se: float | None = None) -> Interval:
     """:func:`bands` of one outcome's replicate means, as an :class:`Interval` with its label."""
-    c, lo, hi = bands(np.asarray(values, dtype=np.float64).ravel(), kind=kind, share=share, sd=sd, n=n)
+    c, lo, hi = bands(np.asarray(values, dtype=np.float64).ravel(), kind=kind, share=share, sd=sd, n=n, se=se)
     return Interval(float(c), float(lo), float(hi), label(kind))
 
 

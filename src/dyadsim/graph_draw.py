@@ -62,6 +62,9 @@ SPINE = (
 )
 """Chains of Figure 1 that the ``dot`` layout keeps straight (heavier edge weight)."""
 _STAGES = ("binge_intoxication", "withdrawal_negative_affect", "preoccupation_anticipation")
+_FLOW = {"context": 0, "mother": 1, "use_cycle": 2, "care": 2, "infant": 3, "dyad": 3, "wellbeing": 4}
+"""Reading order of the groups in Figure 1 (left to right); for ``dot``, arrows against it (feedback
+loops) do not push nodes to later ranks, so the layout reads as the figure does."""
 _PLACES = {"context": (0, 0), "mother": (1, 0), "use_cycle": (2, 0),
            "care": (0, 1), "dyad": (1, 1), "infant": (2, 1), "wellbeing": (3, 1)}
 """Fixed layout: (column, band) of each group's cluster; band 0 on top."""
@@ -157,8 +160,9 @@ def to_dot(d: dict[str, Any], *, title: str | None = None, edge_ids: bool = Fals
     """Graphviz DOT text of a graph dict: clusters per group, styled edges, a legend node."""
     colours = component_colours(_all_marks(d))
     spine = {(a, b) for chain in SPINE for a, b in zip(chain, chain[1:])}
+    groups = {n["id"]: n["group"] for n in d["nodes"]}
     out = ["digraph dyadsim {",
-           f"  graph [rankdir=LR, newrank=true, splines=true, nodesep=0.25, ranksep=0.55, fontname=Helvetica, "
+           f"  graph [rankdir=LR, splines=true, nodesep=0.25, ranksep=0.55, fontname=Helvetica, "
            f"fontsize=16, labelloc=t, label={_q(title or 'Mechanism graph (Reese et al. 2021, Figure 1)')}];",
            '  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=11, penwidth=0.8];',
            "  edge [arrowsize=1.0, fontname=Helvetica, fontsize=8];"]
@@ -182,6 +186,8 @@ def to_dot(d: dict[str, Any], *, title: str | None = None, edge_ids: bool = Fals
         if edge_ids:
             attrs.append(f'label={_q(e["id"])}, fontcolor="{colour}"')
         attrs.append(f"weight={4 if (e['from'], e['to']) in spine else 1}")
+        if _FLOW[groups[e["from"]]] > _FLOW[groups[e["to"]]]:
+            attrs.append("constraint=false")
         if e["marked_by"]:
             attrs.append(f'xlabel={_q(", ".join(e["marked_by"]))}' if not edge_ids else "")
         out.append(f'  {_q(e["from"])} -> {_q(e["to"])} [{", ".join(a for a in attrs if a)}];')

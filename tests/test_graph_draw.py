@@ -60,7 +60,7 @@ def test_dot_export_reads_back_with_every_edge_and_style(tmp_path: Path) -> None
     for _, _, d in g.edges(data=True):
         eid = d["id"].strip('"')
         assert d["style"] == ("solid" if sign[eid] > 0 else "dashed"), eid
-        assert d["label"].strip('"') == eid[len("edge_"):]  # --edge-ids
+        assert d["xlabel"].strip('"') == eid[len("edge_"):]  # --edge-ids
 
 
 def test_graphml_export_reads_back_with_marks(tmp_path: Path) -> None:
@@ -158,3 +158,17 @@ def test_cli_graph_options(tmp_path: Path) -> None:
                      "--out", str(tmp_path / "u.svg")])
     assert res.exit_code == 0, res.output
     ET.parse(tmp_path / "u.svg")
+
+
+def test_dot_failure_falls_back_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    monkeypatch.setattr(gd.shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(gd.subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, 1, b"", b"Error: trouble in init_rank"))
+    with pytest.warns(RuntimeWarning, match="init_rank"):
+        out = gd.draw(tmp_path / "g.svg", focus="craving", depth=0)
+    assert "Matplotlib" in out.read_text()
+    with pytest.raises(ValueError, match="init_rank"):
+        gd.draw(tmp_path / "h.svg", focus="craving", depth=0, layout="dot")
+    assert not (tmp_path / "h.svg").exists()

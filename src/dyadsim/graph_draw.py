@@ -26,6 +26,7 @@ import math
 import re
 import shutil
 import subprocess
+import warnings
 from collections.abc import Iterable
 from importlib import import_module
 from pathlib import Path
@@ -163,7 +164,7 @@ def to_dot(d: dict[str, Any], *, title: str | None = None, edge_ids: bool = Fals
     groups = {n["id"]: n["group"] for n in d["nodes"]}
     out = ["digraph dyadsim {",
            f"  graph [rankdir=LR, splines=true, nodesep=0.25, ranksep=0.55, fontname=Helvetica, "
-           f"fontsize=16, labelloc=t, label={_q(title or 'Mechanism graph (Reese et al. 2021, Figure 1)')}];",
+           f"fontsize=16, labelloc=t, forcelabels=true, label={_q(title or 'Mechanism graph (Reese et al. 2021, Figure 1)')}];",
            '  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=11, penwidth=0.8];',
            "  edge [arrowsize=1.0, fontname=Helvetica, fontsize=8];"]
     for group in GROUP_COLOURS:
@@ -183,13 +184,11 @@ def to_dot(d: dict[str, Any], *, title: str | None = None, edge_ids: bool = Fals
         colour, style, width = edge_style(e, colours)
         attrs = [f'id={_q("edge_" + e["id"])}', f'color="{colour}"', f"style={style}", f"penwidth={width}",
                  f'tooltip={_q(e["id"] + ": " + e["evidence"][:200])}']
-        if edge_ids:
-            attrs.append(f'label={_q(e["id"])}, fontcolor="{colour}"')
+        if edge_ids:  # xlabel: placed after layout (a label would add rank nodes that dot 2.43 fails on)
+            attrs.append(f'xlabel={_q(e["id"])}, fontcolor="{colour}"')
         attrs.append(f"weight={4 if (e['from'], e['to']) in spine else 1}")
         if _FLOW[groups[e["from"]]] > _FLOW[groups[e["to"]]]:
             attrs.append("constraint=false")
-        if e["marked_by"]:
-            attrs.append(f'xlabel={_q(", ".join(e["marked_by"]))}' if not edge_ids else "")
         out.append(f'  {_q(e["from"])} -> {_q(e["to"])} [{", ".join(a for a in attrs if a)}];')
     rows = [(POSITIVE[0], "solid", "raises its target (+)"), (NEGATIVE[0], "dashed", "lowers its target (-)"),
             (SWITCHED_OFF[0], "dotted", "switched off in this scenario")]
@@ -363,8 +362,15 @@ def draw(path: str | Path, *, marked: dict[str, list[str]] | None = None, title:
         text = to_dot(d, title=title, edge_ids=edge_ids)
         if suffix == ".png":
             text = text.replace("graph [rankdir=LR,", "graph [rankdir=LR, dpi=96,", 1)
-        subprocess.run(["dot", f"-T{suffix[1:]}", "-o", str(path)], input=text.encode("utf-8"), check=True,
-                       capture_output=True, timeout=120)
-    else:
-        _draw_fixed(d, path, title, edge_ids)
+        done = subprocess.run(["dot", f"-T{suffix[1:]}", "-o", str(path)], input=text.encode("utf-8"),
+                              capture_output=True, timeout=120)
+        if done.returncode == 0:
+            return path
+        path.unlink(missing_ok=True)
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+        if layout == "dot":
+            raise ValueError(f"Graphviz dot failed: {why[0] if why else 'no message'}")
+        warnings.warn(f"Graphviz dot failed ({why[0] if why else 'no message'}); using the fixed layout",
+                      RuntimeWarning, stacklevel=2)
+    _draw_fixed(d, path, title, edge_ids)
     return path

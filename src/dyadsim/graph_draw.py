@@ -87,7 +87,8 @@ def module_edges(name: str) -> list[str]:
 def neighbourhood(focus: str, depth: int = 1) -> set[str]:
     """Node ids within ``depth`` arrows (either direction) of ``focus``: a node id, a node group
     (``mother``, ``use_cycle``, ...) or a mechanism module (``appraisal``, ``use_cycle``, ...: the
-    ends of the arrows it reads). A group wins over a module of the same name.
+    ends of the arrows it reads). Where names coincide a node wins over a group, and a group over
+    a module (``salience`` is the node, ``use_cycle`` the group).
 
     Raises:
         ValueError: unknown ``focus`` (naming what is allowed) or negative ``depth``.

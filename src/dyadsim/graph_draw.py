@@ -231,7 +231,7 @@ def fixed_layout(d: dict[str, Any]) -> tuple[dict[str, tuple[float, float]], dic
     Each group's cluster is a grid of 1-3 columns (more nodes, more columns) in declared order,
     use-cycle nodes sorted by Koob-Volkow stage; clusters sit at :data:`_PLACES`.
     """
-    cell_w, cell_h, pad = 3.3, 0.95, 0.5
+    cell_w, cell_h, pad = 3.3, 1.15, 0.5
     members: dict[str, list[dict[str, Any]]] = {}
     for n in d["nodes"]:
         members.setdefault(n["group"], []).append(n)
@@ -277,7 +277,9 @@ def _draw_fixed(d: dict[str, Any], path: Path, title: str, edge_ids: bool) -> No
     for g, (bx0, by0, bx1, by1) in boxes.items():
         ax.add_patch(FancyBboxPatch((bx0, by0), bx1 - bx0, by1 - by0, boxstyle="round,pad=0.05,rounding_size=0.3",
                                     fc="#f7f7f7", ec="#bdbdbd", lw=1.0, zorder=0))
-        ax.text(bx0 + 0.25, by1 - 0.3, GROUP_TITLES[g], fontsize=10, fontweight="bold", va="top", zorder=1)
+        # Titles wrap to the cluster's width (about 5.5 characters of 9 pt per layout unit).
+        ax.text(bx0 + 0.25, by1 - 0.2, "\n".join(_wrap(GROUP_TITLES[g], int((bx1 - bx0) * 5.5))), fontsize=9,
+                fontweight="bold", va="top", zorder=1)
     text = {}
     for n in d["nodes"]:
         x, y = pos[n["id"]]
@@ -295,8 +297,9 @@ def _draw_fixed(d: dict[str, Any], path: Path, title: str, edge_ids: bool) -> No
                                 color=colour, alpha=0.8, zorder=2, connectionstyle=f"arc3,rad={0.8 if loop else 0.12}",
                                 patchA=text[e["from"]].get_bbox_patch(), patchB=text[e["to"]].get_bbox_patch())
         ax.add_patch(arrow)
-        if edge_ids:
-            ax.text((xa + end[0]) / 2, (ya + end[1]) / 2, e["id"], fontsize=5.5, color=colour, ha="center",
+        if edge_ids:  # at the middle of the arrow; a loop's label sits above its node
+            mid = (xa + 0.9, ya + 0.45) if loop else ((xa + end[0]) / 2, (ya + end[1]) / 2)
+            ax.text(mid[0], mid[1], e["id"], fontsize=5.5, color=colour, ha="center",
                     va="center", zorder=4, bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.8))
     handles = [Line2D([], [], color=POSITIVE[0], ls=POSITIVE[1], lw=1.5, label="raises its target (+)"),
                Line2D([], [], color=NEGATIVE[0], ls=NEGATIVE[1], lw=1.5, label="lowers its target (-)"),

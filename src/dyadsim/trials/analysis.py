@@ -21,7 +21,8 @@ Models (``OutcomeSpec.model``):
   columns; hazard ratio. Dropout enters as censoring, so only ``complete_case`` applies.
 * ``gee``: repeated measures over every row given (pass the post-baseline assessments), GEE
   with exchangeable working correlation and robust SEs (Liang & Zeger 1986), arm + time
-  indicators + covariates; family gaussian/binomial/poisson. The arm coefficient is the effect
+  indicators + covariates, fitted by a vectorised implementation that reproduces statsmodels
+  ``GEE`` with ``Exchangeable`` (``trials/_gee.py``); family gaussian/binomial/poisson. The arm coefficient is the effect
   averaged over the assessments.
 
 Missing outcomes (``OutcomeSpec.missing``); baseline covariates with NaN are mean-imputed first,
@@ -61,6 +62,8 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from ._gee import GEEFailure, gee_exchangeable
 
 __all__ = ["OutcomeSpec", "Estimate", "analyze", "analyze_arms", "adjust", "reject", "MODELS", "MISSING"]
 
@@ -251,8 +254,13 @@ def _fit_model(spec: OutcomeSpec, y: np.ndarray, x: np.ndarray, n_arms: int, *, 
         fam = {"gaussian": sm.families.Gaussian(), "binomial": sm.families.Binomial(),
                "poisson": sm.families.Poisson()}[family]
         if w is None:
-            res = _warned(lambda: sm.GEE(y, x, groups=groups, family=fam, offset=offset,
-                                         cov_struct=sm.cov_struct.Exchangeable()).fit(maxiter=100))
+            # Vectorised twin of statsmodels GEE(Exchangeable) (same estimates; tests check it).
+            try:
+                with np.errstate(all="ignore"):
+                    beta, cov, _ = gee_exchangeable(y, x, groups, family, offset)
+            except GEEFailure as exc:
+                raise _FitFailure(str(exc)) from None
+            return _Fit(beta[sl], np.sqrt(np.diag(cov))[sl], math.inf)
         else:
             res = _warned(lambda: sm.GLM(y, x, family=fam, offset=offset, var_weights=w).fit(
                 cov_type="cluster", cov_kwds={"groups": groups}))

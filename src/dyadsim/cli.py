@@ -1,4 +1,4 @@
-"""Command line: ``dyadsim run``, ``dyadsim compare``, ``dyadsim graph``, ``dyadsim params``.
+"""Command line: ``dyadsim run``, ``compare``, ``rerun``, ``summarize``, ``example``, ``graph``, ``params``.
 
 Every input is checked before anything is simulated: the scenario files, the command-line
 options (against the same limits as the scenario's fields) and the output folder. Bad input ends
@@ -85,6 +85,7 @@ def _guarded() -> Iterator[None]:
 
 
 _OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"
+_CSV_HELP = "also write CSV copies of the tables in OUT/csv/ (for R, Stata, spreadsheets)"
 _FORCE_HELP = "replace OUT if it holds an earlier dyadsim output (only files dyadsim wrote; never other folders)"
 
 
@@ -101,43 +102,73 @@ def main() -> None:
 @click.option("--dyads", type=int, default=None, help="dyads per replicate (overrides the scenario)")
 @click.option("--seed", type=int, default=None, help="base seed (overrides the scenario)")
 @click.option("--replicates", type=int, default=None, help="replicates over seeds (overrides the scenario)")
+@click.option("--csv", "csv", is_flag=True, help=_CSV_HELP)
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | None, replicates: int | None,
-        progress: bool | None) -> None:
+        csv: bool, progress: bool | None) -> None:
     """Run SCENARIO (a YAML file): print the summary, write tables, manifest, figures and report.html."""
-    from .report import write_report
-    from .runner import RunResult, progress_bar, run_scenario
+    from .manifest import scenario_record
     from .scenario import load_scenario, with_cohort
-    from .store import check_target, finish_run, write_atomic
 
-    holder: list[RunResult] = []
     with _guarded():
         _check_counts(dyads, replicates, seed)
         scn, params, spec = load_scenario(scenario)
         scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=replicates)
-        check_target(out, force)
-        bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
+        result = _run_into(scn, params, spec, scenario_record(scn, scenario), out, force=force, csv=csv,
+                           progress=progress)
+    _print_run(result, out, csv)
 
-        def write(tmp: Path) -> dict[str, Any]:
-            result = run_scenario(scn, params, spec, folder=tmp, bar=bar)
-            bar.set_postfix_str("writing summary, figures and report")
-            finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
-            holder.append(result)
-            return result.manifest
 
-        try:
-            write_atomic(out, write, force=force)
-        finally:
-            bar.close()
-    result = holder[0]
+def _compile_notice(kind: str) -> None:
+    """Say on stderr when the engine must be compiled first (the first run of a version)."""
+    from .engine.cache import compile_notice
+
+    text = compile_notice(kind)
+    if text:
+        click.echo(text, err=True)
+
+
+def _run_into(scn: Any, params: Any, spec: Any, record: dict[str, Any], out: Path, *, force: bool, csv: bool,
+              progress: bool | None) -> Any:
+    """Run a checked scenario into ``out`` atomically: tables, summary, catalogue, figures, report,
+    CSV copies with ``csv``, and a manifest holding ``record`` (see :mod:`dyadsim.manifest`)."""
+    from .manifest import run_fields
+    from .report import write_report
+    from .runner import RunResult, progress_bar, run_scenario
+    from .store import check_target, finish_run, write_atomic, write_csv
+
+    holder: list[RunResult] = []
+    check_target(out, force)
+    _compile_notice(scn.engine.kind)
+    bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
+
+    def write(tmp: Path) -> dict[str, Any]:
+        result = run_scenario(scn, params, spec, folder=tmp, bar=bar)
+        result.manifest.update(run_fields(record))
+        bar.set_postfix_str("writing summary, figures and report")
+        finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
+        if csv:
+            write_csv(tmp)
+        holder.append(result)
+        return result.manifest
+
+    try:
+        write_atomic(out, write, force=force)
+    finally:
+        bar.close()
+    return holder[0]
+
+
+def _print_run(result: Any, out: Path, csv: bool) -> None:
     s = result.summary
     width = max(len(o) for o in s["outcome"])
-    click.echo(f"\n{scn.name}: {result.manifest['dyads']} dyads x {result.manifest['replicates']} replicates "
-               f"(mean [95% interval])")
+    click.echo(f"\n{result.scenario.name}: {result.manifest['dyads']} dyads x {result.manifest['replicates']} "
+               f"replicates (mean [95% interval])")
     for r in s.itertuples():
         click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
-    click.echo(f"\nwrote {out}/ (outcomes.parquet, aggregates.parquet, trajectories.parquet, summary.csv, "
-               f"manifest.json, catalog.duckdb, figures/, report.html)")
+    click.echo(f"\nwrote {out}/ (outcomes.parquet, monthly.parquet, aggregates.parquet, trajectories.parquet, "
+               f"summary.csv, manifest.json, catalog.duckdb, views.sql, figures/, report.html"
+               + (", csv/" if csv else "") + ")")
 
 
 @main.command()
@@ -151,12 +182,19 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
 def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | None, replicates: int | None,
             seed: int | None, progress: bool | None) -> None:
     """Run SCENARIOS on the same dyads and seeds; write paired differences from the first."""
-    from .compare import write_comparison
+    from .compare import load_comparison, write_loaded
+    from .store import check_target
 
     with _guarded():
         _check_counts(dyads, replicates, seed)
-        cmp = write_comparison(list(scenarios), out, force=force, progress=progress, dyads=dyads,
-                               replicates=replicates, seed=seed)
+        loaded = load_comparison(list(scenarios), dyads=dyads, replicates=replicates, seed=seed)
+        check_target(out, force)
+        _compile_notice(loaded.scenarios[0][0].engine.kind)
+        cmp = write_loaded(loaded, out, force=force, progress=progress)
+    _print_comparison(cmp, out)
+
+
+def _print_comparison(cmp: Any, out: Path) -> None:
     d = cmp.differences[cmp.differences["summary"]]
     width = max(len(o) for o in d["outcome"])
     for name in cmp.names[1:]:
@@ -227,6 +265,8 @@ def params(assumed: bool) -> None:
         click.echo(f"{'links.' + e.id + '.strength':45s} {e.strength:>10g} {e.unit[:22]:22s} "
                    f"[{e.range[0]:g}, {e.range[1]:g}] {e.prior_dist:10s} {e.strength_source} (arrow: {e.evidence})")
 
+
+from .cli_outputs import example, rerun, summarize  # noqa: E402,F401  (registers the commands on main)
 
 if __name__ == "__main__":
     main()

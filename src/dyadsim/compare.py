@@ -50,6 +50,8 @@ class Loaded:
 
     paths: list[Path]
     scenarios: list[tuple[Scenario, ParamSet, PopulationSpec]]
+    records: list[dict[str, Any]] | None = None
+    """Each scenario in full, for the manifest (:func:`dyadsim.manifest.scenario_record`)."""
 
     @property
     def names(self) -> list[str]:
@@ -177,10 +179,26 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
         raise InputError("command line", "SCENARIOS", "give at least two scenario files to compare")
     if len(paths) > 20:
         raise InputError("command line", "SCENARIOS", "give at most 20 scenario files to compare")
-    loaded = [load_scenario(p) for p in paths]
+    return comparison_of([load_scenario(p) for p in paths], list(paths), dyads=dyads, replicates=replicates, seed=seed)
+
+
+def comparison_of(loaded: list[tuple[Scenario, ParamSet, PopulationSpec]], paths: list[Path | None], *,
+                  dyads: int | None = None, replicates: int | None = None, seed: int | None = None) -> Loaded:
+    """Check scenarios already loaded (from files, or built in memory with ``paths`` None) for a
+    comparison: at least two, names that give different file names, one follow-up; the first
+    scenario's cohort (with the overrides) is used for all.
+
+    Raises:
+        InputError: naming the scenario's file (or its place in the list), the field and what is allowed.
+    """
+    from .manifest import scenario_record
+
+    if not 2 <= len(loaded) <= 20:
+        raise InputError("comparison", "scenarios", f"give 2 to 20 scenarios to compare, got {len(loaded)}")
+    origins = [str(p) if p is not None else f"scenario {i + 1}" for i, p in enumerate(paths)]
     first = with_cohort(loaded[0][0], dyads=dyads, replicates=replicates, seed=seed)
     stems: dict[str, str] = {}
-    for path, (scn, _, _) in zip(paths, loaded):
+    for path, (scn, _, _) in zip(origins, loaded):
         stem = file_stem(scn.name).casefold()
         if stem in stems:
             raise InputError(str(path), "name", f"scenario names must differ to be compared ({scn.name!r} and "
@@ -191,7 +209,8 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
                              f"must equal the first scenario's ({first.cohort.horizon_months}) to be compared")
     cohort = first.cohort
     scenarios = [(scn.model_copy(update={"cohort": cohort}), ps, pop) for scn, ps, pop in loaded]
-    return Loaded(paths=list(paths), scenarios=scenarios)
+    records = [scenario_record(scn, p) for (scn, _, _), p in zip(scenarios, paths)]
+    return Loaded(paths=[Path(o) for o in origins], scenarios=scenarios, records=records)
 
 
 def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Comparison:
@@ -223,6 +242,10 @@ def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Co
                 "replicates": cohort.replicates, "seed": cohort.seed,
                 "replicate_seeds": [cohort.seed + r for r in range(cohort.replicates)],
                 "parameters": {nm: r.manifest["parameters"] for nm, r in zip(names, runs)}}
+    if loaded.records is not None:
+        from .manifest import compare_fields
+
+        manifest.update(compare_fields(loaded.records))
     return Comparison(names=names, runs=runs, differences=diffs, manifest=manifest)
 
 
@@ -305,9 +328,18 @@ def write_comparison(paths: list[Path], out: str | Path, *, force: bool = False,
     Raises:
         InputError: naming the file or option, the field and what is allowed.
     """
+    loaded = load_comparison(paths, dyads=dyads, replicates=replicates, seed=seed)
+    return write_loaded(loaded, out, force=force, progress=progress)
+
+
+def write_loaded(loaded: Loaded, out: str | Path, *, force: bool = False, progress: bool | None = False) -> Comparison:
+    """Run checked scenarios (:func:`load_comparison`, :func:`comparison_of`) into ``out`` atomically.
+
+    Raises:
+        InputError: ``out`` may not be used (checked before anything is simulated).
+    """
     from .store import check_target, write_atomic
 
-    loaded = load_comparison(paths, dyads=dyads, replicates=replicates, seed=seed)
     check_target(out, force)
     holder: list[Comparison] = []
 

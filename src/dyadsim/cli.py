@@ -266,7 +266,7 @@ def params(assumed: bool) -> None:
                    f"[{e.range[0]:g}, {e.range[1]:g}] {e.prior_dist:10s} {e.strength_source} (arrow: {e.evidence})")
 
 
-from .cli_outputs import example, rerun, summarize  # noqa: E402,F401  (registers the commands on main)
+from . import cli_outputs  # noqa: E402,F401  (registers rerun, summarize and example on main)
 
 if __name__ == "__main__":
     main()

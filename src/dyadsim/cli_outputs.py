@@ -13,20 +13,7 @@ import click
 
 from .cli import _FORCE_HELP, _Path, _compile_notice, _guarded, _print_comparison, _print_run, _run_into, main
 from .errors import InputError
-
-
-def same_table(a: Path, b: Path) -> bool:
-    """Whether two Parquet files hold the same table (schema, row order and every value; NaN equal
-    to NaN), compared batch by batch so memory does not grow with the table."""
-    import pyarrow.parquet as pq
-
-    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
-    if not fa.schema_arrow.equals(fb.schema_arrow) or fa.metadata.num_rows != fb.metadata.num_rows:
-        return False
-    for x, y in zip(fa.iter_batches(batch_size=65_536), fb.iter_batches(batch_size=65_536)):
-        if not x.equals(y):
-            return False
-    return True
+from .store import same_table
 
 
 def _default_out(manifest: Path) -> Path:
@@ -92,7 +79,8 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
 @click.argument("folder", type=_Path(file_okay=False, path_type=Path))
 @click.option("--by", "by", required=True, help="a categorical or flag column of outcomes.parquet (e.g. moud_type)")
 @click.option("--out", "out", type=_Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV file to write (default: FOLDER/summary_by_<column>.csv)")
+              help="CSV file to write (default: <folder name>_by_<column>.csv in the current folder; the run "
+                   "folder itself is left as dyadsim wrote it)")
 def summarize(folder: Path, by: str, out: Path | None) -> None:
     """Summary outcomes of the run in FOLDER by subgroup: mean [95% interval] for each value of --by."""
     from .tidy import summarize_by
@@ -102,7 +90,7 @@ def summarize(folder: Path, by: str, out: Path | None) -> None:
         if not src.is_file():
             raise InputError(str(folder), "FOLDER", "holds no outcomes.parquet; give the folder of a 'dyadsim run'")
         table = summarize_by(src, by)
-        target = out if out is not None else folder / f"summary_by_{by}.csv"
+        target = out if out is not None else Path(f"{folder.resolve().name}_by_{by}.csv")
         _write_text_atomic(target, table.to_csv(index=False))
     width = max(len(o) for o in table["outcome"])
     for group, d in table.groupby(by, sort=False):
@@ -155,4 +143,4 @@ def example(name: str | None, as_list: bool, out: Path | None, force: bool) -> N
         click.echo(f"wrote {out}; run it with: dyadsim run {out} --out results/{Path(name).stem}", err=True)
 
 
-__all__ = ["example", "rerun", "same_table", "summarize"]
+__all__ = ["example", "rerun", "summarize"]

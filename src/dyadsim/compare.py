@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -351,3 +353,16 @@ def write_loaded(loaded: Loaded, out: str | Path, *, force: bool = False, progre
 
     write_atomic(out, write, force=force)
     return holder[0]
+
+
+class _CallableModule(types.ModuleType):
+    """This module's type: calling ``dyadsim.compare([...])`` runs :func:`dyadsim.api.compare`
+    (see ``dyadsim/__init__.py`` for why the module and the function are one object)."""
+
+    def __call__(self, scenarios: list[Any], **kwargs: Any) -> Any:
+        from .api import compare as api_compare
+
+        return api_compare(scenarios, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -17,6 +17,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 import duckdb
@@ -335,3 +336,30 @@ def write_run(result: "RunResult", out: str | Path, extras: Callable[[Path], Any
         finish_run(result, tmp, extras)
 
     return write_atomic(out, write, result.manifest, force=force)
+
+
+def same_table(a: Path, b: Path, rows: int = 65_536) -> bool:
+    """Whether two Parquet files hold the same table (schema, row order and every value; NaN equal
+    to NaN), however their row groups fall, compared ``rows`` rows at a time so memory does not
+    grow with the table."""
+    import pyarrow.parquet as pq
+
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    if not fa.schema_arrow.equals(fb.schema_arrow) or fa.metadata.num_rows != fb.metadata.num_rows:
+        return False
+    return all(x.equals(y) for x, y in zip(_windows(fa, rows), _windows(fb, rows)))
+
+
+def _windows(pf: Any, rows: int) -> Iterator[Any]:
+    """Consecutive tables of exactly ``rows`` rows (the last may be shorter) of a Parquet file."""
+    import pyarrow as pa
+
+    buf = None
+    for batch in pf.iter_batches(batch_size=rows):
+        t = pa.Table.from_batches([batch])
+        buf = t if buf is None else pa.concat_tables([buf, t])
+        while buf.num_rows >= rows:
+            yield buf.slice(0, rows)
+            buf = buf.slice(rows)
+    if buf is not None and buf.num_rows:
+        yield buf

@@ -103,6 +103,41 @@ def _groupable(name: str, t: pa.DataType) -> bool:
         pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_boolean(t)
 
 
+class SubgroupStats:
+    """Per subgroup and replicate moments of every summary outcome, folded in chunk by chunk."""
+
+    def __init__(self, by: str, origin: str) -> None:
+        self.by, self.origin = by, origin
+        self.moments: dict[tuple[str, int, str], Moments] = {}
+
+    def add(self, df: pd.DataFrame) -> None:
+        """Fold in one chunk of the outcomes table.
+
+        Raises:
+            InputError: the column has more than :data:`MAX_GROUPS` values.
+        """
+        labels = _group_labels(df[self.by])
+        for (group, rep), d in df.groupby([labels, df["replicate"]], sort=True, observed=True):
+            for label, fn in SUMMARY:
+                v = fn(d).astype(float).to_numpy()
+                self.moments.setdefault((str(group), int(rep), label), Moments()).add(v[~np.isnan(v)])
+        if len({g for g, _, _ in self.moments}) > MAX_GROUPS:
+            raise InputError(self.origin, "--by", f"column {self.by!r} has more than {MAX_GROUPS} values; choose a "
+                             "categorical or flag column")
+
+    def table(self) -> pd.DataFrame:
+        """One row per subgroup and summary outcome: the column's value, outcome, mean, 95% interval."""
+        out = []
+        for group in sorted({g for g, _, _ in self.moments}):
+            reps = pd.DataFrame([{"replicate": r, "outcome": lbl, "mean": mo.mean if mo.n else np.nan, "sd": mo.sd,
+                                  "n": mo.n, "min": mo.min if mo.n else np.nan}
+                                 for (g, r, lbl), mo in self.moments.items() if g == group])
+            s = summary_from_replicates(reps)
+            s.insert(0, self.by, group)
+            out.append(s)
+        return pd.concat(out, ignore_index=True)
+
+
 def summarize_by(path: str | Path, by: str, batch_rows: int = 65_536) -> pd.DataFrame:
     """Each summary outcome by subgroup of the column ``by``: mean with a 95% interval over
     replicates (as the run's summary, :func:`dyadsim.results.summary_from_replicates`), read from
@@ -113,27 +148,18 @@ def summarize_by(path: str | Path, by: str, batch_rows: int = 65_536) -> pd.Data
             :data:`MAX_GROUPS` values.
     """
     path = Path(path)
-    origin = str(path)
     pf = pq.ParquetFile(path)
-    schema = pf.schema_arrow
-    check_by({f.name: f.type for f in schema}, by, origin)
-    moments: dict[tuple[str, int, str], Moments] = {}
+    check_by({f.name: f.type for f in pf.schema_arrow}, by, str(path))
+    stats = SubgroupStats(by, str(path))
     for batch in pf.iter_batches(batch_size=batch_rows):
-        df = batch.to_pandas()
-        labels = _group_labels(df[by])
-        for (group, rep), d in df.groupby([labels, df["replicate"]], sort=True, observed=True):
-            for label, fn in SUMMARY:
-                v = fn(d).astype(float).to_numpy()
-                moments.setdefault((str(group), int(rep), label), Moments()).add(v[~np.isnan(v)])
-        if len({g for g, _, _ in moments}) > MAX_GROUPS:
-            raise InputError(origin, "--by", f"column {by!r} has more than {MAX_GROUPS} values; choose a categorical "
-                             "or flag column")
-    out = []
-    for group in sorted({g for g, _, _ in moments}):
-        reps = pd.DataFrame([{"replicate": r, "outcome": lbl, "mean": mo.mean if mo.n else np.nan, "sd": mo.sd,
-                              "n": mo.n, "min": mo.min if mo.n else np.nan}
-                             for (g, r, lbl), mo in moments.items() if g == group])
-        s = summary_from_replicates(reps)
-        s.insert(0, by, group)
-        out.append(s)
-    return pd.concat(out, ignore_index=True)
+        stats.add(batch.to_pandas())
+    return stats.table()
+
+
+def summarize_frame(outcomes: pd.DataFrame, by: str, origin: str = "outcomes") -> pd.DataFrame:
+    """:func:`summarize_by` of an outcomes table held in memory."""
+    schema = pa.Schema.from_pandas(outcomes.iloc[:0], preserve_index=False)
+    check_by({f.name: f.type for f in schema}, by, origin)
+    stats = SubgroupStats(by, origin)
+    stats.add(outcomes)
+    return stats.table()

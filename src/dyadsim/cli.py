@@ -268,5 +268,7 @@ def params(assumed: bool) -> None:
 
 from . import cli_outputs  # noqa: E402,F401  (registers rerun, summarize and example on main)
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m dyadsim.cli: run the package's module, where every command is registered
+    from dyadsim.cli import main as _package_main
+
+    _package_main()

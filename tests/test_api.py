@@ -124,19 +124,19 @@ def test_quickstart_notebook_executes(tmp_path: Path) -> None:
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
 
     nb = nbformat.read(ROOT / "examples" / "quickstart.ipynb", as_version=4)
     # The kernel is this Python (the project's environment), whatever kernels are installed.
     ksm = KernelSpecManager()
-    ksm.kernel_dirs = []
     spec_dir = tmp_path / "kernels" / "dyadsim-test"
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "dyadsim test", "language": "python"}))
     ksm.kernel_dirs = [str(tmp_path / "kernels")]
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="dyadsim-test", kernel_spec_manager=ksm,
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    km = KernelManager(kernel_name="dyadsim-test", kernel_spec_manager=ksm)
+    client = nbclient.NotebookClient(nb, km=km, timeout=300, resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]

@@ -111,6 +111,8 @@ class Sim:
         self.params: ParamSet = scenario_params(scn, origin)
         self.population: PopulationSpec = scenario_population(scn, origin, path.parent if path else None)
         self.record: dict[str, Any] = {**scenario_record(scn, path), "overrides": applied}
+        given = scenario if isinstance(scenario, (str, Path)) else f"<{type(scenario).__name__}: {scn.name}>"
+        self.command = f"dyadsim.Sim({str(given)!r}, **{applied!r}).run()"
         self.result: RunResult | None = None
 
     @property
@@ -128,7 +130,7 @@ class Sim:
         if notice:
             print(notice, file=sys.stderr)
         self.result = run_scenario(self.scenario, self.params, self.population, progress=progress)
-        self.result.manifest.update(run_fields(self.record))
+        self.result.manifest.update(run_fields(self.record, self.command))
         return self
 
     def _done(self) -> "RunResult":
@@ -357,6 +359,8 @@ def compare(scenarios: list[ScenarioLike], *, dyads: int | None = None, replicat
     notice = compile_notice(loaded.scenarios[0][0].engine.kind)
     if notice:
         print(notice, file=sys.stderr)
+    loaded.command = (f"dyadsim.compare({[s.name if isinstance(s, Sim) else str(s) for s in scenarios]!r}, "
+                      f"dyads={dyads!r}, replicates={replicates!r}, seed={seed!r})")
     folder = tempfile.TemporaryDirectory(prefix="dyadsim-compare-")
     cmp = run_loaded(loaded, Path(folder.name), progress=progress)
     write_comparison_files(cmp, Path(folder.name))

@@ -119,6 +119,25 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
     _print_run(result, out, csv)
 
 
+def command_line() -> str:
+    """The running command as a ``dyadsim`` command line: its arguments and every option given a
+    value other than its default (the same run, whether started from a shell or from Python)."""
+    import shlex
+
+    ctx = click.get_current_context()
+    words = ["dyadsim", ctx.command.name or ""]
+    for p in ctx.command.params:
+        v = ctx.params.get(p.name or "")
+        if isinstance(p, click.Argument):
+            words += [str(x) for x in (v if isinstance(v, (tuple, list)) else [v]) if x is not None]
+        elif isinstance(p, click.Option) and v is not None and v != p.default:
+            if p.is_flag:
+                words.append(p.opts[0] if v else (p.secondary_opts or p.opts)[0])
+            else:
+                words += [p.opts[0], str(v)]
+    return shlex.join(words)
+
+
 def _compile_notice(kind: str) -> None:
     """Say on stderr when the engine must be compiled first (the first run of a version)."""
     from .engine.cache import compile_notice
@@ -144,7 +163,7 @@ def _run_into(scn: Any, params: Any, spec: Any, record: dict[str, Any], out: Pat
 
     def write(tmp: Path) -> dict[str, Any]:
         result = run_scenario(scn, params, spec, folder=tmp, bar=bar)
-        result.manifest.update(run_fields(record))
+        result.manifest.update(run_fields(record, command_line()))
         bar.set_postfix_str("writing summary, figures and report")
         finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
         if csv:
@@ -188,6 +207,7 @@ def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | No
     with _guarded():
         _check_counts(dyads, replicates, seed)
         loaded = load_comparison(list(scenarios), dyads=dyads, replicates=replicates, seed=seed)
+        loaded.command = command_line()
         check_target(out, force)
         _compile_notice(loaded.scenarios[0][0].engine.kind)
         cmp = write_loaded(loaded, out, force=force, progress=progress)

@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from .cli import _FORCE_HELP, _Path, _compile_notice, _guarded, _print_comparison, _print_run, _run_into, main
+from .cli import (_FORCE_HELP, _compile_notice, _guarded, _Path, _print_comparison, _print_run, _run_into, command_line,
+                  main)
 from .errors import InputError
 from .store import same_table
 
@@ -58,7 +59,7 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
                 raise InputError(origin, "scenarios_full", "a comparison needs at least two scenarios")
             loaded = Loaded(paths=[Path(str(r.get("file") or f"scenario {i + 1}"))
                                    for i, r in enumerate(data["scenarios_full"])],
-                            scenarios=restored, records=data["scenarios_full"])
+                            scenarios=restored, records=data["scenarios_full"], command=command_line())
             check_target(out, force)
             _compile_notice(restored[0][0].engine.kind)
             cmp = write_loaded(loaded, out, force=force, progress=progress)

@@ -54,6 +54,8 @@ class Loaded:
     scenarios: list[tuple[Scenario, ParamSet, PopulationSpec]]
     records: list[dict[str, Any]] | None = None
     """Each scenario in full, for the manifest (:func:`dyadsim.manifest.scenario_record`)."""
+    command: str | None = None
+    """The command that asked for the comparison, for the manifest (default: the process's argv)."""
 
     @property
     def names(self) -> list[str]:
@@ -247,7 +249,7 @@ def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Co
     if loaded.records is not None:
         from .manifest import compare_fields
 
-        manifest.update(compare_fields(loaded.records))
+        manifest.update(compare_fields(loaded.records, loaded.command))
     return Comparison(names=names, runs=runs, differences=diffs, manifest=manifest)
 
 

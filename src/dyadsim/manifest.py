@@ -1,7 +1,7 @@
 """What a run's ``manifest.json`` records so that ``dyadsim rerun`` can reproduce it bit for bit.
 
 A manifest holds, besides the run's own facts (seeds, dyads, every parameter value): the command
-line, the time (UTC, ISO 8601), the versions of dyadsim, Python and every library the results
+(the ``dyadsim`` command line with the options given, or the Python call), the time (UTC, ISO 8601), the versions of dyadsim, Python and every library the results
 depend on, the hash of the compiled engine's source (:data:`dyadsim.engine.cache.SOURCE_HASH`:
 same hash, same compiled arithmetic), and each scenario in full: the validated scenario with its
 final cohort, the scenario file's text when it came from a file, and the population file's text
@@ -53,14 +53,16 @@ def _version(name: str) -> str | None:
         return None
 
 
-def provenance(argv: list[str] | None = None) -> dict[str, Any]:
-    """Command line, UTC time, versions, engine source hash and platform of this process."""
+def provenance(command: str | None = None) -> dict[str, Any]:
+    """The command (as given to dyadsim: a command line, or the Python call), the process's own
+    ``argv``, UTC time, versions, engine source hash and platform."""
     from .engine.cache import SOURCE_HASH
 
-    args = list(sys.argv if argv is None else argv)
-    if args:
-        args[0] = Path(args[0]).name
-    return {"command_line": shlex.join(args), "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    argv = list(sys.argv)
+    if argv:
+        argv[0] = Path(argv[0]).name
+    return {"command_line": command if command is not None else shlex.join(argv), "argv": argv,
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": versions(), "source_hash": SOURCE_HASH,
             "platform": f"{platform.system()} {platform.machine()}"}
 
@@ -166,11 +168,11 @@ def check_restored(data: dict[str, Any], restored: list[tuple[Scenario, ParamSet
                              "population (a different dyadsim version); it cannot be rerun exactly")
 
 
-def run_fields(record: dict[str, Any], argv: list[str] | None = None) -> dict[str, Any]:
+def run_fields(record: dict[str, Any], command: str | None = None) -> dict[str, Any]:
     """Fields added to the manifest of a single run (see the module doc)."""
-    return {"kind": "run", **provenance(argv), "scenarios_full": [record]}
+    return {"kind": "run", **provenance(command), "scenarios_full": [record]}
 
 
-def compare_fields(records: list[dict[str, Any]], argv: list[str] | None = None) -> dict[str, Any]:
+def compare_fields(records: list[dict[str, Any]], command: str | None = None) -> dict[str, Any]:
     """Fields added to the manifest of a comparison: one full record per scenario, in order."""
-    return {"kind": "compare", **provenance(argv), "scenarios_full": records}
+    return {"kind": "compare", **provenance(command), "scenarios_full": records}

@@ -100,12 +100,10 @@ def test_saved_sim_reruns_bit_for_bit(sim: "dyadsim.Sim", tmp_path: Path) -> Non
 
 def test_compare_in_memory(sim: "dyadsim.Sim", tmp_path: Path) -> None:
     same = {"name": "usual_copy", "description": "usual care again", "parameters": {"use_cycle.cue_prob": 0.2}}
-    cmp = dyadsim.compare([sim, same, "more_prenatal"], dyads=120, replicates=2, seed=9)
-    assert cmp.names == ["usual_care", "usual_copy", "more_prenatal"]
+    cmp = dyadsim.compare([sim, same], dyads=120, replicates=2, seed=9)
+    assert cmp.names == ["usual_care", "usual_copy"]
     d = cmp.differences
-    copy = d[d["scenario"] == "usual_copy"]
-    assert np.nanmax(np.abs(copy["difference"].to_numpy())) == 0.0  # same dyads, same random numbers
-    assert (d[d["scenario"] == "more_prenatal"]["difference"].abs() > 0).any()
+    assert len(d) > 100 and np.nanmax(np.abs(d["difference"].to_numpy())) == 0.0  # same dyads and random numbers
     pd.testing.assert_frame_equal(cmp.outcomes("usual_care"), sim.to_df("outcomes"))
     assert cmp.plot() and "<table>" in cmp._repr_html_()
     folder = cmp.save(tmp_path / "cmp")

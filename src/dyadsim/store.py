@@ -183,7 +183,7 @@ def _sql_path(path: Path) -> str:
 def views_sql(folder: Path, tables: list[str]) -> str:
     """SQL that creates a view per table (and ``summary``) with the files' absolute paths under ``folder``."""
     lines = [f"-- dyadsim run {folder}: views over its tables by absolute path.",
-             f"-- duckdb -init '{_sql_path(folder / 'views.sql')}'   (or .read it in any DuckDB session)"]
+             f"-- in the DuckDB command line, from any folder: .read {folder / 'views.sql'}"]
     for t in tables:
         lines.append(f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM read_parquet('{_sql_path(folder / (t + '.parquet'))}');")
     lines.append(f"CREATE OR REPLACE VIEW summary AS SELECT * FROM read_csv_auto('{_sql_path(folder / 'summary.csv')}');")

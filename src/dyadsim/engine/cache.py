@@ -62,8 +62,8 @@ _ENTRY_POINTS = {"numba": "{gen}.simulate_block-", "numba_fast": "{gen}.simulate
 """Prefix of the Numba cache index file (``*.nbi``) of each compiled engine's top function."""
 COMPILE_NOTICE = ("compiling the engine, once per version of dyadsim (measured about 1 minute on 2 cores); "
                   "later runs load it from {where}")
-"""Message shown before a run whose engine is not compiled yet (wall time of a cold run of 100
-dyads on the project's 2-core test machine: 58 s, of which the simulation is under 2 s)."""
+"""Message shown before a run whose engine is not compiled yet (measured on a 2-core machine: a
+first ``dyadsim run`` of 100 dyads took 55-58 s of wall time, the same run about 14 s once compiled)."""
 
 
 def is_cold(kind: str) -> bool:

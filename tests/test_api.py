@@ -105,6 +105,9 @@ def test_compare_in_memory(sim: "dyadsim.Sim", tmp_path: Path) -> None:
     d = cmp.differences
     assert len(d) > 100 and np.nanmax(np.abs(d["difference"].to_numpy())) == 0.0  # same dyads and random numbers
     pd.testing.assert_frame_equal(cmp.outcomes("usual_care"), sim.to_df("outcomes"))
+    recs = cmp.manifest["scenarios_full"]
+    assert recs[0]["overrides"]["use_cycle.cue_prob"] == 0.2 and recs[1]["scenario"]["name"] == "usual_copy"
+    assert "dyadsim.compare(" in cmp.manifest["command_line"]
     assert cmp.plot() and "<table>" in cmp._repr_html_()
     folder = cmp.save(tmp_path / "cmp")
     res = CliRunner().invoke(main, ["rerun", str(folder), "--no-progress"])

@@ -259,14 +259,6 @@ def _figures(folder: Path, files: list[tuple[str, str]]) -> list["Figure"]:
     return out
 
 
-def _loaded(item: ScenarioLike) -> tuple[tuple[Scenario, ParamSet, PopulationSpec], Path | None]:
-    if isinstance(item, Sim):
-        return (item.scenario, item.params, item.population), None
-    sim = Sim(item)
-    path = Path(item) if isinstance(item, (str, Path)) and sim.record["file"] else None
-    return (sim.scenario, sim.params, sim.population), path
-
-
 class CompareResult:
     """Scenarios run on the same dyads and seeds, with paired differences from the first.
 
@@ -353,9 +345,12 @@ def compare(scenarios: list[ScenarioLike], *, dyads: int | None = None, replicat
 
     if isinstance(scenarios, (str, Path, dict, Scenario, Sim)) or len(scenarios) < 2:
         raise InputError("compare", "scenarios", "give a list of 2 to 20 scenarios")
-    items = [_loaded(s) for s in scenarios]
-    loaded = comparison_of([x for x, _ in items], [p for _, p in items], dyads=dyads, replicates=replicates,
-                           seed=seed)
+    sims = [s if isinstance(s, Sim) else Sim(s) for s in scenarios]
+    loaded = comparison_of([(s.scenario, s.params, s.population) for s in sims], [None] * len(sims), dyads=dyads,
+                           replicates=replicates, seed=seed)
+    # Each scenario's own record (file text, overrides), with the comparison's shared cohort.
+    loaded.records = [{**s.record, "scenario": scn.model_dump(mode="json")}
+                      for s, (scn, _, _) in zip(sims, loaded.scenarios)]
     notice = compile_notice(loaded.scenarios[0][0].engine.kind)
     if notice:
         print(notice, file=sys.stderr)

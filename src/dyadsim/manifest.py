@@ -160,12 +160,17 @@ def check_restored(data: dict[str, Any], restored: list[tuple[Scenario, ParamSet
         names = data.get("names") or []
         recorded = [((params or {}).get(n), None) for n in names]
     for (scn, ps, spec), (want_params, want_pop) in zip(restored, recorded):
-        if want_params is not None and json.loads(json.dumps(ps.as_dict())) != want_params:
+        if want_params is not None and _as_json(ps.as_dict()) != want_params:
             raise InputError(origin, f"{scn.name}: parameters", "the recorded scenario no longer gives the recorded "
                              "parameter values (a different dyadsim version); it cannot be rerun exactly")
-        if want_pop is not None and spec.model_dump(mode="json") != want_pop:
+        if want_pop is not None and _as_json(spec.model_dump(mode="json")) != want_pop:
             raise InputError(origin, f"{scn.name}: population", "the recorded scenario no longer gives the recorded "
                              "population (a different dyadsim version); it cannot be rerun exactly")
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from ``manifest.json`` (written with ``default=str``)."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def run_fields(record: dict[str, Any], command: str | None = None) -> dict[str, Any]:

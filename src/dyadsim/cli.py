@@ -7,6 +7,7 @@ interrupt (Ctrl-C or SIGTERM) removes the partial output and exits with status 1
 """
 from __future__ import annotations
 
+import math
 import signal
 import sys
 from collections.abc import Iterator
@@ -84,6 +85,20 @@ def _guarded() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _draws(k: int | None, replicates: int | None, select: str, scn: Any, seed: int | None) -> Any:
+    """The parameter draws ``--parameter-draws K`` asks for (None without it), seeded by the run's
+    base seed so a run is reproducible and scenarios of a comparison share their draws."""
+    if k is None:
+        return None
+    if replicates is not None:
+        raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
+                         "(each parameter draw is one replicate)")
+    from .uncertainty import draw_parameters
+
+    scenarios = scn if isinstance(scn, tuple) else (scn,)
+    return draw_parameters(k, scenarios[0].cohort.seed if seed is None else seed, select, scenarios)
+
+
 _OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"
 _CSV_HELP = "also write CSV copies of the tables in OUT/csv/ (for R, Stata, spreadsheets)"
 _FORCE_HELP = "replace OUT if it holds an earlier dyadsim output (only files dyadsim wrote; never other folders)"
@@ -104,8 +119,13 @@ def main() -> None:
 @click.option("--replicates", type=int, default=None, help="replicates over seeds (overrides the scenario)")
 @click.option("--csv", "csv", is_flag=True, help=_CSV_HELP)
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+@click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
+              help="K replicates, each with its own parameter set drawn from the priors: intervals then carry "
+                   "parameter and Monte Carlo uncertainty (replaces --replicates)")
+@click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
+              help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
 def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | None, replicates: int | None,
-        csv: bool, progress: bool | None) -> None:
+        csv: bool, progress: bool | None, draws: int | None, draw_select: str) -> None:
     """Run SCENARIO (a YAML file): print the summary, write tables, manifest, figures and report.html."""
     from .manifest import scenario_record
     from .scenario import load_scenario, with_cohort
@@ -113,9 +133,10 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
     with _guarded():
         _check_counts(dyads, replicates, seed)
         scn, params, spec = load_scenario(scenario)
-        scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=replicates)
+        param_draws = _draws(draws, replicates, draw_select, scn, seed)
+        scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=len(param_draws) if param_draws else replicates)
         result = _run_into(scn, params, spec, scenario_record(scn, scenario), out, force=force, csv=csv,
-                           progress=progress)
+                           progress=progress, draws=param_draws)
     _print_run(result, out, csv)
 
 
@@ -148,9 +169,10 @@ def _compile_notice(kind: str) -> None:
 
 
 def _run_into(scn: Any, params: Any, spec: Any, record: dict[str, Any], out: Path, *, force: bool, csv: bool,
-              progress: bool | None) -> Any:
+              progress: bool | None, draws: Any = None) -> Any:
     """Run a checked scenario into ``out`` atomically: tables, summary, catalogue, figures, report,
-    CSV copies with ``csv``, and a manifest holding ``record`` (see :mod:`dyadsim.manifest`)."""
+    CSV copies with ``csv``, and a manifest holding ``record`` (see :mod:`dyadsim.manifest`);
+    ``draws``: one parameter set per replicate (:mod:`dyadsim.uncertainty`)."""
     from .manifest import run_fields
     from .report import write_report
     from .runner import RunResult, progress_bar, run_scenario
@@ -162,7 +184,7 @@ def _run_into(scn: Any, params: Any, spec: Any, record: dict[str, Any], out: Pat
     bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
 
     def write(tmp: Path) -> dict[str, Any]:
-        result = run_scenario(scn, params, spec, folder=tmp, bar=bar)
+        result = run_scenario(scn, params, spec, folder=tmp, bar=bar, draws=draws)
         result.manifest.update(run_fields(record, command_line()))
         bar.set_postfix_str("writing summary, figures and report")
         finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
@@ -181,8 +203,9 @@ def _run_into(scn: Any, params: Any, spec: Any, record: dict[str, Any], out: Pat
 def _print_run(result: Any, out: Path, csv: bool) -> None:
     s = result.summary
     width = max(len(o) for o in s["outcome"])
+    kind = str(s["interval"].iloc[0])
     click.echo(f"\n{result.scenario.name}: {result.manifest['dyads']} dyads x {result.manifest['replicates']} "
-               f"replicates (mean [95% interval])")
+               f"replicates (mean [{kind} interval])")
     for r in s.itertuples():
         click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
     click.echo(f"\nwrote {out}/ (outcomes.parquet, monthly.parquet, aggregates.parquet, trajectories.parquet, "
@@ -198,15 +221,20 @@ def _print_run(result: Any, out: Path, csv: bool) -> None:
 @click.option("--replicates", type=int, default=None, help="replicates (default: the first scenario's)")
 @click.option("--seed", type=int, default=None, help="base seed (default: the first scenario's)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+@click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
+              help="K replicates, each with its own parameter draw from the priors, shared by every scenario")
+@click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
+              help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
 def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | None, replicates: int | None,
-            seed: int | None, progress: bool | None) -> None:
+            seed: int | None, progress: bool | None, draws: int | None, draw_select: str) -> None:
     """Run SCENARIOS on the same dyads and seeds; write paired differences from the first."""
     from .compare import load_comparison, write_loaded
     from .store import check_target
 
     with _guarded():
         _check_counts(dyads, replicates, seed)
-        loaded = load_comparison(list(scenarios), dyads=dyads, replicates=replicates, seed=seed)
+        loaded = load_comparison(list(scenarios), dyads=dyads, replicates=replicates, seed=seed,
+                                 parameter_draws=draws, draw_select=draw_select)
         loaded.command = command_line()
         check_target(out, force)
         _compile_notice(loaded.scenarios[0][0].engine.kind)
@@ -218,7 +246,7 @@ def _print_comparison(cmp: Any, out: Path) -> None:
     d = cmp.differences[cmp.differences["summary"]]
     width = max(len(o) for o in d["outcome"])
     for name in cmp.names[1:]:
-        click.echo(f"\n{name} minus {cmp.names[0]} (difference [95% interval]):")
+        click.echo(f"\n{name} minus {cmp.names[0]} (difference [{cmp.manifest['interval']} interval]):")
         for r in d[d["scenario"] == name].itertuples():
             click.echo(f"  {r.outcome:<{width}}  {r.difference:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
     click.echo(f"\nwrote {out}/ (differences.csv, differences.parquet, summaries.csv, outcomes/, figures/, compare.html)")
@@ -268,22 +296,136 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
 
 
 @main.command()
-@click.option("--assumed", is_flag=True, help="only parameters marked assumed")
-def params(assumed: bool) -> None:
-    """List every parameter: dotted name, default, unit, plausible range, prior, source."""
-    from .graph import GRAPH
-    from .params import ParamSet  # noqa: F401  (registers modules)
-    from .registry import PARAMS
+@click.option("--assumed", is_flag=True, help="only assumed parameters with a prior to draw (as --select assumed)")
+@click.option("--select", "select", default=None, metavar="SPEC",
+              help="all | assumed | module:NAME | kind:KIND | a,b,c (default: every parameter and edge strength)")
+@click.option("--salib", is_flag=True, help="print the SALib problem (names, bounds, dists, groups) as JSON")
+@click.option("--csv", "as_csv", is_flag=True, help="print the table as CSV (name, default, low, high, prior, ...)")
+def params(assumed: bool, select: str | None, salib: bool, as_csv: bool) -> None:
+    """List every parameter and edge strength: dotted name, default, unit, plausible range, prior,
+    kind, group (module) and source; or the SALib problem of a selection."""
+    import json
 
-    for name, p in PARAMS.items():
-        if assumed and not p.assumed:
-            continue
-        click.echo(f"{name:45s} {p.default:>10g} {p.unit:22s} [{p.low:g}, {p.high:g}] {p.prior_dist:10s} {p.source}")
-    for e in GRAPH.edges:
-        if assumed and e.strength_source != "assumed":
-            continue
-        click.echo(f"{'links.' + e.id + '.strength':45s} {e.strength:>10g} {e.unit[:22]:22s} "
-                   f"[{e.range[0]:g}, {e.range[1]:g}] {e.prior_dist:10s} {e.strength_source} (arrow: {e.evidence})")
+    with _guarded():
+        from .space import SPACE
+
+        if assumed and select is not None:
+            raise InputError("command line", "--assumed", "give --assumed or --select, not both")
+        if assumed:
+            space = SPACE.select("assumed", "--assumed")
+        elif select is not None:
+            space = SPACE.select(select, "--select")
+        else:  # every value except the edges' on/off switches (listed by 'dyadsim graph --json')
+            space = SPACE.select([d.name for d in SPACE if not d.name.endswith(".enabled")])
+        if salib:
+            click.echo(json.dumps(space.salib_problem(), indent=1))
+            return
+        if as_csv:
+            click.echo(space.to_frame().to_csv(index=False), nl=False)
+            return
+        for d in space:
+            click.echo(f"{d.name:45s} {d.default:>10g} {d.unit[:22]:22s} [{d.low:g}, {d.high:g}] {d.prior:10s} "
+                       f"{d.kind:10s} {d.source}")
+
+
+_EXEC_HELP = "Dask LocalCluster of K single-threaded worker processes (default: in this process, one thread)"
+
+
+@main.command()
+@click.argument("trial_file", type=_Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option("--seed", type=int, default=None, help="seed of the trial draw (default: the file's seed)")
+@click.option("--progress/--no-progress", default=None, help="say what is being simulated (default: on a terminal)")
+def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: bool | None) -> None:
+    """Simulate one trial of TRIAL_FILE and report it as a paper would (CONSORT flow, outcomes by
+    arm, effect estimates with CI and p, mediation), beside the true effects."""
+    from .store import check_target, write_atomic
+    from .trials.design import load_trial
+    from .trials.report import write_trial_report
+    from .trials.run import simulate_trial
+
+    holder: list[Any] = []
+    with _guarded():
+        load_trial(trial_file)
+        if seed is not None and not 0 <= seed < 2**62:
+            raise InputError("command line", "--seed", f"must be from 0 to 2**62 - 1, got {seed}")
+        check_target(out, force)
+        res = simulate_trial(trial_file, seed, progress=sys.stderr.isatty() if progress is None else progress)
+
+        def write(tmp: Path) -> dict[str, Any]:
+            write_trial_report(res, tmp)
+            return {"package": "dyadsim", "command": "trial", "trial_file": str(trial_file), "seed": res.seed,
+                    "trial": res.trial.model_dump(mode="json")}
+
+        write_atomic(out, write, force=force)
+        holder.append(res)
+    res = holder[0]
+    from .trials.consort import consort_lines
+
+    click.echo("\n".join(consort_lines(res.data.consort, res.trial.primary.name)))
+    click.echo("\noutcome (arm): estimate [95% CI], p (adjusted), true")
+    for r in res.estimates.itertuples():
+        true = r.true_ratio if r.scale in ("rate_ratio",) else (r.true_odds_ratio if r.scale == "odds_ratio"
+                                                                   else r.true_difference)
+        click.echo(f"  {r.outcome} ({r.arm}, {r.role}, {r.scale}): {r.estimate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], "
+                   f"p = {r.p_value:.3g} ({r.p_adjusted:.3g}); true {true:.3f}")
+    for m in res.mediation.itertuples():
+        click.echo(f"  mediation {m.path}: indirect {m.indirect:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}], "
+                   f"joint significance {'yes' if m.joint_significant else 'no'}")
+    click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, consort.svg, participants.parquet)")
+
+
+@main.command()
+@click.argument("trial_file", type=_Path(dir_okay=False, path_type=Path))
+@click.option("--n", "sizes", default=None, metavar="A:B:STEP",
+              help="sizes per allocation unit: 50:400:50, 50,100,200 or one number (default: the file's n_per_arm)")
+@click.option("--reps", type=int, default=1000, show_default=True, help="replicate trials per size")
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option("--workers", type=int, default=None, metavar="K", help=_EXEC_HELP)
+@click.option("--scheduler", default=None, metavar="ADDR", help="address of an existing Dask scheduler")
+@click.option("--boot", type=int, default=None, help="bootstrap resamples for mediation (default: the file's)")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool, workers: int | None,
+          scheduler: str | None, boot: int | None, progress: bool | None) -> None:
+    """Monte Carlo power curves of TRIAL_FILE for every outcome and mediation path; resumes when
+    run again after an interrupt."""
+    from .store import check_target, write_atomic
+    from .sweep import executor_for
+    from .trials.design import load_trial
+    from .trials.power import parse_grid
+    from .trials.report import write_power_report
+    from .trials.run import remove_work, run_power, work_folder
+
+    with _guarded():
+        trial_, _ = load_trial(trial_file)
+        grid = parse_grid(sizes) if sizes is not None else [trial_.n_per_arm]
+        if not 10 <= reps <= 100_000:
+            raise InputError("command line", "--reps", f"must be a whole number from 10 to 100000, got {reps}")
+        if boot is not None and not 100 <= boot <= 20_000:
+            raise InputError("command line", "--boot", f"must be a whole number from 100 to 20000, got {boot}")
+        check_target(out, force)
+        work = work_folder(out)
+        show = sys.stderr.isatty() if progress is None else progress
+        with executor_for(workers, scheduler) as ex:
+            res = run_power(trial_file, grid, reps, work, ex, progress=show, n_boot=boot)
+
+        def write(tmp: Path) -> dict[str, Any]:
+            write_power_report(res, tmp)
+            return res.manifest
+
+        write_atomic(out, write, force=force)
+        remove_work(work)
+    click.echo(f"{res.trial.name}: power over {len(grid)} size(s), {reps} replicates each "
+               f"({res.manifest['elapsed_s']:.0f} s)")
+    for r in res.required.itertuples():
+        n80 = "not reached" if math.isnan(r.n_80) else f"{r.n_80:.0f}"
+        n90 = "not reached" if math.isnan(r.n_90) else f"{r.n_90:.0f}"
+        last = res.summary[(res.summary["target"] == r.target) & (res.summary["kind"] == r.kind)].iloc[-1]
+        click.echo(f"  {r.target} [{r.kind}]: power {last.power:.2f} +- {last.mcse:.2f} at n = {last.n}; "
+                   f"n for 80%: {n80}, for 90%: {n90}")
+    click.echo(f"wrote {out}/ (power.html, power.csv, power.parquet, required_n.csv, replicates.parquet, power.svg)")
 
 
 from . import cli_outputs  # noqa: E402,F401  (registers rerun, summarize and example on main)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,6 +15,23 @@ from .cli import (_FORCE_HELP, _compile_notice, _guarded, _Path, _print_comparis
                   main)
 from .errors import InputError
 from .store import same_table
+
+
+def _recorded_draws(data: dict, origin: str) -> Any:
+    """The parameter draws a manifest records (``--parameter-draws``), exactly as used, or None."""
+    rec = data.get("parameter_draws")
+    if rec is None:
+        return None
+    import numpy as np
+
+    from .uncertainty import ParameterDraws
+
+    try:
+        return ParameterDraws([str(n) for n in rec["names"]], np.asarray(rec["values"], dtype=np.float64),
+                              int(rec["seed"]), str(rec["select"]), str(rec.get("source", "prior")))
+    except (KeyError, TypeError, ValueError):
+        raise InputError(origin, "parameter_draws", "must hold the draws' names, values, seed and select as "
+                         "dyadsim writes them") from None
 
 
 def _default_out(manifest: Path) -> Path:
@@ -42,13 +60,14 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
         out = out if out is not None else _default_out(manifest)
         restored = [restore(rec, origin) for rec in data["scenarios_full"]]
         check_restored(data, restored, origin)
+        draws = _recorded_draws(data, origin)
         if data.get("source_hash") != SOURCE_HASH:
             click.echo(f"warning: {origin} was made by dyadsim {data.get('versions', {}).get('dyadsim')} with engine "
                        f"source {data.get('source_hash')}; this one is {SOURCE_HASH}, so results may differ", err=True)
         if data["kind"] == "run":
             scn, params, spec = restored[0]
-            result = _run_into(scn, params, spec, data["scenarios_full"][0], out, force=force, csv=(folder / "csv").is_dir(),
-                               progress=progress)
+            result = _run_into(scn, params, spec, data["scenarios_full"][0], out, force=force,
+                               csv=(folder / "csv").is_dir(), progress=progress, draws=draws)
             pairs = [(folder / "outcomes.parquet", out / "outcomes.parquet")]
         else:
             from .compare import Loaded, write_loaded
@@ -58,7 +77,7 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
                 raise InputError(origin, "scenarios_full", "a comparison needs at least two scenarios")
             loaded = Loaded(paths=[Path(str(r.get("file") or f"scenario {i + 1}"))
                                    for i, r in enumerate(data["scenarios_full"])],
-                            scenarios=restored, records=data["scenarios_full"], command=command_line())
+                            scenarios=restored, records=data["scenarios_full"], command=command_line(), draws=draws)
             check_target(out, force)
             _compile_notice(restored[0][0].engine.kind)
             cmp = write_loaded(loaded, out, force=force, progress=progress)

@@ -249,3 +249,14 @@ def test_summarize_by_a_column(run_dir: Path, tmp_path: Path, monkeypatch: pytes
         code, text = _cli(["summarize", str(run_dir), "--by", col])
         assert code == 2 and "field '--by'" in text and words in text, text
     assert set(os.listdir(run_dir)) >= {"outcomes.parquet"} and not list(run_dir.glob("*_by_*"))
+
+
+def test_rerun_repeats_the_recorded_parameter_draws(tmp_path: Path) -> None:
+    out = tmp_path / "draws"
+    code, text = _cli(["run", str(EXAMPLES / "usual_care.yaml"), "--out", str(out), "--dyads", "40",
+                       "--parameter-draws", "2", "--no-progress"])
+    assert code == 0, text
+    code, text = _cli(["rerun", str(out), "--no-progress"])
+    assert code == 0 and "identical to the original" in text, text
+    a, b = (json.loads((f / "manifest.json").read_text()) for f in (out, tmp_path / "draws-rerun"))
+    assert a["parameter_draws"] == b["parameter_draws"]

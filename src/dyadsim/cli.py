@@ -1,4 +1,4 @@
-"""Command line: ``dyadsim run``, ``dyadsim compare``, ``dyadsim graph``, ``dyadsim params``.
+"""Command line: ``dyadsim run``, ``compare``, ``rerun``, ``summarize``, ``example``, ``graph``, ``params``.
 
 Every input is checked before anything is simulated: the scenario files, the command-line
 options (against the same limits as the scenario's fields) and the output folder. Bad input ends
@@ -100,6 +100,7 @@ def _draws(k: int | None, replicates: int | None, select: str, scn: Any, seed: i
 
 
 _OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"
+_CSV_HELP = "also write CSV copies of the tables in OUT/csv/ (for R, Stata, spreadsheets)"
 _FORCE_HELP = "replace OUT if it holds an earlier dyadsim output (only files dyadsim wrote; never other folders)"
 
 
@@ -116,6 +117,7 @@ def main() -> None:
 @click.option("--dyads", type=int, default=None, help="dyads per replicate (overrides the scenario)")
 @click.option("--seed", type=int, default=None, help="base seed (overrides the scenario)")
 @click.option("--replicates", type=int, default=None, help="replicates over seeds (overrides the scenario)")
+@click.option("--csv", "csv", is_flag=True, help=_CSV_HELP)
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 @click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
               help="K replicates, each with its own parameter set drawn from the priors: intervals then carry "
@@ -123,43 +125,92 @@ def main() -> None:
 @click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
               help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
 def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | None, replicates: int | None,
-        progress: bool | None, draws: int | None, draw_select: str) -> None:
+        csv: bool, progress: bool | None, draws: int | None, draw_select: str) -> None:
     """Run SCENARIO (a YAML file): print the summary, write tables, manifest, figures and report.html."""
-    from .report import write_report
-    from .runner import RunResult, progress_bar, run_scenario
+    from .manifest import scenario_record
     from .scenario import load_scenario, with_cohort
-    from .store import check_target, finish_run, write_atomic
 
-    holder: list[RunResult] = []
     with _guarded():
         _check_counts(dyads, replicates, seed)
         scn, params, spec = load_scenario(scenario)
         param_draws = _draws(draws, replicates, draw_select, scn, seed)
         scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=len(param_draws) if param_draws else replicates)
-        check_target(out, force)
-        bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
+        result = _run_into(scn, params, spec, scenario_record(scn, scenario), out, force=force, csv=csv,
+                           progress=progress, draws=param_draws)
+    _print_run(result, out, csv)
 
-        def write(tmp: Path) -> dict[str, Any]:
-            result = run_scenario(scn, params, spec, folder=tmp, bar=bar, draws=param_draws)
-            bar.set_postfix_str("writing summary, figures and report")
-            finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
-            holder.append(result)
-            return result.manifest
 
-        try:
-            write_atomic(out, write, force=force)
-        finally:
-            bar.close()
-    result = holder[0]
+def command_line() -> str:
+    """The running command as a ``dyadsim`` command line: its arguments and every option given a
+    value other than its default (the same run, whether started from a shell or from Python)."""
+    import shlex
+
+    ctx = click.get_current_context()
+    words = ["dyadsim", ctx.command.name or ""]
+    for p in ctx.command.params:
+        v = ctx.params.get(p.name or "")
+        if isinstance(p, click.Argument):
+            words += [str(x) for x in (v if isinstance(v, (tuple, list)) else [v]) if x is not None]
+        elif isinstance(p, click.Option) and v is not None and v != p.default:
+            if p.is_flag:
+                words.append(p.opts[0] if v else (p.secondary_opts or p.opts)[0])
+            else:
+                words += [p.opts[0], str(v)]
+    return shlex.join(words)
+
+
+def _compile_notice(kind: str) -> None:
+    """Say on stderr when the engine must be compiled first (the first run of a version)."""
+    from .engine.cache import compile_notice
+
+    text = compile_notice(kind)
+    if text:
+        click.echo(text, err=True)
+
+
+def _run_into(scn: Any, params: Any, spec: Any, record: dict[str, Any], out: Path, *, force: bool, csv: bool,
+              progress: bool | None, draws: Any = None) -> Any:
+    """Run a checked scenario into ``out`` atomically: tables, summary, catalogue, figures, report,
+    CSV copies with ``csv``, and a manifest holding ``record`` (see :mod:`dyadsim.manifest`);
+    ``draws``: one parameter set per replicate (:mod:`dyadsim.uncertainty`)."""
+    from .manifest import run_fields
+    from .report import write_report
+    from .runner import RunResult, progress_bar, run_scenario
+    from .store import check_target, finish_run, write_atomic, write_csv
+
+    holder: list[RunResult] = []
+    check_target(out, force)
+    _compile_notice(scn.engine.kind)
+    bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
+
+    def write(tmp: Path) -> dict[str, Any]:
+        result = run_scenario(scn, params, spec, folder=tmp, bar=bar, draws=draws)
+        result.manifest.update(run_fields(record, command_line()))
+        bar.set_postfix_str("writing summary, figures and report")
+        finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
+        if csv:
+            write_csv(tmp)
+        holder.append(result)
+        return result.manifest
+
+    try:
+        write_atomic(out, write, force=force)
+    finally:
+        bar.close()
+    return holder[0]
+
+
+def _print_run(result: Any, out: Path, csv: bool) -> None:
     s = result.summary
     width = max(len(o) for o in s["outcome"])
     kind = str(s["interval"].iloc[0])
-    click.echo(f"\n{scn.name}: {result.manifest['dyads']} dyads x {result.manifest['replicates']} replicates "
-               f"(mean [{kind} interval])")
+    click.echo(f"\n{result.scenario.name}: {result.manifest['dyads']} dyads x {result.manifest['replicates']} "
+               f"replicates (mean [{kind} interval])")
     for r in s.itertuples():
         click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
-    click.echo(f"\nwrote {out}/ (outcomes.parquet, aggregates.parquet, trajectories.parquet, summary.csv, "
-               f"manifest.json, catalog.duckdb, figures/, report.html)")
+    click.echo(f"\nwrote {out}/ (outcomes.parquet, monthly.parquet, aggregates.parquet, trajectories.parquet, "
+               f"summary.csv, manifest.json, catalog.duckdb, views.sql, figures/, report.html"
+               + (", csv/" if csv else "") + ")")
 
 
 @main.command()
@@ -177,12 +228,21 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
 def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | None, replicates: int | None,
             seed: int | None, progress: bool | None, draws: int | None, draw_select: str) -> None:
     """Run SCENARIOS on the same dyads and seeds; write paired differences from the first."""
-    from .compare import write_comparison
+    from .compare import load_comparison, write_loaded
+    from .store import check_target
 
     with _guarded():
         _check_counts(dyads, replicates, seed)
-        cmp = write_comparison(list(scenarios), out, force=force, progress=progress, dyads=dyads,
-                               replicates=replicates, seed=seed, parameter_draws=draws, draw_select=draw_select)
+        loaded = load_comparison(list(scenarios), dyads=dyads, replicates=replicates, seed=seed,
+                                 parameter_draws=draws, draw_select=draw_select)
+        loaded.command = command_line()
+        check_target(out, force)
+        _compile_notice(loaded.scenarios[0][0].engine.kind)
+        cmp = write_loaded(loaded, out, force=force, progress=progress)
+    _print_comparison(cmp, out)
+
+
+def _print_comparison(cmp: Any, out: Path) -> None:
     d = cmp.differences[cmp.differences["summary"]]
     width = max(len(o) for o in d["outcome"])
     for name in cmp.names[1:]:
@@ -385,5 +445,9 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
     click.echo(f"wrote {out}/ (power.html, power.csv, power.parquet, required_n.csv, replicates.parquet, power.svg)")
 
 
-if __name__ == "__main__":
-    main()
+from . import cli_outputs  # noqa: E402,F401  (registers rerun, summarize and example on main)
+
+if __name__ == "__main__":  # python -m dyadsim.cli: run the package's module, where every command is registered
+    from dyadsim.cli import main as _package_main
+
+    _package_main()

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,10 @@ class Loaded:
     paths: list[Path]
     scenarios: list[tuple[Scenario, ParamSet, PopulationSpec]]
     draws: ParameterDraws | None = None
+    records: list[dict[str, Any]] | None = None
+    """Each scenario in full, for the manifest (:func:`dyadsim.manifest.scenario_record`)."""
+    command: str | None = None
+    """The command that asked for the comparison, for the manifest (default: the process's argv)."""
 
     @property
     def names(self) -> list[str]:
@@ -198,9 +204,28 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
         draws = draw_parameters(parameter_draws, loaded[0][0].cohort.seed if seed is None else seed, draw_select,
                                 tuple(scn for scn, _, _ in loaded))
         replicates = len(draws)
+    return comparison_of(loaded, list(paths), dyads=dyads, replicates=replicates, seed=seed, draws=draws)
+
+
+def comparison_of(loaded: list[tuple[Scenario, ParamSet, PopulationSpec]], paths: list[Path | None], *,
+                  dyads: int | None = None, replicates: int | None = None, seed: int | None = None,
+                  draws: ParameterDraws | None = None) -> Loaded:
+    """Check scenarios already loaded (from files, or built in memory with ``paths`` None) for a
+    comparison: at least two, names that give different file names, one follow-up; the first
+    scenario's cohort (with the overrides) is used for all, and ``draws`` (one parameter set per
+    replicate, :mod:`dyadsim.uncertainty`) by every scenario.
+
+    Raises:
+        InputError: naming the scenario's file (or its place in the list), the field and what is allowed.
+    """
+    from .manifest import scenario_record
+
+    if not 2 <= len(loaded) <= 20:
+        raise InputError("comparison", "scenarios", f"give 2 to 20 scenarios to compare, got {len(loaded)}")
+    origins = [str(p) if p is not None else f"scenario {i + 1}" for i, p in enumerate(paths)]
     first = with_cohort(loaded[0][0], dyads=dyads, replicates=replicates, seed=seed)
     stems: dict[str, str] = {}
-    for path, (scn, _, _) in zip(paths, loaded):
+    for path, (scn, _, _) in zip(origins, loaded):
         stem = file_stem(scn.name).casefold()
         if stem in stems:
             raise InputError(str(path), "name", f"scenario names must differ to be compared ({scn.name!r} and "
@@ -211,7 +236,8 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
                              f"must equal the first scenario's ({first.cohort.horizon_months}) to be compared")
     cohort = first.cohort
     scenarios = [(scn.model_copy(update={"cohort": cohort}), ps, pop) for scn, ps, pop in loaded]
-    return Loaded(paths=list(paths), scenarios=scenarios, draws=draws)
+    records = [scenario_record(scn, p) for (scn, _, _), p in zip(scenarios, paths)]
+    return Loaded(paths=[Path(o) for o in origins], scenarios=scenarios, draws=draws, records=records)
 
 
 def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Comparison:
@@ -247,6 +273,10 @@ def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Co
                 "interval": intervals.label(kind)}
     if loaded.draws is not None:
         manifest["parameter_draws"] = loaded.draws.manifest()
+    if loaded.records is not None:
+        from .manifest import compare_fields
+
+        manifest.update(compare_fields(loaded.records, loaded.command))
     return Comparison(names=names, runs=runs, differences=diffs, manifest=manifest, interval_kind=kind)
 
 
@@ -312,10 +342,19 @@ def write_comparison(paths: list[Path], out: str | Path, *, force: bool = False,
     Raises:
         InputError: naming the file or option, the field and what is allowed.
     """
-    from .store import check_target, write_atomic
-
     loaded = load_comparison(paths, dyads=dyads, replicates=replicates, seed=seed, parameter_draws=parameter_draws,
                              draw_select=draw_select)
+    return write_loaded(loaded, out, force=force, progress=progress)
+
+
+def write_loaded(loaded: Loaded, out: str | Path, *, force: bool = False, progress: bool | None = False) -> Comparison:
+    """Run checked scenarios (:func:`load_comparison`, :func:`comparison_of`) into ``out`` atomically.
+
+    Raises:
+        InputError: ``out`` may not be used (checked before anything is simulated).
+    """
+    from .store import check_target, write_atomic
+
     check_target(out, force)
     holder: list[Comparison] = []
 
@@ -327,3 +366,16 @@ def write_comparison(paths: list[Path], out: str | Path, *, force: bool = False,
 
     write_atomic(out, write, force=force)
     return holder[0]
+
+
+class _CallableModule(types.ModuleType):
+    """This module's type: calling ``dyadsim.compare([...])`` runs :func:`dyadsim.api.compare`
+    (see ``dyadsim/__init__.py`` for why the module and the function are one object)."""
+
+    def __call__(self, scenarios: list[Any], **kwargs: Any) -> Any:
+        from .api import compare as api_compare
+
+        return api_compare(scenarios, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -27,6 +27,7 @@ from .population import PopulationSpec
 from .results import aggregates_table, outcomes_table, summary_from_replicates
 from .scenario import Scenario, with_cohort
 from .streaming import RunStats, TableWriter, trajectory_schema
+from .tidy import monthly_parts, monthly_schema
 from .uncertainty import ParameterDraws
 
 CHUNK_DYADS = 32_768
@@ -86,12 +87,18 @@ class _Sink:
         self.writers: dict[str, TableWriter] = {}
         self.frames: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
         if folder is not None:
+            schemas = {"trajectories": trajectory_schema(), "monthly": monthly_schema()}
             for t in tables:
                 path = folder / f"{t}.parquet"
-                self.writers[t] = TableWriter(path, trajectory_schema() if t == "trajectories" else None)
+                self.writers[t] = TableWriter(path, schemas.get(t))
 
     def write(self, table: str, df: pd.DataFrame) -> None:
         if table not in self.frames or len(df) == 0:
+            return
+        if table == "outcomes" and "monthly" in self.writers:  # the long monthly table, piece by piece
+            for part in monthly_parts(df):
+                self.writers["monthly"].write(part)
+        if table == "monthly":  # derived from outcomes (above); in memory: tidy.monthly_table(outcomes)
             return
         if self.folder is None:
             self.frames[table].append(df)
@@ -113,7 +120,8 @@ class _Sink:
 
 def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads: int | None = None,
                  seed: int | None = None, replicates: int | None = None, progress: bool | None = None,
-                 folder: Path | None = None, tables: tuple[str, ...] = ("outcomes", "aggregates", "trajectories"),
+                 folder: Path | None = None,
+                 tables: tuple[str, ...] = ("outcomes", "aggregates", "trajectories", "monthly"),
                  bar: Any = None, draws: ParameterDraws | None = None) -> RunResult:
     """Simulate every replicate of a scenario and summarise.
 
@@ -124,7 +132,8 @@ def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads
         dyads, seed, replicates: override the scenario's cohort (checked against the same limits).
         progress: show a progress bar (default: when stderr is a terminal); ignored with ``bar``.
         folder: stream ``tables`` to Parquet files there (``outcomes`` then stays out of memory).
-        tables: which of outcomes, aggregates and trajectories to keep.
+        tables: which of outcomes, aggregates, trajectories and monthly (the long monthly table,
+            written to ``folder`` only; see :mod:`dyadsim.tidy`) to keep.
         bar: a tqdm-like bar to advance (by dyads written) instead of a new one; left open.
         draws: one parameter set per replicate (:mod:`dyadsim.uncertainty`); the run then has
             ``len(draws)`` replicates and its intervals carry parameter uncertainty too.

@@ -17,6 +17,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 import duckdb
@@ -27,7 +28,8 @@ from .errors import OutputError
 if TYPE_CHECKING:
     from .runner import RunResult
 
-TABLES = ("outcomes", "aggregates", "trajectories")
+TABLES = ("outcomes", "aggregates", "trajectories", "monthly")
+"""The Parquet tables of a run folder (``<name>.parquet``), each a view of the catalogue."""
 MARKER = "dyadsim"
 """Value of ``manifest["package"]`` in every folder dyadsim writes."""
 PARTIAL_FILE = ".dyadsim-partial"
@@ -146,12 +148,18 @@ def cleanup_partials(out: Path) -> list[Path]:
 
 
 def write_catalog(folder: Path) -> None:
-    """``catalog.duckdb``: views over the Parquet files (relative paths: query from the run folder,
-    or use :func:`open_catalog`) and the summary as a table."""
+    """``catalog.duckdb``: views over the Parquet files and the summary as a table.
+
+    The views name their files relative to the working folder (DuckDB binds a view's files when it
+    is created, so a view cannot name the run's final absolute path before the folder is moved
+    into place): query ``catalog.duckdb`` from inside the run folder; from anywhere else use
+    ``views.sql`` (:func:`write_views_sql`) or :func:`open_catalog`.
+    """
     con = duckdb.connect(str(folder / "catalog.duckdb"))
     try:
         for t in TABLES:
-            con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM read_parquet('{t}.parquet')")
+            if (folder / f"{t}.parquet").is_file():
+                con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM read_parquet('{t}.parquet')")
         con.execute("CREATE OR REPLACE TABLE summary AS SELECT * FROM read_csv_auto('summary.csv')")
     finally:
         con.close()
@@ -168,13 +176,76 @@ def write_catalog_in(folder: Path) -> None:
         os.chdir(cwd)
 
 
+def _sql_path(path: Path) -> str:
+    return path.as_posix().replace("'", "''")
+
+
+def views_sql(folder: Path, tables: list[str]) -> str:
+    """SQL that creates a view per table (and ``summary``) with the files' absolute paths under ``folder``."""
+    lines = [f"-- dyadsim run {folder}: views over its tables by absolute path.",
+             f"-- in the DuckDB command line, from any folder: .read {folder / 'views.sql'}"]
+    for t in tables:
+        lines.append(f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM read_parquet('{_sql_path(folder / (t + '.parquet'))}');")
+    lines.append(f"CREATE OR REPLACE VIEW summary AS SELECT * FROM read_csv_auto('{_sql_path(folder / 'summary.csv')}');")
+    return "\n".join(lines) + "\n"
+
+
+def write_views_sql(tmp: Path, out: Path) -> None:
+    """``views.sql`` in ``tmp`` naming the files by where they will be once ``tmp`` becomes ``out``."""
+    tables = [t for t in TABLES if (tmp / f"{t}.parquet").is_file()]
+    (tmp / "views.sql").write_text(views_sql(out, tables), encoding="utf-8")
+
+
 def open_catalog(folder: str | Path) -> duckdb.DuckDBPyConnection:
-    """Open a run's catalogue read-only with its folder as the search path for the Parquet files."""
-    folder = Path(folder)
-    con = duckdb.connect(str(folder / "catalog.duckdb"), read_only=True)
-    path = folder.resolve().as_posix().replace("'", "''")
-    con.execute(f"SET file_search_path = '{path}'")
+    """A DuckDB connection (in memory) with a view per table of the run in ``folder`` and the
+    summary, the files named by absolute path when it is opened: works from any working folder
+    and after the run folder was moved.
+
+    Raises:
+        InputError: ``folder`` holds no dyadsim run tables.
+    """
+    folder = Path(folder).resolve()
+    tables = [t for t in TABLES if (folder / f"{t}.parquet").is_file()]
+    if not tables or not (folder / "summary.csv").is_file():
+        from .errors import InputError
+
+        raise InputError(str(folder), "(folder)", "not a dyadsim run folder (no outcomes.parquet or summary.csv)")
+    con = duckdb.connect(":memory:")
+    for stmt in views_sql(folder, tables).splitlines():
+        if stmt and not stmt.startswith("--"):
+            con.execute(stmt)
     return con
+
+
+def write_csv(folder: Path) -> list[Path]:
+    """CSV copies of the run's tables in ``folder/csv/`` (for R and Stata), streamed batch by batch
+    so memory does not grow with the table; categories are written as their labels."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    out_dir = folder / "csv"
+    out_dir.mkdir(exist_ok=True)
+    written = []
+    for t in TABLES:
+        src = folder / f"{t}.parquet"
+        if not src.is_file():
+            continue
+        pf = pq.ParquetFile(src)
+        path = out_dir / f"{t}.csv"
+        schema = _plain_schema(pf.schema_arrow)
+        with pacsv.CSVWriter(path, schema) as w:
+            for batch in pf.iter_batches(batch_size=65_536):
+                w.write_table(pa.Table.from_batches([batch]).cast(schema))
+        written.append(path)
+    return written
+
+
+def _plain_schema(schema: Any) -> Any:
+    """The schema with dictionary (category) columns as plain text, which CSV can hold."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f for f in schema])
 
 
 def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None], manifest: dict[str, Any] | None = None,
@@ -197,6 +268,8 @@ def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None]
         tmp.mkdir()
         (tmp / PARTIAL_FILE).write_text(str(os.getpid()), encoding="utf-8")
         got = write(tmp)
+        if (tmp / "catalog.duckdb").is_file():
+            write_views_sql(tmp, out)
         man = dict(got if got is not None else (manifest or {}))
         man.setdefault("package", MARKER)
         (tmp / PARTIAL_FILE).unlink()
@@ -245,6 +318,11 @@ def write_run(result: "RunResult", out: str | Path, extras: Callable[[Path], Any
               force: bool = False) -> Path:
     """Write a run held in memory to ``out`` atomically; ``extras(tmp_folder)`` may add figures and
     the report. An earlier dyadsim run there is replaced only with ``force``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .tidy import monthly_schema, monthly_table
+
     if result.outcomes is None or result.trajectories is None:
         raise ValueError("this run was streamed to a folder; its tables are already written there")
 
@@ -253,6 +331,35 @@ def write_run(result: "RunResult", out: str | Path, extras: Callable[[Path], Any
         result.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
         result.aggregates.to_parquet(tmp / "aggregates.parquet", index=False)
         result.trajectories.to_parquet(tmp / "trajectories.parquet", index=False)
+        monthly = pa.Table.from_pandas(monthly_table(result.outcomes), schema=monthly_schema(), preserve_index=False)
+        pq.write_table(monthly, tmp / "monthly.parquet")
         finish_run(result, tmp, extras)
 
     return write_atomic(out, write, result.manifest, force=force)
+
+
+def same_table(a: Path, b: Path, rows: int = 65_536) -> bool:
+    """Whether two Parquet files hold the same table (schema, row order and every value; NaN equal
+    to NaN), however their row groups fall, compared ``rows`` rows at a time so memory does not
+    grow with the table."""
+    import pyarrow.parquet as pq
+
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    if not fa.schema_arrow.equals(fb.schema_arrow) or fa.metadata.num_rows != fb.metadata.num_rows:
+        return False
+    return all(x.equals(y) for x, y in zip(_windows(fa, rows), _windows(fb, rows)))
+
+
+def _windows(pf: Any, rows: int) -> Iterator[Any]:
+    """Consecutive tables of exactly ``rows`` rows (the last may be shorter) of a Parquet file."""
+    import pyarrow as pa
+
+    buf = None
+    for batch in pf.iter_batches(batch_size=rows):
+        t = pa.Table.from_batches([batch])
+        buf = t if buf is None else pa.concat_tables([buf, t])
+        while buf.num_rows >= rows:
+            yield buf.slice(0, rows)
+            buf = buf.slice(rows)
+    if buf is not None and buf.num_rows:
+        yield buf

@@ -1,0 +1,165 @@
+"""Commands for working with results: ``dyadsim rerun``, ``dyadsim summarize``, ``dyadsim example``.
+
+Registered on :func:`dyadsim.cli.main`; every input is checked before anything runs and bad input
+ends with one line naming the file or option, the field and what is allowed (exit status 2).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import (_FORCE_HELP, _compile_notice, _guarded, _Path, _print_comparison, _print_run, _run_into, command_line,
+                  main)
+from .errors import InputError
+from .store import same_table
+
+
+def _recorded_draws(data: dict, origin: str) -> Any:
+    """The parameter draws a manifest records (``--parameter-draws``), exactly as used, or None."""
+    rec = data.get("parameter_draws")
+    if rec is None:
+        return None
+    import numpy as np
+
+    from .uncertainty import ParameterDraws
+
+    try:
+        return ParameterDraws([str(n) for n in rec["names"]], np.asarray(rec["values"], dtype=np.float64),
+                              int(rec["seed"]), str(rec["select"]), str(rec.get("source", "prior")))
+    except (KeyError, TypeError, ValueError):
+        raise InputError(origin, "parameter_draws", "must hold the draws' names, values, seed and select as "
+                         "dyadsim writes them") from None
+
+
+def _default_out(manifest: Path) -> Path:
+    folder = manifest.parent if manifest.name == "manifest.json" else manifest
+    return folder.parent / f"{folder.name}-rerun"
+
+
+@main.command()
+@click.argument("manifest", type=_Path(path_type=Path))
+@click.option("--out", "out", type=_Path(file_okay=False, path_type=Path), default=None,
+              help="output folder (default: the run's folder name + '-rerun', beside it)")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) -> None:
+    """Run again, bit for bit, the run or comparison recorded in MANIFEST (DIR/manifest.json or DIR).
+
+    The scenarios, cohort, seeds and population are rebuilt from the manifest's contents alone;
+    the new outcome tables are then compared with the original ones, when present."""
+    from .engine.cache import SOURCE_HASH
+    from .manifest import check_restored, read_manifest, restore
+
+    with _guarded():
+        data = read_manifest(manifest)
+        origin = str(manifest)
+        folder = manifest if manifest.is_dir() else manifest.parent
+        out = out if out is not None else _default_out(manifest)
+        restored = [restore(rec, origin) for rec in data["scenarios_full"]]
+        check_restored(data, restored, origin)
+        draws = _recorded_draws(data, origin)
+        if data.get("source_hash") != SOURCE_HASH:
+            click.echo(f"warning: {origin} was made by dyadsim {data.get('versions', {}).get('dyadsim')} with engine "
+                       f"source {data.get('source_hash')}; this one is {SOURCE_HASH}, so results may differ", err=True)
+        if data["kind"] == "run":
+            scn, params, spec = restored[0]
+            result = _run_into(scn, params, spec, data["scenarios_full"][0], out, force=force,
+                               csv=(folder / "csv").is_dir(), progress=progress, draws=draws)
+            pairs = [(folder / "outcomes.parquet", out / "outcomes.parquet")]
+        else:
+            from .compare import Loaded, write_loaded
+            from .store import check_target
+
+            if len(restored) < 2:
+                raise InputError(origin, "scenarios_full", "a comparison needs at least two scenarios")
+            loaded = Loaded(paths=[Path(str(r.get("file") or f"scenario {i + 1}"))
+                                   for i, r in enumerate(data["scenarios_full"])],
+                            scenarios=restored, records=data["scenarios_full"], command=command_line(), draws=draws)
+            check_target(out, force)
+            _compile_notice(restored[0][0].engine.kind)
+            cmp = write_loaded(loaded, out, force=force, progress=progress)
+            pairs = [(folder / f, out / f) for f in cmp.manifest["outcome_files"]]
+    if data["kind"] == "run":
+        _print_run(result, out, (folder / "csv").is_dir())
+    else:
+        _print_comparison(cmp, out)
+    present = [(a, b) for a, b in pairs if a.is_file()]
+    if present:
+        same = all(same_table(a, b) for a, b in present)
+        click.echo(f"outcomes {'identical to' if same else 'DIFFER from'} the original run in {folder}/")
+        if not same:
+            sys.exit(1)
+
+
+@main.command()
+@click.argument("folder", type=_Path(file_okay=False, path_type=Path))
+@click.option("--by", "by", required=True, help="a categorical or flag column of outcomes.parquet (e.g. moud_type)")
+@click.option("--out", "out", type=_Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV file to write (default: <folder name>_by_<column>.csv in the current folder; the run "
+                   "folder itself is left as dyadsim wrote it)")
+def summarize(folder: Path, by: str, out: Path | None) -> None:
+    """Summary outcomes of the run in FOLDER by subgroup: mean [95% interval] for each value of --by."""
+    from .tidy import summarize_by
+
+    with _guarded():
+        src = folder / "outcomes.parquet"
+        if not src.is_file():
+            raise InputError(str(folder), "FOLDER", "holds no outcomes.parquet; give the folder of a 'dyadsim run'")
+        table = summarize_by(src, by)
+        target = out if out is not None else Path(f"{folder.resolve().name}_by_{by}.csv")
+        _write_text_atomic(target, table.to_csv(index=False))
+    width = max(len(o) for o in table["outcome"])
+    for group, d in table.groupby(by, sort=False):
+        n = int(d["dyads_per_replicate"].max())
+        click.echo(f"\n{by} = {group} (about {n} dyads per replicate):")
+        for r in d.itertuples():
+            click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
+    click.echo(f"\nwrote {target}")
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write a file by rename, so a reader never sees half of it."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--list", "as_list", is_flag=True, help="list the example scenarios shipped with dyadsim")
+@click.option("--out", "out", type=_Path(dir_okay=False, path_type=Path), default=None,
+              help="write the example to this file (default: print it)")
+@click.option("--force", is_flag=True, help="replace OUT if it exists")
+def example(name: str | None, as_list: bool, out: Path | None, force: bool) -> None:
+    """Print or write the example scenario NAME (shipped with dyadsim); --list lists them."""
+    from . import examples
+
+    with _guarded():
+        if as_list or name is None:
+            if name is not None:
+                raise InputError("command line", "--list", "give either NAME or --list")
+            for n in examples.names():
+                click.echo(f"{n:24s} {examples.description(n)}")
+            return
+        text = examples.text(name)
+        if out is None:
+            click.echo(text, nl=False)
+            return
+        if out.exists() and not force:
+            raise InputError(str(out), "--out", "exists; add --force to replace it, or choose another file")
+        _write_text_atomic(out, text)
+        click.echo(f"wrote {out}; run it with: dyadsim run {out} --out results/{Path(name).stem}", err=True)
+
+
+__all__ = ["example", "rerun", "summarize"]

@@ -1,0 +1,183 @@
+"""What a run's ``manifest.json`` records so that ``dyadsim rerun`` can reproduce it bit for bit.
+
+A manifest holds, besides the run's own facts (seeds, dyads, every parameter value): the command
+(the ``dyadsim`` command line with the options given, or the Python call), the time (UTC, ISO 8601), the versions of dyadsim, Python and every library the results
+depend on, the hash of the compiled engine's source (:data:`dyadsim.engine.cache.SOURCE_HASH`:
+same hash, same compiled arithmetic), and each scenario in full: the validated scenario with its
+final cohort, the scenario file's text when it came from a file, and the population file's text
+when a custom one was used. A rerun rebuilds the inputs from those contents alone (the original
+files may have changed or gone) and checks that they give the recorded parameters and
+population before anything is simulated.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .params import ParamSet
+from .population import PopulationSpec
+from .scenario import Scenario, parse_scenario, scenario_params, scenario_population
+
+DEPENDENCIES = ("numpy", "numba", "llvmlite", "pandas", "pyarrow", "duckdb", "pydantic", "PyYAML", "scipy",
+                "matplotlib", "click")
+"""Distributions whose versions a manifest records (the engine, tables, validation, figures)."""
+MAX_TEXT = 2_000_000
+"""Largest scenario or population file text kept in a manifest (characters); the files are read
+with the same limit by :mod:`dyadsim.yamlsafe`, so a file that loads is always recorded whole."""
+
+
+def versions() -> dict[str, str | None]:
+    """Installed version of dyadsim, Python and each of :data:`DEPENDENCIES` (None when absent)."""
+    out: dict[str, str | None] = {"dyadsim": _version("dyadsim"), "python": platform.python_version()}
+    for name in DEPENDENCIES:
+        out[name] = _version(name)
+    return out
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        if name == "dyadsim":
+            from . import __version__
+
+            return __version__
+        return None
+
+
+def provenance(command: str | None = None) -> dict[str, Any]:
+    """The command (as given to dyadsim: a command line, or the Python call), the process's own
+    ``argv``, UTC time, versions, engine source hash and platform."""
+    from .engine.cache import SOURCE_HASH
+
+    argv = list(sys.argv)
+    if argv:
+        argv[0] = Path(argv[0]).name
+    return {"command_line": command if command is not None else shlex.join(argv), "argv": argv,
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions(), "source_hash": SOURCE_HASH,
+            "platform": f"{platform.system()} {platform.machine()}"}
+
+
+def _text(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if len(text) <= MAX_TEXT else None
+
+
+def scenario_record(scn: Scenario, path: str | Path | None = None) -> dict[str, Any]:
+    """One scenario in full: the validated scenario (with its final cohort), the file it came
+    from and that file's text, and the custom population file's text (None for the packaged one)."""
+    rec: dict[str, Any] = {"scenario": scn.model_dump(mode="json"), "file": None, "text": None,
+                           "population_file": scn.population.file, "population_text": None}
+    base = None
+    if path is not None:
+        path = Path(path)
+        rec["file"], rec["text"], base = str(path), _text(path), path.parent
+    if scn.population.file:
+        pop = Path(scn.population.file)
+        if not pop.is_absolute() and base is not None:
+            pop = base / pop
+        rec["population_text"] = _text(pop)
+    return rec
+
+
+def restore(rec: Any, origin: str) -> tuple[Scenario, ParamSet, PopulationSpec]:
+    """The (scenario, parameters, population) of a :func:`scenario_record`, rebuilt from its
+    contents alone (a custom population file is written to a temporary folder and read back).
+
+    Raises:
+        InputError: the record is incomplete or no longer valid, naming ``origin`` and the field.
+    """
+    if not isinstance(rec, dict) or not isinstance(rec.get("scenario"), dict):
+        raise InputError(origin, "scenarios", "each scenario record must hold the validated 'scenario'")
+    data = dict(rec["scenario"])
+    pop_text = rec.get("population_text")
+    if data.get("population", {}).get("file") and not isinstance(pop_text, str):
+        raise InputError(origin, "population_text", "the run used a custom population file whose contents were "
+                         "not recorded; it cannot be reproduced from the manifest")
+    with tempfile.TemporaryDirectory(prefix="dyadsim-rerun-") as tmp:
+        if isinstance(pop_text, str) and data.get("population", {}).get("file"):
+            pop = Path(tmp) / "population.yaml"
+            pop.write_text(pop_text, encoding="utf-8")
+            data["population"] = {**data["population"], "file": str(pop)}
+        scn = parse_scenario(data, origin)
+        params = scenario_params(scn, origin)
+        spec = scenario_population(scn, origin)
+    # The scenario as recorded (the population file's original name, not the temporary one).
+    return Scenario.model_validate(rec["scenario"]), params, spec
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a dyadsim ``manifest.json`` (a file, or the folder holding one).
+
+    Raises:
+        InputError: naming the file and what is wrong with it.
+    """
+    from .store import MARKER, MAX_MANIFEST_BYTES
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "manifest.json"
+    origin = str(path)
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise InputError(origin, "(file)", f"larger than {MAX_MANIFEST_BYTES} bytes")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(origin, "(file)", f"cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(origin, "(file)", f"is not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("package") != MARKER:
+        raise InputError(origin, "package", "not a dyadsim manifest (give DIR/manifest.json of a dyadsim run)")
+    if data.get("kind") not in ("run", "compare") or not isinstance(data.get("scenarios_full"), list):
+        raise InputError(origin, "scenarios_full", "this manifest does not hold the full scenarios (written by an "
+                         "older dyadsim); run its scenario files again instead")
+    return data
+
+
+def check_restored(data: dict[str, Any], restored: list[tuple[Scenario, ParamSet, PopulationSpec]],
+                   origin: str) -> None:
+    """Refuse a rerun whose rebuilt inputs differ from the recorded parameters or population.
+
+    Raises:
+        InputError: naming the manifest, the scenario and the field that differs.
+    """
+    params = data.get("parameters")
+    if data.get("kind") == "run":
+        recorded = [(params, data.get("population"))]
+    else:
+        names = data.get("names") or []
+        recorded = [((params or {}).get(n), None) for n in names]
+    for (scn, ps, spec), (want_params, want_pop) in zip(restored, recorded):
+        if want_params is not None and _as_json(ps.as_dict()) != want_params:
+            raise InputError(origin, f"{scn.name}: parameters", "the recorded scenario no longer gives the recorded "
+                             "parameter values (a different dyadsim version); it cannot be rerun exactly")
+        if want_pop is not None and _as_json(spec.model_dump(mode="json")) != want_pop:
+            raise InputError(origin, f"{scn.name}: population", "the recorded scenario no longer gives the recorded "
+                             "population (a different dyadsim version); it cannot be rerun exactly")
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from ``manifest.json`` (written with ``default=str``)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_fields(record: dict[str, Any], command: str | None = None) -> dict[str, Any]:
+    """Fields added to the manifest of a single run (see the module doc)."""
+    return {"kind": "run", **provenance(command), "scenarios_full": [record]}
+
+
+def compare_fields(records: list[dict[str, Any]], command: str | None = None) -> dict[str, Any]:
+    """Fields added to the manifest of a comparison: one full record per scenario, in order."""
+    return {"kind": "compare", **provenance(command), "scenarios_full": records}

@@ -86,6 +86,21 @@ def test_tables_figures_and_html(sim: "dyadsim.Sim") -> None:
     assert "<table>" in page and "Days of opioid use, postpartum year" in page
 
 
+def test_the_callers_matplotlib_backend_is_kept(sim: "dyadsim.Sim", monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drawing the report's figures must not switch a notebook's backend (inline) to Agg."""
+    import sys
+
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    monkeypatch.delitem(sys.modules, "dyadsim.report")  # its import selects Agg
+    matplotlib.use("svg", force=True)  # a stand-in for the notebook's inline backend
+    try:
+        assert sim.plot() and matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before, force=True)
+
+
 def test_saved_sim_reruns_bit_for_bit(sim: "dyadsim.Sim", tmp_path: Path) -> None:
     folder = sim.save(tmp_path / "saved")
     man = json.loads((folder / "manifest.json").read_text())

@@ -19,6 +19,8 @@ import html
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -199,10 +201,10 @@ class Sim:
     def plot(self) -> list["Figure"]:
         """The report's figures (monthly trajectories, daily shares, attachment, well-being) as
         matplotlib figures, drawn by :func:`dyadsim.report.make_figures`."""
-        from .report import make_figures
-
         res = self._done()
-        with tempfile.TemporaryDirectory(prefix="dyadsim-plot-") as tmp:
+        with _same_backend(), tempfile.TemporaryDirectory(prefix="dyadsim-plot-") as tmp:
+            from .report import make_figures
+
             files = make_figures(res, Path(tmp))
             return _figures(Path(tmp), files)
 
@@ -214,11 +216,13 @@ class Sim:
         Raises:
             OutputError: the folder may not be used (see :func:`dyadsim.store.check_target`).
         """
-        from .report import write_report
         from .store import write_run
 
         res = self._done()
-        return write_run(res, folder, extras=lambda f: write_report(res, f), force=force)
+        with _same_backend():
+            from .report import write_report
+
+            return write_run(res, folder, extras=lambda f: write_report(res, f), force=force)
 
     def __repr__(self) -> str:
         c = self.scenario.cohort
@@ -232,6 +236,21 @@ class Sim:
         if self.result is None:
             return head + " (not run yet: call <code>.run()</code>)</p>"
         return head + " (mean [95% interval])</p>" + _summary_html(self.result.summary)
+
+
+@contextmanager
+def _same_backend() -> Iterator[None]:
+    """Keep the caller's matplotlib backend: the report and comparison modules select the
+    non-interactive Agg backend to write files, which in a notebook would stop the inline display
+    of the user's own figures afterwards."""
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    try:
+        yield
+    finally:
+        if matplotlib.get_backend() != backend:
+            matplotlib.use(backend, force=True)
 
 
 def _summary_html(summary: pd.DataFrame) -> str:
@@ -358,7 +377,8 @@ def compare(scenarios: list[ScenarioLike], *, dyads: int | None = None, replicat
                       f"dyads={dyads!r}, replicates={replicates!r}, seed={seed!r})")
     folder = tempfile.TemporaryDirectory(prefix="dyadsim-compare-")
     cmp = run_loaded(loaded, Path(folder.name), progress=progress)
-    write_comparison_files(cmp, Path(folder.name))
+    with _same_backend():
+        write_comparison_files(cmp, Path(folder.name))
     return CompareResult(cmp, folder)
 
 

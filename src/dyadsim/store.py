@@ -1,4 +1,5 @@
-"""The run store: Parquet tables, a manifest and a DuckDB catalogue, written atomically and safely.
+"""The run store: Parquet tables, a manifest, a DuckDB catalogue and ``views.sql``, written
+atomically and safely.
 
 Everything is written into a hidden temporary sibling folder first (``.NAME.partial-PID-XXXX``);
 the finished folder is then moved into place with one rename, so an interrupted run never looks

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from dyadsim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if not p.stem.startswith("trial_"))
+"""Scenario examples (trial files, ``trial_*.yaml``, are run by tests/test_trials.py)."""
 
 
 def _run(args: list[str]) -> tuple[int, str]:

@@ -128,3 +128,116 @@ def test_page_figures_and_tables(tmp_path: Path, ishigami_sobol: sa.SensitivityR
         samples = pd.read_parquet(folder / "samples.parquet")
         assert len(samples) == len(res.design.values) and "unit:x1" in samples.columns
     assert "noise share" in (tmp_path / "morris" / "sensitivity.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# dyadsim through the same pipeline (small cohorts: 60 dyads, 12-month horizon).
+
+SCENARIO = """\
+name: sens_test
+cohort: {dyads: 60, seed: 5, replicates: 1, horizon_months: 12}
+links: {neg_affect_craving: {enabled: false}}
+output: {trajectory_sample: 0}
+"""
+OUTCOME = "days_of_opioid_use_postpartum_year"
+# cue_prob drives use; the switched-off link's strength and a MORE parameter (no MORE in the
+# scenario) reach nobody, so their runs are bit-identical to the baseline's.
+PARAMS3 = "use_cycle.cue_prob,links.neg_affect_craving.strength,programs.more_practice_after"
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sens") / "sens_test.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def test_switched_off_link_and_unread_parameter_get_exact_zero(scenario_file: Path, tmp_path: Path) -> None:
+    from dyadsim.evaluate import ScenarioSpec
+    from dyadsim.sensitivity_run import SweepEvaluator, dyadsim_problem, statistics_for
+
+    problem = dyadsim_problem(PARAMS3.split(","), label="sens_test")
+    assert problem.groups == ("use_cycle", "links", "programs")
+    with SweepEvaluator(ScenarioSpec.load(scenario_file), tmp_path / "work", 60, statistics_for([OUTCOME])) as ev:
+        res = sa.run(problem, ev, "morris", 4, [5], seed=5, tornado_top=0)
+    ind = res.indices.set_index("parameter")
+    assert len(res.design.values) == 4 * (3 + 1)
+    for name in ("links.neg_affect_craving.strength", "programs.more_practice_after"):
+        assert ind.loc[name, "mu_star"] == 0.0 and ind.loc[name, "sigma"] == 0.0, name
+    assert ind.loc["use_cycle.cue_prob", "mu_star"] > 0.0
+    # Log-uniform priors are honoured: the unit design maps through each prior's inverse CDF.
+    from dyadsim.space import SPACE
+
+    np.testing.assert_allclose(res.design.values, SPACE.select(list(problem.names)).from_unit(res.design.unit))
+
+
+def test_cli_morris_writes_page_and_resumes(scenario_file: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from dyadsim import store
+    from dyadsim.cli import main
+
+    out = tmp_path / "sens"
+    args = ["sensitivity", str(scenario_file), "--method", "morris", "--params", PARAMS3, "--outcomes", OUTCOME,
+            "--n", "3", "--replicates", "2", "--dyads", "60", "--seed", "5", "--out", str(out), "--no-progress"]
+    real = store.write_atomic
+
+    def interrupted(*a: object, **k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "write_atomic", interrupted)  # stopped after the sweep, before writing
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 130, res.output
+    work = tmp_path / "sens.partial"
+    assert work.is_dir() and not out.exists() and "resume" in res.output
+    monkeypatch.setattr(store, "write_atomic", real)
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert "resuming" in res.output and not work.exists()
+    for f in ("sensitivity.html", "indices.csv", "noise.csv", "mechanisms.csv", "tornado.csv", "manifest.json",
+              f"figures/morris_{OUTCOME}.png", f"figures/tornado_{OUTCOME}.png", f"figures/mechanisms_{OUTCOME}.png"):
+        assert (out / f).is_file(), f
+    noise = pd.read_csv(out / "noise.csv")
+    assert noise["replicates"].iloc[0] == 2 and 0.0 <= noise["noise_share"].iloc[0]
+    page = (out / "sensitivity.html").read_text(encoding="utf-8")
+    assert "Noise share" in page and "60" in page
+    # Same command again: the folder holds a finished run, so --force is asked for.
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and "--force" in res.output
+
+
+def test_cli_refuses_bad_options_with_allowed_values(scenario_file: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dyadsim.cli import main
+
+    base = ["sensitivity", str(scenario_file), "--out", str(tmp_path / "x"), "--dyads", "60", "--no-progress"]
+    cases = [(["--method", "sobol", "--params", PARAMS3, "--n", "100"], "--n", "power of 2"),
+             (["--outcomes", "nonsense"], "--outcomes", OUTCOME),
+             (["--params", "no.such_param"], "--params", "no.such_param"),
+             (["--from-morris", str(tmp_path)], "--top", "--from-morris")]
+    for extra, option, words in cases:
+        res = CliRunner().invoke(main, base + extra)
+        assert res.exit_code == 2, (extra, res.output)
+        assert option in res.output and words in res.output, (extra, res.output)
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.partial").exists()
+
+
+def test_work_folder_of_another_request_or_not_ours_is_kept(tmp_path: Path) -> None:
+    from dyadsim.sensitivity_run import prepare_work
+
+    out = tmp_path / "o"
+    work, resumed = prepare_work(out, {"a": 1}, force=False)
+    assert not resumed and work == tmp_path / "o.partial"
+    assert prepare_work(out, {"a": 1}, force=False) == (work, True)
+    with pytest.raises(InputError) as err:
+        prepare_work(out, {"a": 2}, force=False)
+    assert err.value.field == "--force"
+    assert prepare_work(out, {"a": 2}, force=True) == (work, False)
+    foreign = tmp_path / "p.partial"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("keep")
+    with pytest.raises(InputError):
+        prepare_work(tmp_path / "p", {"a": 1}, force=True)
+    assert (foreign / "mine.txt").read_text() == "keep"

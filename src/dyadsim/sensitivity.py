@@ -83,21 +83,6 @@ class Problem:
         """SALib's problem dict on the unit cube (no groups: every input screened on its own)."""
         return {"num_vars": len(self.names), "names": list(self.names), "bounds": [[0.0, 1.0]] * len(self.names)}
 
-    def subset(self, names: Sequence[str]) -> "Problem":
-        """The problem restricted to ``names`` (in that order)."""
-        idx = [self.names.index(n) for n in names]
-        full = self.from_unit
-        base = self.defaults
-
-        def from_unit(u: np.ndarray) -> np.ndarray:
-            # Map through the full problem (inputs may share a prior map), keep the chosen columns.
-            wide = np.tile(np.full(len(self.names), 0.5), (u.shape[0], 1))
-            wide[:, idx] = u
-            return full(wide)[:, idx]
-
-        return Problem(tuple(names), tuple(self.groups[i] for i in idx), tuple(self.units[i] for i in idx),
-                       base[idx].copy(), from_unit, self.label, self.excluded)
-
 
 class Evaluator(Protocol):
     """Runs the model for parameter sets on seeds (pyabc's model: parameters in, statistics out).

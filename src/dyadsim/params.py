@@ -7,6 +7,7 @@ sensitivity analysis, trials and scenarios all set parameters through :meth:`Par
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,28 @@ class ParamSet:
         if len(parts) == 3 and parts[0] == "links" and parts[1] in _EDGES and parts[2] in ("strength", "enabled"):
             return parts[1], parts[2]
         raise KeyError(f"unknown parameter {name!r}; see 'dyadsim params' for the list")
+
+    def to_vector(self, names: Sequence[str] | None = None) -> np.ndarray:
+        """Values of ``names`` (default: every name of :meth:`names`) as floats (switches 0 or 1)."""
+        return np.array([float(self.get(n)) for n in (names if names is not None else self.names())], dtype=np.float64)
+
+    def from_vector(self, x: Sequence[float] | np.ndarray, names: Sequence[str] | None = None) -> "ParamSet":
+        """A copy with ``names`` (default: every name) set to the values ``x``, each checked as by
+        :meth:`set` (an edge's ``enabled`` takes 0 or 1)."""
+        names = list(names) if names is not None else self.names()
+        x = np.asarray(x, dtype=np.float64).ravel()
+        if len(x) != len(names):
+            raise ValueError(f"{len(names)} names but {len(x)} values")
+        return self.with_values(dict(zip(names, x.tolist())))
+
+    def with_values(self, values: Mapping[str, Any]) -> "ParamSet":
+        """A copy with the dotted names in ``values`` set (checked as by :meth:`set`)."""
+        other = self.copy()
+        for name, v in values.items():
+            if name.endswith(".enabled") and not isinstance(v, bool) and v in (0, 1, 0.0, 1.0):
+                v = bool(v)
+            other.set(name, v)
+        return other
 
     def vector(self) -> np.ndarray:
         """The parameter vector ``p`` read by the modules."""

@@ -134,7 +134,7 @@ output: {trajectory_sample: 0}
 OUTCOME = "days_of_opioid_use_postpartum_year"
 # cue_prob drives use; the switched-off link's strength and a MORE parameter (no MORE in the
 # scenario) reach nobody, so their runs are bit-identical to the baseline's.
-PARAMS3 = "use_cycle.cue_prob,links.neg_affect_craving.strength,programs.more_practice_after"
+PARAMS3 = "use_cycle.cue_prob,links.neg_affect_craving.strength,programs.mindfulness_attention"
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +146,16 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_switched_off_link_and_unread_parameter_get_exact_zero(scenario_file: Path, tmp_path: Path) -> None:
     from dyadsim.evaluate import ScenarioSpec
-    from dyadsim.sensitivity_run import SweepEvaluator, dyadsim_problem, statistics_for
+    from dyadsim.evaluate import statistics_named
+    from dyadsim.sensitivity_run import SweepEvaluator, dyadsim_problem
 
     problem = dyadsim_problem(PARAMS3.split(","), label="sens_test")
     assert problem.groups == ("use_cycle", "links", "programs")
-    with SweepEvaluator(ScenarioSpec.load(scenario_file), tmp_path / "work", 60, statistics_for([OUTCOME])) as ev:
+    with SweepEvaluator(ScenarioSpec.load(scenario_file), tmp_path / "work", 60, statistics_named([OUTCOME])) as ev:
         res = sa.run(problem, ev, "morris", 4, [5], seed=5, tornado_top=0)
     ind = res.indices.set_index("parameter")
     assert len(res.design.values) == 4 * (3 + 1)
-    for name in ("links.neg_affect_craving.strength", "programs.more_practice_after"):
+    for name in ("links.neg_affect_craving.strength", "programs.mindfulness_attention"):
         assert ind.loc[name, "mu_star"] == 0.0 and ind.loc[name, "sigma"] == 0.0, name
     assert ind.loc["use_cycle.cue_prob", "mu_star"] > 0.0
     # Log-uniform priors are honoured: the unit design maps through each prior's inverse CDF.

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,9 +54,9 @@ def dyadsim_problem(spec: str | list[str], baseline: dict[str, float] | None = N
     """
     from .space import SPACE
 
-    chosen = SPACE.select(spec)
-    names = [n for n in chosen.names if chosen[n].prior != "fixed"]
-    excluded = tuple(n for n in chosen.names if chosen[n].prior == "fixed")
+    chosen = SPACE.select(spec, option="--params")
+    names = [n for n in chosen.names if chosen[n].drawn]
+    excluded = tuple(n for n in chosen.names if not chosen[n].drawn)
     if not names:
         raise InputError("command line", "--params", f"{spec!r} selects no parameter with a prior that varies "
                          f"(left out as fixed: {', '.join(excluded[:8]) or 'none'})")
@@ -69,8 +71,8 @@ class SweepEvaluator:
     """Evaluate parameter sets on one scenario through the resumable sweep layer.
 
     A context manager, like EMA workbench's evaluators: entering starts the executor (a Dask
-    ``LocalCluster`` of ``workers`` processes, a running cluster at ``scheduler``, or in process),
-    leaving stops it. Each call runs one sweep in ``folder/<tag>`` (Parquet part files per task).
+    ``LocalCluster`` of ``workers`` processes, a running cluster at ``scheduler``, or by default a
+    pool of one thread per core in this process), leaving stops it. Each call runs one sweep in ``folder/<tag>`` (Parquet part files per task).
     """
 
     def __init__(self, scenario: Any, folder: Path, dyads: int, statistics: Sequence[Any],
@@ -89,7 +91,8 @@ class SweepEvaluator:
         elif self.workers is not None:
             self._executor = DaskExecutor(workers=self.workers)
         else:
-            self._executor = InProcessExecutor()
+            # The engine releases the GIL, so threads use every core without worker processes.
+            self._executor = InProcessExecutor(os.cpu_count() or 1)
         self._executor.__enter__()
         return self
 
@@ -101,26 +104,10 @@ class SweepEvaluator:
     def __call__(self, param_sets: pd.DataFrame, seeds: Sequence[int], tag: str) -> pd.DataFrame:
         from .sweep import run_sweep
 
+        show = sys.stderr.isatty() if self.progress is None else self.progress
         table = run_sweep(self.folder / tag, [self.scenario], param_sets, list(seeds), self.dyads,
-                          statistics=self.statistics, executor=self._executor, progress=self.progress)
+                          statistics=self.statistics, executor=self._executor, progress=show)
         return table[["set", "seed", "statistic", "value"]]
-
-
-def statistics_for(outcomes: Sequence[str] | None) -> list[Any]:
-    """The evaluate statistics named in ``outcomes`` (default: every summary statistic).
-
-    Raises:
-        InputError: an unknown name; the message lists the known ones.
-    """
-    from .evaluate import SUMMARY_STATISTICS
-
-    known = {s.name: s for s in SUMMARY_STATISTICS}
-    if not outcomes:
-        return list(SUMMARY_STATISTICS)
-    bad = [o for o in outcomes if o not in known]
-    if bad:
-        raise InputError("command line", "--outcomes", f"unknown {', '.join(bad)}; choose from {', '.join(known)}")
-    return [known[o] for o in dict.fromkeys(outcomes)]
 
 
 def params_from_morris(folder: Path, k: int) -> list[str]:
@@ -188,7 +175,7 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     """Everything ``dyadsim sensitivity`` does: check the inputs and the output folder, run (or
     resume) the sweep in ``OUT.partial/``, analyse, write ``OUT`` atomically, remove the working
     folder. See :func:`dyadsim.cli.sensitivity` for the options."""
-    from .evaluate import ScenarioSpec
+    from .evaluate import ScenarioSpec, statistics_named
     from .scenario import load_scenario, with_cohort
     from .sensitivity import check_settings
     from .sensitivity_plots import write_all
@@ -207,7 +194,7 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     reps = DEFAULT_REPLICATES if replicates is None else replicates
     scn, pset, _ = load_scenario(scenario_path)
     scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=reps)
-    statistics = statistics_for(outcomes)
+    statistics = statistics_named(list(outcomes) if outcomes else None)
     names: str | list[str] = params_from_morris(from_morris, top or 0) if from_morris is not None else (params or "assumed")
     probe = dyadsim_problem(names, label=scn.name)
     problem = dyadsim_problem(names, {k: float(pset.get(k)) for k in probe.names}, scn.name)

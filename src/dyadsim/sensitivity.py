@@ -371,7 +371,8 @@ def run(problem: Problem, evaluator: Evaluator, method: str, n: int, seeds: Sequ
         ty = output_array(evaluator(sets, list(seeds), "tornado"), len(sets), seeds, names)
         result.tornado = tornado_table(problem, top, ty, names)
     result.settings = {"method": method, "n": n, "seed": seed, "seeds": list(seeds), "replicates": len(seeds),
-                       "parameters": len(problem), "runs": runs_needed(method, n, len(problem)),
+                       "parameters": len(problem), "parameter_sets": runs_needed(method, n, len(problem)),
+                       "tornado_sets": 0 if result.tornado is None else int(1 + 2 * result.tornado["parameter"].nunique()),
                        "conf_level": conf_level, "num_resamples": num_resamples, "label": problem.label,
                        "excluded": list(problem.excluded), "levels": MORRIS_LEVELS if method == "morris" else None}
     return result

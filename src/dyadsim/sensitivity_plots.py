@@ -182,16 +182,19 @@ def write_page(result: SensitivityResult, folder: Path, figures: list[tuple[str,
     """``sensitivity.html``: method, design size, seeds, noise share, figures and tables."""
     st = result.settings
     method = "Morris elementary effects" if result.method == "morris" else "Sobol' indices (Saltelli scheme)"
-    size = (f"{st['n']} trajectories × ({st['parameters']} parameters + 1) = {st['runs']} parameter sets"
+    size = (f"{st['n']} trajectories × ({st['parameters']} parameters + 1) = {st['parameter_sets']} parameter sets"
             if result.method == "morris" else
-            f"N = {st['n']} × ({st['parameters']} parameters + 2) = {st['runs']} parameter sets")
+            f"N = {st['n']} × ({st['parameters']} parameters + 2) = {st['parameter_sets']} parameter sets")
     facts = {
         "Analysed": st.get("label", ""), "Method": method, "Design": size,
         "Replicates (seeds per set, common to every set)": f"{st['replicates']} (seeds {', '.join(map(str, st['seeds']))})",
         "Dyads per set and seed": str(st.get("dyads", "—")), "Design and bootstrap seed": str(st["seed"]),
         "Intervals": f"{st['conf_level']:.0%} bootstrap, {st['num_resamples']} resamples",
-        "Model runs": f"{st['runs'] * st['replicates']} (+ tornado)",
+        "Model runs (set × seed)": f"{st['parameter_sets'] * st['replicates']} for the indices, "
+                                   f"{st['tornado_sets'] * st['replicates']} for the tornado",
     }
+    if st.get("executor"):
+        facts["Executor"] = str(st["executor"])
     if st.get("wall_seconds") is not None:
         facts["Wall time"] = f"{st['wall_seconds']:.0f} s"
     if st.get("excluded"):

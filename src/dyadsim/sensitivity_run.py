@@ -101,6 +101,10 @@ class SweepEvaluator:
             self._executor.__exit__(*exc)
             self._executor = None
 
+    def describe(self) -> str:
+        """The executor, in one line (for the manifest and the page)."""
+        return self._executor.describe() if self._executor is not None else "not started"
+
     def __call__(self, param_sets: pd.DataFrame, seeds: Sequence[int], tag: str) -> pd.DataFrame:
         from .sweep import run_sweep
 
@@ -213,7 +217,8 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     t0 = time.perf_counter()
     with SweepEvaluator(spec, work, scn.cohort.dyads, statistics, workers, scheduler, progress) as ev:
         result = run(problem, ev, method, size, seeds, seed=scn.cohort.seed, tornado_top=min(tornado_top, len(problem)))
-    result.settings.update({"dyads": scn.cohort.dyads, "scenario": str(scenario_path), "wall_seconds":
+        executor = ev.describe()
+    result.settings.update({"dyads": scn.cohort.dyads, "version": __version__, "executor": executor, "scenario": str(scenario_path), "wall_seconds":
                             time.perf_counter() - t0, "index": index_column(method), "from_morris":
                             None if from_morris is None else str(from_morris)})
     write_atomic(out, lambda tmp: write_all(result, tmp), force=force)

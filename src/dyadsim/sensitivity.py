@@ -199,7 +199,10 @@ def noise_table(Y: np.ndarray, outcomes: Sequence[str]) -> pd.DataFrame:
     for j, name in enumerate(outcomes):
         total = float(means[:, j].var(ddof=1)) if n > 1 else float("nan")
         noise = float(Y[:, :, j].var(axis=1, ddof=1).mean() / r) if r > 1 else float("nan")
-        share = noise / total if total > 0 and math.isfinite(noise) else (0.0 if total == 0 and noise == 0 else float("nan"))
+        if total > 0 and math.isfinite(noise):
+            share = noise / total
+        else:  # an outcome that never varies has no noise either; otherwise not estimable
+            share = 0.0 if total == 0 and noise == 0 else float("nan")
         rows.append({"outcome": name, "mean": float(means[:, j].mean()), "total_variance": total,
                      "noise_variance": noise, "noise_share": share, "replicates": r, "samples": n})
     return pd.DataFrame(rows)
@@ -370,9 +373,10 @@ def run(problem: Problem, evaluator: Evaluator, method: str, n: int, seeds: Sequ
         sets = tornado_sets(problem, top)
         ty = output_array(evaluator(sets, list(seeds), "tornado"), len(sets), seeds, names)
         result.tornado = tornado_table(problem, top, ty, names)
+    swung = 0 if result.tornado is None else int(result.tornado["parameter"].nunique())
     result.settings = {"method": method, "n": n, "seed": seed, "seeds": list(seeds), "replicates": len(seeds),
                        "parameters": len(problem), "parameter_sets": runs_needed(method, n, len(problem)),
-                       "tornado_sets": 0 if result.tornado is None else int(1 + 2 * result.tornado["parameter"].nunique()),
+                       "tornado_sets": 1 + 2 * swung if swung else 0,
                        "conf_level": conf_level, "num_resamples": num_resamples, "label": problem.label,
                        "excluded": list(problem.excluded), "levels": MORRIS_LEVELS if method == "morris" else None}
     return result

@@ -187,7 +187,8 @@ def write_page(result: SensitivityResult, folder: Path, figures: list[tuple[str,
             f"N = {st['n']} × ({st['parameters']} parameters + 2) = {st['parameter_sets']} parameter sets")
     facts = {
         "Analysed": st.get("label", ""), "Method": method, "Design": size,
-        "Replicates (seeds per set, common to every set)": f"{st['replicates']} (seeds {', '.join(map(str, st['seeds']))})",
+        "Replicates (seeds per set, common to every set)":
+            f"{st['replicates']} (seeds {', '.join(map(str, st['seeds']))})",
         "Dyads per set and seed": str(st.get("dyads", "—")), "Design and bootstrap seed": str(st["seed"]),
         "Intervals": f"{st['conf_level']:.0%} bootstrap, {st['num_resamples']} resamples",
         "Model runs (set × seed)": f"{st['parameter_sets'] * st['replicates']} for the indices, "

@@ -11,6 +11,7 @@ written: an interrupted command, rerun the same way, resumes and recomputes noth
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -21,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -38,15 +38,13 @@ DEFAULT_N = {"morris": 10, "sobol": 64}
 """``--n`` when not given: Morris trajectories, or Sobol' base sample (a power of 2)."""
 
 
-def dyadsim_problem(spec: str | list[str], baseline: dict[str, float] | None = None, label: str = "") -> Problem:
+def dyadsim_problem(spec: str | list[str], label: str = "") -> Problem:
     """The inputs named by ``spec`` (``assumed``, ``module:NAME``, ``a,b,c``, ``all`` or a list),
-    read from :data:`dyadsim.space.SPACE`; inputs with a fixed prior (settings, switches, point
-    ranges) are left out, since they cannot vary.
+    read from :data:`dyadsim.space.SPACE` with their registry defaults as baseline; inputs with a
+    fixed prior (settings, switches, point ranges) are left out, since they cannot vary.
 
     Args:
         spec: which inputs (see :meth:`dyadsim.space.Space.select`).
-        baseline: value of inputs the scenario sets (dotted name → value); the rest take their
-            registry default. The tornado swings around these values.
         label: what is analysed (the scenario's name).
 
     Raises:
@@ -61,10 +59,8 @@ def dyadsim_problem(spec: str | list[str], baseline: dict[str, float] | None = N
         raise InputError("command line", "--params", f"{spec!r} selects no parameter with a prior that varies "
                          f"(left out as fixed: {', '.join(excluded[:8]) or 'none'})")
     sub = SPACE.select(names)
-    base = dict(baseline or {})
-    defaults = np.array([float(base.get(n, sub[n].default)) for n in names], dtype=np.float64)
-    return Problem(tuple(names), tuple(sub[n].group for n in names), tuple(sub[n].unit for n in names), defaults,
-                   sub.from_unit, label, excluded)
+    return Problem(tuple(names), tuple(sub[n].group for n in names), tuple(sub[n].unit for n in names),
+                   sub.defaults(), sub.from_unit, label, excluded)
 
 
 class SweepEvaluator:
@@ -72,7 +68,8 @@ class SweepEvaluator:
 
     A context manager, like EMA workbench's evaluators: entering starts the executor (a Dask
     ``LocalCluster`` of ``workers`` processes, a running cluster at ``scheduler``, or by default a
-    pool of one thread per core in this process), leaving stops it. Each call runs one sweep in ``folder/<tag>`` (Parquet part files per task).
+    pool of one thread per core in this process), leaving stops it. Each call runs one sweep in
+    ``folder/<tag>`` (Parquet part files per task).
     """
 
     def __init__(self, scenario: Any, folder: Path, dyads: int, statistics: Sequence[Any],
@@ -180,7 +177,7 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     resume) the sweep in ``OUT.partial/``, analyse, write ``OUT`` atomically, remove the working
     folder. See :func:`dyadsim.cli.sensitivity` for the options."""
     from .evaluate import ScenarioSpec, statistics_named
-    from .scenario import load_scenario, with_cohort
+    from .scenario import with_cohort
     from .sensitivity import check_settings
     from .sensitivity_plots import write_all
     from .store import check_target, write_atomic
@@ -196,12 +193,14 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     if (top is not None) != (from_morris is not None):
         raise InputError("command line", "--top", "goes with --from-morris DIR (both or neither)")
     reps = DEFAULT_REPLICATES if replicates is None else replicates
-    scn, pset, _ = load_scenario(scenario_path)
-    scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=reps)
+    spec = ScenarioSpec.load(scenario_path)
+    scn = with_cohort(spec.scenario, dyads=dyads, seed=seed, replicates=reps)
     statistics = statistics_named(list(outcomes) if outcomes else None)
-    names: str | list[str] = params_from_morris(from_morris, top or 0) if from_morris is not None else (params or "assumed")
-    probe = dyadsim_problem(names, label=scn.name)
-    problem = dyadsim_problem(names, {k: float(pset.get(k)) for k in probe.names}, scn.name)
+    names: str | list[str] = (params_from_morris(from_morris, top or 0) if from_morris is not None
+                              else (params or "assumed"))
+    problem = dyadsim_problem(names, label=scn.name)
+    # The tornado swings around the scenario as written (its own values where it sets any).
+    problem = dataclasses.replace(problem, defaults=spec.params.to_vector(list(problem.names)))
     size = DEFAULT_N[method] if n is None else n
     check_settings(method, size, len(problem))
     out = check_target(out, force)
@@ -213,14 +212,14 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     runs = runs_needed(method, size, len(problem))
     echo(f"{'resuming' if resumed else 'starting'} {method} on {len(problem)} parameters: {runs} parameter sets x "
          f"{reps} seeds x {scn.cohort.dyads} dyads (+ tornado of the top {tornado_top}); sweep kept in {work}")
-    spec = ScenarioSpec.load(scenario_path)
     t0 = time.perf_counter()
     with SweepEvaluator(spec, work, scn.cohort.dyads, statistics, workers, scheduler, progress) as ev:
         result = run(problem, ev, method, size, seeds, seed=scn.cohort.seed, tornado_top=min(tornado_top, len(problem)))
         executor = ev.describe()
-    result.settings.update({"dyads": scn.cohort.dyads, "version": __version__, "executor": executor, "scenario": str(scenario_path), "wall_seconds":
-                            time.perf_counter() - t0, "index": index_column(method), "from_morris":
-                            None if from_morris is None else str(from_morris)})
+    result.settings.update({"dyads": scn.cohort.dyads, "version": __version__, "executor": executor,
+                            "scenario": str(scenario_path), "wall_seconds": time.perf_counter() - t0,
+                            "index": index_column(method),
+                            "from_morris": None if from_morris is None else str(from_morris)})
     write_atomic(out, lambda tmp: write_all(result, tmp), force=force)
     shutil.rmtree(work, ignore_errors=True)
     return result

@@ -45,8 +45,10 @@ def morris_plot(indices: pd.DataFrame, outcome: str, label: str, path: Path) -> 
     ax.errorbar(d["mu_star"], d["sigma"], xerr=d["mu_star_conf"], fmt="o", ms=4, alpha=0.8, elinewidth=0.8,
                 color="tab:blue", ecolor="tab:gray")
     top = d.nlargest(LABEL_TOP, "mu_star")
-    for r in top.itertuples():
-        ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    for i, r in enumerate(top.itertuples()):
+        # Alternate above and below the point: neighbours in the μ* ranking often sit close together.
+        ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7, xytext=(4, 3 if i % 2 == 0 else -9),
+                    textcoords="offset points")
     hi = max(float(d["mu_star"].max()), float(d["sigma"].max()), 1e-12) * 1.05
     ax.plot([0, hi], [0, hi], ls="--", lw=0.8, color="gray", label="σ = μ*")
     ax.set_xlim(left=0)

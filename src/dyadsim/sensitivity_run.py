@@ -209,12 +209,13 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
                "parameters": list(problem.names), "outcomes": [s.name for s in statistics], "n": size,
                "seeds": seeds, "dyads": scn.cohort.dyads, "tornado_top": tornado_top}
     work, resumed = prepare_work(out, request, force)
+    swung = min(tornado_top, len(problem))
     runs = runs_needed(method, size, len(problem))
     echo(f"{'resuming' if resumed else 'starting'} {method} on {len(problem)} parameters: {runs} parameter sets x "
-         f"{reps} seeds x {scn.cohort.dyads} dyads (+ tornado of the top {tornado_top}); sweep kept in {work}")
+         f"{reps} seeds x {scn.cohort.dyads} dyads (+ tornado of the top {swung}); sweep kept in {work}")
     t0 = time.perf_counter()
     with SweepEvaluator(spec, work, scn.cohort.dyads, statistics, workers, scheduler, progress) as ev:
-        result = run(problem, ev, method, size, seeds, seed=scn.cohort.seed, tornado_top=min(tornado_top, len(problem)))
+        result = run(problem, ev, method, size, seeds, seed=scn.cohort.seed, tornado_top=swung)
         executor = ev.describe()
     result.settings.update({"dyads": scn.cohort.dyads, "version": __version__, "executor": executor,
                             "scenario": str(scenario_path), "wall_seconds": time.perf_counter() - t0,

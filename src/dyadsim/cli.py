@@ -233,7 +233,7 @@ def params(assumed: bool) -> None:
 @click.option("--method", type=click.Choice(["morris", "sobol"]), default="morris", show_default=True,
               help="morris: screening (elementary effects); sobol: first- and total-order indices")
 @click.option("--params", "params_spec", default=None,
-              help="assumed (default) | all | module:NAME | a,b,c (dotted names; see 'dyadsim params')")
+              help="assumed (default) | all | module:NAME | kind:KIND | a,b,c (dotted names; see 'dyadsim params')")
 @click.option("--from-morris", type=_Path(file_okay=False, path_type=Path), default=None,
               help="take the --top K parameters of an earlier Morris output folder (instead of --params)")
 @click.option("--top", type=int, default=None, help="how many parameters --from-morris takes")

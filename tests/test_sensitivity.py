@@ -151,13 +151,17 @@ def test_switched_off_link_and_unread_parameter_get_exact_zero(scenario_file: Pa
 
     problem = dyadsim_problem(PARAMS3.split(","), label="sens_test")
     assert problem.groups == ("use_cycle", "links", "programs")
-    with SweepEvaluator(ScenarioSpec.load(scenario_file), tmp_path / "work", 60, statistics_named([OUTCOME])) as ev:
+    spec, stats = ScenarioSpec.load(scenario_file), statistics_named([OUTCOME])
+    with SweepEvaluator(spec, tmp_path / "morris", 60, stats) as ev:
         res = sa.run(problem, ev, "morris", 4, [5], seed=5, tornado_top=0)
+    with SweepEvaluator(spec, tmp_path / "sobol", 60, stats) as ev:
+        sobol = sa.run(problem, ev, "sobol", 4, [5], seed=5, tornado_top=0).indices.set_index("parameter")
     ind = res.indices.set_index("parameter")
     assert len(res.design.values) == 4 * (3 + 1)
     for name in ("links.neg_affect_craving.strength", "programs.mindfulness_attention"):
         assert ind.loc[name, "mu_star"] == 0.0 and ind.loc[name, "sigma"] == 0.0, name
-    assert ind.loc["use_cycle.cue_prob", "mu_star"] > 0.0
+        assert sobol.loc[name, "ST"] == 0.0 and sobol.loc[name, "S1"] == 0.0, name
+    assert ind.loc["use_cycle.cue_prob", "mu_star"] > 0.0 and sobol.loc["use_cycle.cue_prob", "ST"] > 0.0
     # Log-uniform priors are honoured: the unit design maps through each prior's inverse CDF.
     from dyadsim.space import SPACE
 

@@ -224,7 +224,7 @@ def analyze(design: Design, Y: np.ndarray, outcomes: Sequence[str], conf_level: 
     for j, name in enumerate(outcomes):
         y = np.ascontiguousarray(means[:, j])
         base = pd.DataFrame({"outcome": name, "parameter": list(problem.names), "group": list(problem.groups),
-                             "unit": list(problem.units)})
+                             "parameter_unit": list(problem.units)})
         if design.method == "morris":
             from SALib.analyze import morris as morris_analyze
 
@@ -313,7 +313,7 @@ def tornado_table(problem: Problem, names: Sequence[str], Y: np.ndarray, outcome
         for k, name in enumerate(names):
             lo, hi = 1 + 2 * k, 2 + 2 * k
             rows.append({"outcome": outcome, "parameter": name, "group": problem.groups[problem.names.index(name)],
-                         "unit": problem.units[problem.names.index(name)],
+                         "parameter_unit": problem.units[problem.names.index(name)],
                          "baseline_value": float(sets.iloc[0][name]), "low_value": float(sets.iloc[lo][name]),
                          "high_value": float(sets.iloc[hi][name]), "baseline": float(means[0, j]),
                          "at_low": float(means[lo, j]), "at_high": float(means[hi, j]),

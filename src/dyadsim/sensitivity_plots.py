@@ -92,7 +92,7 @@ def tornado_plot(tornado: pd.DataFrame, outcome: str, label: str, path: Path) ->
             label=f"input at its prior's {lo_q:.0%} quantile")
     ax.barh(y + 0.18, d["at_high"] - base, left=base, height=0.36, color="tab:red",
             label=f"input at its prior's {hi_q:.0%} quantile")
-    ticks = [f"{r.parameter}\n[{r.low_value:.3g} – {r.high_value:.3g} {r.unit}]".replace(" ]", "]")
+    ticks = [f"{r.parameter}\n[{r.low_value:.3g} – {r.high_value:.3g} {r.parameter_unit}]".replace(" ]", "]")
              for r in d.itertuples()]
     ax.set_yticks(y, ticks, fontsize=7)
     ax.axvline(base, color="black", lw=0.8)

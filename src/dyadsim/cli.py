@@ -84,6 +84,20 @@ def _guarded() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _draws(k: int | None, replicates: int | None, select: str, scn: Any, seed: int | None) -> Any:
+    """The parameter draws ``--parameter-draws K`` asks for (None without it), seeded by the run's
+    base seed so a run is reproducible and scenarios of a comparison share their draws."""
+    if k is None:
+        return None
+    if replicates is not None:
+        raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
+                         "(each parameter draw is one replicate)")
+    from .uncertainty import draw_parameters
+
+    scenarios = scn if isinstance(scn, tuple) else (scn,)
+    return draw_parameters(k, scenarios[0].cohort.seed if seed is None else seed, select, scenarios)
+
+
 _OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"
 _FORCE_HELP = "replace OUT if it holds an earlier dyadsim output (only files dyadsim wrote; never other folders)"
 
@@ -102,8 +116,13 @@ def main() -> None:
 @click.option("--seed", type=int, default=None, help="base seed (overrides the scenario)")
 @click.option("--replicates", type=int, default=None, help="replicates over seeds (overrides the scenario)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+@click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
+              help="K replicates, each with its own parameter set drawn from the priors: intervals then carry "
+                   "parameter and Monte Carlo uncertainty (replaces --replicates)")
+@click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
+              help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
 def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | None, replicates: int | None,
-        progress: bool | None) -> None:
+        progress: bool | None, draws: int | None, draw_select: str) -> None:
     """Run SCENARIO (a YAML file): print the summary, write tables, manifest, figures and report.html."""
     from .report import write_report
     from .runner import RunResult, progress_bar, run_scenario
@@ -114,12 +133,13 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
     with _guarded():
         _check_counts(dyads, replicates, seed)
         scn, params, spec = load_scenario(scenario)
-        scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=replicates)
+        param_draws = _draws(draws, replicates, draw_select, scn, seed)
+        scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=len(param_draws) if param_draws else replicates)
         check_target(out, force)
         bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
 
         def write(tmp: Path) -> dict[str, Any]:
-            result = run_scenario(scn, params, spec, folder=tmp, bar=bar)
+            result = run_scenario(scn, params, spec, folder=tmp, bar=bar, draws=param_draws)
             bar.set_postfix_str("writing summary, figures and report")
             finish_run(result, tmp, extras=lambda folder: write_report(result, folder))
             holder.append(result)
@@ -132,8 +152,9 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
     result = holder[0]
     s = result.summary
     width = max(len(o) for o in s["outcome"])
+    kind = str(s["interval"].iloc[0])
     click.echo(f"\n{scn.name}: {result.manifest['dyads']} dyads x {result.manifest['replicates']} replicates "
-               f"(mean [95% interval])")
+               f"(mean [{kind} interval])")
     for r in s.itertuples():
         click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
     click.echo(f"\nwrote {out}/ (outcomes.parquet, aggregates.parquet, trajectories.parquet, summary.csv, "
@@ -148,19 +169,23 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
 @click.option("--replicates", type=int, default=None, help="replicates (default: the first scenario's)")
 @click.option("--seed", type=int, default=None, help="base seed (default: the first scenario's)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+@click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
+              help="K replicates, each with its own parameter draw from the priors, shared by every scenario")
+@click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
+              help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
 def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | None, replicates: int | None,
-            seed: int | None, progress: bool | None) -> None:
+            seed: int | None, progress: bool | None, draws: int | None, draw_select: str) -> None:
     """Run SCENARIOS on the same dyads and seeds; write paired differences from the first."""
     from .compare import write_comparison
 
     with _guarded():
         _check_counts(dyads, replicates, seed)
         cmp = write_comparison(list(scenarios), out, force=force, progress=progress, dyads=dyads,
-                               replicates=replicates, seed=seed)
+                               replicates=replicates, seed=seed, parameter_draws=draws, draw_select=draw_select)
     d = cmp.differences[cmp.differences["summary"]]
     width = max(len(o) for o in d["outcome"])
     for name in cmp.names[1:]:
-        click.echo(f"\n{name} minus {cmp.names[0]} (difference [95% interval]):")
+        click.echo(f"\n{name} minus {cmp.names[0]} (difference [{cmp.manifest['interval']} interval]):")
         for r in d[d["scenario"] == name].itertuples():
             click.echo(f"  {r.outcome:<{width}}  {r.difference:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
     click.echo(f"\nwrote {out}/ (differences.csv, differences.parquet, summaries.csv, outcomes/, figures/, compare.html)")
@@ -210,22 +235,36 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
 
 
 @main.command()
-@click.option("--assumed", is_flag=True, help="only parameters marked assumed")
-def params(assumed: bool) -> None:
-    """List every parameter: dotted name, default, unit, plausible range, prior, source."""
-    from .graph import GRAPH
-    from .params import ParamSet  # noqa: F401  (registers modules)
-    from .registry import PARAMS
+@click.option("--assumed", is_flag=True, help="only assumed parameters with a prior to draw (as --select assumed)")
+@click.option("--select", "select", default=None, metavar="SPEC",
+              help="all | assumed | module:NAME | kind:KIND | a,b,c (default: every parameter and edge strength)")
+@click.option("--salib", is_flag=True, help="print the SALib problem (names, bounds, dists, groups) as JSON")
+@click.option("--csv", "as_csv", is_flag=True, help="print the table as CSV (name, default, low, high, prior, ...)")
+def params(assumed: bool, select: str | None, salib: bool, as_csv: bool) -> None:
+    """List every parameter and edge strength: dotted name, default, unit, plausible range, prior,
+    kind, group (module) and source; or the SALib problem of a selection."""
+    import json
 
-    for name, p in PARAMS.items():
-        if assumed and not p.assumed:
-            continue
-        click.echo(f"{name:45s} {p.default:>10g} {p.unit:22s} [{p.low:g}, {p.high:g}] {p.prior_dist:10s} {p.source}")
-    for e in GRAPH.edges:
-        if assumed and e.strength_source != "assumed":
-            continue
-        click.echo(f"{'links.' + e.id + '.strength':45s} {e.strength:>10g} {e.unit[:22]:22s} "
-                   f"[{e.range[0]:g}, {e.range[1]:g}] {e.prior_dist:10s} {e.strength_source} (arrow: {e.evidence})")
+    with _guarded():
+        from .space import SPACE
+
+        if assumed and select is not None:
+            raise InputError("command line", "--assumed", "give --assumed or --select, not both")
+        if assumed:
+            space = SPACE.select("assumed", "--assumed")
+        elif select is not None:
+            space = SPACE.select(select, "--select")
+        else:  # every value except the edges' on/off switches (listed by 'dyadsim graph --json')
+            space = SPACE.select([d.name for d in SPACE if not d.name.endswith(".enabled")])
+        if salib:
+            click.echo(json.dumps(space.salib_problem(), indent=1))
+            return
+        if as_csv:
+            click.echo(space.to_frame().to_csv(index=False), nl=False)
+            return
+        for d in space:
+            click.echo(f"{d.name:45s} {d.default:>10g} {d.unit[:22]:22s} [{d.low:g}, {d.high:g}] {d.prior:10s} "
+                       f"{d.kind:10s} {d.source}")
 
 
 @main.command()

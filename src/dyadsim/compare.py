@@ -29,6 +29,7 @@ from .results import MOUD_TYPES, SUMMARY, t_quantile
 from .runner import CHUNK_DYADS, RunResult, progress_bar, run_scenario
 from .scenario import Scenario, load_scenario, with_cohort
 from .streaming import Moments
+from .uncertainty import MONTE_CARLO, PARAMETER, ParameterDraws, draw_parameters, percentile_interval
 
 _SKIP = {"dyad_id", "replicate", "seed"}
 _CATEGORIES = {"moud_type": list(MOUD_TYPES), "attachment": list(CLASSES)}
@@ -50,6 +51,7 @@ class Loaded:
 
     paths: list[Path]
     scenarios: list[tuple[Scenario, ParamSet, PopulationSpec]]
+    draws: ParameterDraws | None = None
 
     @property
     def names(self) -> list[str]:
@@ -94,10 +96,11 @@ class PairedAccumulator:
     """Per-replicate sums and counts of every outcome of two scenarios on the same dyads, and the
     moments of the per-dyad differences (for the paired interval with one replicate)."""
 
-    def __init__(self, paired: bool = True) -> None:
+    def __init__(self, paired: bool = True, kind: str = "monte_carlo") -> None:
         self.sums: dict[tuple[int, str], list[float]] = {}
         self.paired: dict[str, Moments] = {}
         self.keep_paired = paired
+        self.kind = kind
 
     def add(self, base: pd.DataFrame, other: pd.DataFrame) -> None:
         """Fold in one chunk of both outcome tables (same dyads, same replicates, same order)."""
@@ -134,9 +137,12 @@ class PairedAccumulator:
             arr = np.array(diffs, dtype=float)
             if np.isnan(arr).any():
                 centre, lo, hi = np.nan, np.nan, np.nan
+            elif self.kind == "parameter":  # each replicate its own parameter draw
+                centre, lo, hi = percentile_interval(arr)
             else:
                 centre, lo, hi = _interval(arr, self.paired.get(k) if len(reps) == 1 else None)
             out.append({"scenario": name, "outcome": k, "difference": centre, "lower": lo, "upper": hi,
+                        "interval": PARAMETER if self.kind == "parameter" else MONTE_CARLO,
                         "summary": k in dict(SUMMARY)})
         return pd.DataFrame(out)
 
@@ -153,9 +159,10 @@ def _read(path: Path) -> Any:
         yield batch.to_pandas()
 
 
-def streamed_differences(base: Path, other: Path, name: str, replicates: int) -> pd.DataFrame:
+def streamed_differences(base: Path, other: Path, name: str, replicates: int,
+                         kind: str = "monte_carlo") -> pd.DataFrame:
     """:func:`paired_differences` of two outcome files read chunk by chunk (bounded memory)."""
-    acc = PairedAccumulator(paired=replicates == 1)
+    acc = PairedAccumulator(paired=replicates == 1, kind=kind)
     for b, o in zip(_read(base), _read(other)):
         if not (np.array_equal(b["dyad_id"].to_numpy(), o["dyad_id"].to_numpy())
                 and np.array_equal(b["replicate"].to_numpy(), o["replicate"].to_numpy())):
@@ -165,10 +172,13 @@ def streamed_differences(base: Path, other: Path, name: str, replicates: int) ->
 
 
 def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: int | None = None,
-                    seed: int | None = None) -> Loaded:
+                    seed: int | None = None, parameter_draws: int | None = None,
+                    draw_select: str = "assumed") -> Loaded:
     """Read and check every scenario of a comparison (nothing is simulated).
 
-    The first scenario's cohort (with the command-line options) is used for all.
+    The first scenario's cohort (with the command-line options) is used for all. With
+    ``parameter_draws`` K, every scenario runs K replicates with the same K parameter draws
+    (:mod:`dyadsim.uncertainty`), so differences are paired within draws.
 
     Raises:
         InputError: naming the file or option, the field and what is allowed.
@@ -178,6 +188,14 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
     if len(paths) > 20:
         raise InputError("command line", "SCENARIOS", "give at most 20 scenario files to compare")
     loaded = [load_scenario(p) for p in paths]
+    draws = None
+    if parameter_draws is not None:
+        if replicates is not None:
+            raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
+                             "(each parameter draw is one replicate)")
+        draws = draw_parameters(parameter_draws, loaded[0][0].cohort.seed if seed is None else seed, draw_select,
+                                tuple(scn for scn, _, _ in loaded))
+        replicates = len(draws)
     first = with_cohort(loaded[0][0], dyads=dyads, replicates=replicates, seed=seed)
     stems: dict[str, str] = {}
     for path, (scn, _, _) in zip(paths, loaded):
@@ -191,7 +209,7 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
                              f"must equal the first scenario's ({first.cohort.horizon_months}) to be compared")
     cohort = first.cohort
     scenarios = [(scn.model_copy(update={"cohort": cohort}), ps, pop) for scn, ps, pop in loaded]
-    return Loaded(paths=list(paths), scenarios=scenarios)
+    return Loaded(paths=list(paths), scenarios=scenarios, draws=draws)
 
 
 def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Comparison:
@@ -205,14 +223,15 @@ def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Co
         for scn, ps, pop in loaded.scenarios:
             sub = folder / "outcomes" / ".tables"
             sub.mkdir()
-            runs.append(run_scenario(scn, ps, pop, folder=sub, tables=("outcomes",), bar=bar))
+            runs.append(run_scenario(scn, ps, pop, folder=sub, tables=("outcomes",), bar=bar, draws=loaded.draws))
             target = folder / "outcomes" / f"{file_stem(scn.name)}.parquet"
             (sub / "outcomes.parquet").rename(target)
             sub.rmdir()
             files.append(target)
         bar.set_postfix_str("paired differences")
         names = loaded.names
-        diffs = pd.concat([streamed_differences(files[0], f, nm, cohort.replicates)
+        kind = "parameter" if loaded.draws is not None else "monte_carlo"
+        diffs = pd.concat([streamed_differences(files[0], f, nm, cohort.replicates, kind)
                            for nm, f in zip(names[1:], files[1:])],
                           ignore_index=True)
     finally:
@@ -222,7 +241,10 @@ def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Co
                 "scenario_hashes": [scn.hash() for scn, _, _ in loaded.scenarios], "dyads": cohort.dyads,
                 "replicates": cohort.replicates, "seed": cohort.seed,
                 "replicate_seeds": [cohort.seed + r for r in range(cohort.replicates)],
-                "parameters": {nm: r.manifest["parameters"] for nm, r in zip(names, runs)}}
+                "parameters": {nm: r.manifest["parameters"] for nm, r in zip(names, runs)},
+                "interval": PARAMETER if loaded.draws is not None else MONTE_CARLO}
+    if loaded.draws is not None:
+        manifest["parameter_draws"] = loaded.draws.manifest()
     return Comparison(names=names, runs=runs, differences=diffs, manifest=manifest)
 
 
@@ -298,7 +320,8 @@ are scenario minus {html.escape(cmp.names[0])}, with 95% intervals. Every outcom
 
 
 def write_comparison(paths: list[Path], out: str | Path, *, force: bool = False, progress: bool | None = False,
-                     dyads: int | None = None, replicates: int | None = None, seed: int | None = None) -> Comparison:
+                     dyads: int | None = None, replicates: int | None = None, seed: int | None = None,
+                     parameter_draws: int | None = None, draw_select: str = "assumed") -> Comparison:
     """Run a comparison straight into ``out`` (atomically; see :func:`dyadsim.store.write_atomic`).
     Every scenario and ``out`` are checked before anything is simulated.
 
@@ -307,7 +330,8 @@ def write_comparison(paths: list[Path], out: str | Path, *, force: bool = False,
     """
     from .store import check_target, write_atomic
 
-    loaded = load_comparison(paths, dyads=dyads, replicates=replicates, seed=seed)
+    loaded = load_comparison(paths, dyads=dyads, replicates=replicates, seed=seed, parameter_draws=parameter_draws,
+                             draw_select=draw_select)
     check_target(out, force)
     holder: list[Comparison] = []
 

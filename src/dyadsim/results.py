@@ -217,30 +217,41 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     return summary_from_replicates(replicate_summary(df))
 
 
-def summary_from_replicates(reps: pd.DataFrame) -> pd.DataFrame:
-    """Mean of each summary outcome with a 95% Monte Carlo interval, from per-replicate statistics
+def summary_from_replicates(reps: pd.DataFrame, kind: str = "monte_carlo") -> pd.DataFrame:
+    """Mean of each summary outcome with a 95% interval, from per-replicate statistics
     (as built chunk by chunk by :class:`dyadsim.streaming.RunStats`).
 
-    With two or more replicates (seeds) the interval is the t interval of the replicate means;
-    with one replicate it is the normal interval from the between-dyad SD (mean +- 1.96 SD/sqrt(n)).
+    ``kind="monte_carlo"`` (fixed parameters): with two or more replicates (seeds) the interval is
+    the t interval of the replicate means; with one replicate it is the normal interval from the
+    between-dyad SD (mean +- 1.96 SD/sqrt(n)). ``kind="parameter"`` (each replicate with its own
+    parameter draw, :mod:`dyadsim.uncertainty`): the 2.5th-97.5th percentile of the replicate means.
+    The ``interval`` column names the kind.
     """
+    from .uncertainty import MONTE_CARLO, PARAMETER, percentile_interval
+
+    if kind not in ("monte_carlo", "parameter"):
+        raise ValueError(f"kind must be 'monte_carlo' or 'parameter', got {kind!r}")
     out = []
     for label, _ in SUMMARY:
         r = reps[reps["outcome"] == label]
         means = r["mean"].dropna().to_numpy()
-        if len(means) >= 2:
-            centre = means.mean()
-            half = t_quantile(len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
-        elif len(means) == 1:
-            centre = means[0]
-            sd, n = r["sd"].iloc[0], r["n"].iloc[0]
-            half = 1.96 * sd / np.sqrt(n) if n > 1 and np.isfinite(sd) else np.nan
+        if kind == "parameter":
+            centre, lower, upper = percentile_interval(means)
         else:
-            centre, half = np.nan, np.nan
-        lower = centre - half
-        if (r["min"] >= 0).all():  # a non-negative outcome has a non-negative mean
-            lower = max(lower, 0.0)
-        out.append({"outcome": label, "mean": centre, "lower": lower, "upper": centre + half,
+            if len(means) >= 2:
+                centre = means.mean()
+                half = t_quantile(len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
+            elif len(means) == 1:
+                centre = means[0]
+                sd, n = r["sd"].iloc[0], r["n"].iloc[0]
+                half = 1.96 * sd / np.sqrt(n) if n > 1 and np.isfinite(sd) else np.nan
+            else:
+                centre, half = np.nan, np.nan
+            lower, upper = centre - half, centre + half
+            if (r["min"] >= 0).all():  # a non-negative outcome has a non-negative mean
+                lower = max(lower, 0.0)
+        out.append({"outcome": label, "mean": centre, "lower": lower, "upper": upper,
+                    "interval": PARAMETER if kind == "parameter" else MONTE_CARLO,
                     "replicates": len(means), "dyads_per_replicate": int(r["n"].mean()) if len(r) else 0})
     return pd.DataFrame(out)
 

@@ -27,6 +27,7 @@ from .population import PopulationSpec
 from .results import aggregates_table, outcomes_table, summary_from_replicates
 from .scenario import Scenario, with_cohort
 from .streaming import RunStats, TableWriter, trajectory_schema
+from .uncertainty import ParameterDraws
 
 CHUNK_DYADS = 32_768
 """Dyads simulated and written at a time (bounds memory; results do not depend on it)."""
@@ -113,7 +114,7 @@ class _Sink:
 def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads: int | None = None,
                  seed: int | None = None, replicates: int | None = None, progress: bool | None = None,
                  folder: Path | None = None, tables: tuple[str, ...] = ("outcomes", "aggregates", "trajectories"),
-                 bar: Any = None) -> RunResult:
+                 bar: Any = None, draws: ParameterDraws | None = None) -> RunResult:
     """Simulate every replicate of a scenario and summarise.
 
     Replicate ``r`` uses seed ``seed + r`` on the same dyad ids, so two scenarios run with the
@@ -125,10 +126,14 @@ def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads
         folder: stream ``tables`` to Parquet files there (``outcomes`` then stays out of memory).
         tables: which of outcomes, aggregates and trajectories to keep.
         bar: a tqdm-like bar to advance (by dyads written) instead of a new one; left open.
+        draws: one parameter set per replicate (:mod:`dyadsim.uncertainty`); the run then has
+            ``len(draws)`` replicates and its intervals carry parameter uncertainty too.
 
     Raises:
         InputError: a cohort override outside the scenario's limits.
     """
+    if draws is not None:
+        replicates = len(draws)
     scn = with_cohort(scn, "run_scenario", dyads=dyads, seed=seed, replicates=replicates)
     n, base_seed, reps = scn.cohort.dyads, scn.cohort.seed, scn.cohort.replicates
     own_bar = bar is None
@@ -140,11 +145,12 @@ def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads
     started = time.perf_counter()
     try:
         for r in range(reps):
+            ps = draws.apply(params, r) if draws is not None else params
             sample = min(scn.output.trajectory_sample, n) if r == 0 and "trajectories" in tables else 0
             total: np.ndarray | None = None
             last: SimOutput | None = None
             for lo, hi in chunks(n, sample):
-                o = simulate(params, hi - lo, base_seed + r, spec, engine=scn.engine.kind, threads=scn.engine.threads,
+                o = simulate(ps, hi - lo, base_seed + r, spec, engine=scn.engine.kind, threads=scn.engine.threads,
                              block_size=scn.engine.block_size, trajectory_sample=max(0, min(sample - lo, hi - lo)),
                              first_id=lo)
                 table = outcomes_table(o, scn.care.nows_setting, replicate=r)
@@ -169,7 +175,8 @@ def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads
             bar.close()
     aggregates = pd.concat(aggs, ignore_index=True)
     result = RunResult(scenario=scn, outcomes=sink.frame("outcomes"), aggregates=aggregates,
-                       trajectories=sink.frame("trajectories"), summary=summary_from_replicates(stats.replicate_summary()),
+                       trajectories=sink.frame("trajectories"), summary=summary_from_replicates(stats.replicate_summary(),
+                                                               "parameter" if draws is not None else "monte_carlo"),
                        stats=stats, folder=folder)
     result.manifest = {
         "package": "dyadsim", "version": __version__, "scenario": scn.model_dump(mode="json"),
@@ -177,7 +184,10 @@ def run_scenario(scn: Scenario, params: ParamSet, spec: PopulationSpec, *, dyads
         "dyads": n, "replicates": reps, "engine": scn.engine.kind,
         "parameters": params.as_dict(), "population": spec.model_dump(mode="json"),
         "elapsed_s": round(time.perf_counter() - started, 3),
+        "interval": str(result.summary["interval"].iloc[0]),
     }
+    if draws is not None:
+        result.manifest["parameter_draws"] = draws.manifest()
     return result
 
 

@@ -184,6 +184,30 @@ def _write_part(folder: Path, key: str, table: pd.DataFrame) -> None:
     os.replace(tmp, folder / f"{key}.parquet")  # atomic: a part exists only when complete
 
 
+def claim(folder: Path, identity: Mapping[str, Any]) -> None:
+    """Make ``folder`` the working folder of the work described by ``identity`` (JSON-able): write
+    ``sweep.json`` the first time, and refuse a folder that holds other work.
+
+    Raises:
+        InputError: the folder holds different work.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = _digest(identity)
+    meta = folder / "sweep.json"
+    if meta.exists():
+        try:
+            held = json.loads(meta.read_text(encoding="utf-8")).get("digest")
+        except (OSError, ValueError):
+            held = None
+        if held != digest:
+            raise InputError(str(folder), "sweep.json", "this folder holds a different sweep (other scenarios, "
+                             "parameter sets, seeds, dyads, outcomes or model version); use a new folder")
+        return
+    tmp = folder / f".sweep.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"digest": digest, **identity}, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, meta)
+
+
 def default_batch(n_sets: int, workers: int) -> int:
     """Parameter sets per task: about four tasks per worker (load balance), at most 64 sets."""
     return max(1, min(64, math.ceil(n_sets / (4 * max(1, workers)))))
@@ -217,25 +241,10 @@ def run_sweep(folder: str | Path, scenarios: Sequence[ScenarioSpec], param_sets:
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise InputError("sweep", "scenarios", "scenario names must differ (they key the results)")
-    identity = _identity(scenarios, sets, seeds, dyads, stats, engine)
-    digest = _digest(identity)
+    claim(folder, _identity(scenarios, sets, seeds, dyads, stats, engine))
     parts = folder / "parts"
-    parts.mkdir(parents=True, exist_ok=True)
-    meta = folder / "sweep.json"
-    if meta.exists():
-        held = json.loads(meta.read_text(encoding="utf-8")).get("digest")
-        if held != digest:
-            raise InputError(str(folder), "sweep.json", "this folder holds a different sweep (other scenarios, "
-                             "parameter sets, seeds, dyads, outcomes or model version); use a new folder")
-    else:
-        tmp = folder / f".sweep.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"digest": digest, **identity}, indent=2, default=str), encoding="utf-8")
-        os.replace(tmp, meta)
-
-    own = executor is None
-    ex: Executor = executor if executor is not None else InProcessExecutor(1)
-    size = batch_size or default_batch(len(sets) * len(scenarios), ex.workers)
-    tasks: list[tuple[str, dict[str, Any]]] = []
+    size = batch_size or default_batch(len(sets) * len(scenarios), executor.workers if executor else 1)
+    tasks: list[tuple[str, dict[str, Any], int]] = []
     stat_refs = [s.name if STATISTICS.get(s.name) is s else s for s in stats]
     for si, spec in enumerate(scenarios):
         for bi, lo in enumerate(range(0, len(sets), size)):
@@ -243,27 +252,46 @@ def run_sweep(folder: str | Path, scenarios: Sequence[ScenarioSpec], param_sets:
             tasks.append((f"s{si:03d}-b{bi:06d}", {
                 "scenario": spec, "names": [str(c) for c in sets.columns], "values": chunk.to_numpy(np.float64),
                 "set_ids": [int(i) for i in chunk.index], "seeds": seeds, "dyads": int(dyads),
-                "statistics": stat_refs, "engine": engine}))
+                "statistics": stat_refs, "engine": engine}, len(chunk) * len(seeds)))
+    if any(not (parts / f"{k}.parquet").exists() for k, _, _ in tasks):
+        warm_engine(engine or scenarios[0].scenario.engine.kind)
+    run_tasks(parts, tasks, run_task, executor, progress, unit="run")
+    return _gather(parts, [k for k, _, _ in tasks], [s.name for s in scenarios], [s.name for s in stats])
+
+
+def run_tasks(parts: Path, tasks: Sequence[tuple[str, dict[str, Any], int]],
+              fn: Callable[[dict[str, Any]], pd.DataFrame], executor: Executor | None = None,
+              progress: bool | Callable[[int], None] | None = None, unit: str = "run") -> None:
+    """Run the tasks whose part file ``parts/<key>.parquet`` is missing; write each result there
+    atomically as it finishes.
+
+    Args:
+        parts: folder of part files (created if missing).
+        tasks: (key, payload, weight) per task; ``fn(payload)`` returns its table; the weight
+            (runs, replicates ...) advances the progress.
+        executor: an entered executor (default: in-process, one thread).
+        progress: True for a bar on stderr, a callable given each finished task's weight, or None.
+    """
+    parts.mkdir(parents=True, exist_ok=True)
     done = {p.stem for p in parts.glob("*.parquet")}
-    todo = [(k, p) for k, p in tasks if k not in done]
-    total_runs = len(scenarios) * len(sets) * len(seeds)
-    runs_done = total_runs - sum(len(p["set_ids"]) * len(seeds) for _, p in todo)
-    bar = _bar(total_runs, runs_done, progress)
+    todo = [t for t in tasks if t[0] not in done]
+    total = sum(w for _, _, w in tasks)
+    bar = _bar(total, total - sum(w for _, _, w in todo), progress, unit)
+    own = executor is None
+    ex: Executor = executor if executor is not None else InProcessExecutor(1)
     try:
         if todo:
-            warm_engine(engine or scenarios[0].scenario.engine.kind)
             if own:
                 ex.__enter__()
             try:
-                futures = {ex.submit(run_task, p): (k, p) for k, p in todo}
+                futures = {ex.submit(fn, p): (k, w) for k, p, w in todo}
                 for fut in ex.as_completed(list(futures)):
-                    key, payload = futures[fut]
+                    key, weight = futures[fut]
                     _write_part(parts, key, fut.result())
-                    n = len(payload["set_ids"]) * len(seeds)
                     if bar is not None:
-                        bar.update(n)
+                        bar.update(weight)
                     elif callable(progress):
-                        progress(n)
+                        progress(weight)
                     interrupt.check()
             finally:
                 if own:
@@ -271,15 +299,14 @@ def run_sweep(folder: str | Path, scenarios: Sequence[ScenarioSpec], param_sets:
     finally:
         if bar is not None:
             bar.close()
-    return _gather(parts, [k for k, _ in tasks], [s.name for s in scenarios], [s.name for s in stats])
 
 
-def _bar(total: int, initial: int, progress: bool | Callable[[int], None] | None) -> Any:
+def _bar(total: int, initial: int, progress: bool | Callable[[int], None] | None, unit: str) -> Any:
     if progress is not True:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="run", desc="sweep", file=sys.stderr)
+    return tqdm(total=total, initial=initial, unit=unit, desc="sweep", file=sys.stderr)
 
 
 def _gather(parts: Path, keys: Sequence[str], scenarios: Sequence[str], statistics: Sequence[str]) -> pd.DataFrame:

@@ -1,0 +1,249 @@
+"""Trial files: a randomized trial's design, validated like scenario files.
+
+A trial file names its arms (any scenario files; the first is the control), the allocation ratio
+and the number enrolled per allocation unit, who is eligible, how participants are randomized
+(stratified permuted blocks), when they are assessed, how they drop out, the primary and
+secondary outcomes (measures of :mod:`dyadsim.trials.measures` with their analysis model), the
+missing-data method, alpha and the multiplicity procedure for secondary outcomes, and the
+mediation paths to test. Unknown keys, wrong types and impossible designs are errors naming the
+file, the field and what is allowed. See ``examples/trial_perinatal_more.yaml``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import InputError, format_validation_error
+from ..evaluate import ScenarioSpec
+from ..scenario import NAME_PATTERN
+from ..yamlsafe import load_yaml
+from .measures import INSTRUMENT_MONTHS, MEASURES
+
+MODELS: dict[str, tuple[str, ...]] = {
+    "continuous": ("linear", "gee"),
+    "count": ("count", "gee"),
+    "binary": ("logistic", "gee"),
+    "survival": ("survival",),
+}
+"""Analysis models allowed for each outcome type (see :mod:`dyadsim.trials.analysis`)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class Arm(_Strict):
+    """One arm: a name and a scenario file (relative to the trial file's folder)."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=NAME_PATTERN)
+    scenario: str = Field(min_length=1, max_length=4096)
+
+
+class Eligibility(_Strict):
+    """Who may enrol: gestational week at enrolment and MOUD status at enrolment."""
+
+    gest_week: list[float] = Field(default_factory=lambda: [8.0, 36.0], min_length=2, max_length=2)
+    moud: Literal["any", "on", "off"] = "any"
+
+    @model_validator(mode="after")
+    def _window(self) -> "Eligibility":
+        lo, hi = self.gest_week
+        if not 0 <= lo < hi <= 42:
+            raise ValueError("gest_week must be [first, last] with 0 <= first < last <= 42")
+        return self
+
+
+class Randomization(_Strict):
+    """Stratified permuted-block randomization."""
+
+    strata: list[Literal["moud_type", "depression_dx", "first_pregnancy", "prior_cps", "housing_unstable"]] = \
+        Field(default_factory=lambda: ["moud_type"], max_length=3)
+    block_sizes: list[int] = Field(default_factory=lambda: [4, 6], min_length=1, max_length=5)
+
+
+class Attrition(_Strict):
+    """Drop-out before each postpartum assessment (monotone: a mother who leaves does not return).
+
+    The probability of staying to assessment k, given she attended k-1, is
+    ``logistic(retention_logit - use_log_odds * days of use since the last assessment)``, so
+    mothers who use more drop out more (*assumed* form; retention near 80% at 12 months in
+    perinatal OUD trials, e.g. Saia et al. 2016). A mother who died is missing from then on.
+    """
+
+    retention_logit: float = Field(2.5, ge=-5.0, le=10.0)
+    use_log_odds: float = Field(0.05, ge=0.0, le=1.0, description="per day of use since the last assessment")
+
+
+class Schedule(_Strict):
+    """Assessment times: baseline at enrolment, postpartum months (end of treatment included)."""
+
+    postpartum_months: list[int] = Field(default_factory=lambda: [1, 3, 6, 12], min_length=1, max_length=12)
+
+    @model_validator(mode="after")
+    def _months(self) -> "Schedule":
+        m = self.postpartum_months
+        if sorted(set(m)) != m or m[0] < 1 or m[-1] > 36:
+            raise ValueError("postpartum_months must be increasing whole months from 1 to 36")
+        return self
+
+
+class Outcome(_Strict):
+    """One outcome: a measure, when, and how it is analysed."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$")
+    measure: str
+    month: int | None = Field(None, ge=1, le=36)
+    months: list[int] | None = Field(None, min_length=2, max_length=2)
+    model: str
+    covariates: list[Literal["baseline", "strata"]] = Field(default_factory=lambda: ["baseline", "strata"])
+    lower_is_better: bool = False
+
+    @model_validator(mode="after")
+    def _fits(self) -> "Outcome":
+        if self.measure not in MEASURES:
+            raise ValueError(f"measure {self.measure!r} is not one of {', '.join(MEASURES)}")
+        m = MEASURES[self.measure]
+        if m.window and self.months is None:
+            raise ValueError(f"measure {self.measure} needs months: [first, last] (postpartum months)")
+        if not m.window and self.month is None:
+            raise ValueError(f"measure {self.measure} needs month: M (postpartum month of the assessment)")
+        if self.months is not None and not 1 <= self.months[0] <= self.months[1] <= 36:
+            raise ValueError("months must be [first, last] with 1 <= first <= last <= 36")
+        if self.model not in MODELS[m.kind]:
+            raise ValueError(f"a {m.kind} measure is analysed by one of {', '.join(MODELS[m.kind])}, not {self.model!r}")
+        if m.kind == "continuous" and self.month not in INSTRUMENT_MONTHS:
+            raise ValueError(f"instrument scores exist at postpartum months {list(INSTRUMENT_MONTHS)}")
+        return self
+
+    @property
+    def last_month(self) -> int:
+        """The postpartum month at which the outcome is assessed."""
+        return self.months[1] if self.months is not None else int(self.month or 0)
+
+
+class Analysis(_Strict):
+    """The statistical analysis plan."""
+
+    missing: Literal["complete_case", "ipw", "mi"] = "ipw"
+    imputations: int = Field(20, ge=2, le=200)
+    alpha: float = Field(0.05, gt=0.0, lt=0.5)
+    multiplicity: Literal["none", "bonferroni", "holm", "hochberg", "fixed_sequence"] = "holm"
+
+
+class MediationPath(_Strict):
+    """A mediation path to test: treatment -> mediators (in order) -> outcome.
+
+    ``mediators`` and ``outcome`` name outcomes of this file. ``cut`` sets parameters in the
+    treatment arm to block the treatment's action on the first mediator; the simulator's true
+    path effect is then the treatment arm minus the treatment arm with the cut, on the same dyads
+    and random numbers (an intervention on the mediator's inputs, not on its measured value).
+    """
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$")
+    mediators: list[str] = Field(min_length=1, max_length=2)
+    outcome: str
+    cut: dict[str, float] = Field(default_factory=dict)
+
+
+class Trial(_Strict):
+    """A whole trial file."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
+    description: str = Field("", max_length=10_000)
+    arms: list[Arm] = Field(min_length=2, max_length=6)
+    allocation: list[int] | None = None
+    n_per_arm: int = Field(ge=4, le=100_000, description="participants per allocation unit (1:1: per arm)")
+    pool_dyads: int = Field(4000, ge=100, le=1_000_000, description="dyads simulated per arm to draw trials from")
+    seed: int = Field(1, ge=0, lt=2**62)
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    randomization: Randomization = Field(default_factory=Randomization)
+    schedule: Schedule = Field(default_factory=Schedule)
+    attrition: Attrition = Field(default_factory=Attrition)
+    primary: Outcome
+    secondary: list[Outcome] = Field(default_factory=list, max_length=12)
+    process: list[Outcome] = Field(default_factory=list, max_length=12,
+                                   description="measured but not tested (mediators, process measures)")
+    analysis: Analysis = Field(default_factory=Analysis)
+    mediation: list[MediationPath] = Field(default_factory=list, max_length=6)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Trial":
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError("arm names must differ")
+        ratio = self.allocation or [1] * len(self.arms)
+        if len(ratio) != len(self.arms) or min(ratio) < 1 or max(ratio) > 10:
+            raise ValueError("allocation must give one whole number from 1 to 10 per arm")
+        for b in self.randomization.block_sizes:
+            if b < 2 or b > 60 or b % sum(ratio) != 0:
+                raise ValueError(f"block size {b} must be a multiple of the allocation total {sum(ratio)} (2-60)")
+        outs = [self.primary, *self.secondary, *self.process]
+        if len({o.name for o in outs}) != len(outs):
+            raise ValueError("outcome names must differ")
+        for o in outs:
+            if o.last_month not in self.schedule.postpartum_months:
+                raise ValueError(f"outcome {o.name} is assessed at month {o.last_month}, which is not in "
+                                 f"schedule.postpartum_months {self.schedule.postpartum_months}")
+        by_name = {o.name for o in outs}
+        for p in self.mediation:
+            for x in (*p.mediators, p.outcome):
+                if x not in by_name:
+                    raise ValueError(f"mediation path {p.name}: {x!r} is not an outcome of this trial "
+                                     "(primary, secondary or process)")
+        return self
+
+    @property
+    def ratio(self) -> list[int]:
+        """Allocation ratio, one whole number per arm."""
+        return list(self.allocation or [1] * len(self.arms))
+
+    @property
+    def tested(self) -> list[Outcome]:
+        """Primary first, then the secondary outcomes in their declared order (the tested family)."""
+        return [self.primary, *self.secondary]
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """Every measured outcome: the tested ones, then the process measures."""
+        return [self.primary, *self.secondary, *self.process]
+
+
+def parse_trial(data: object, origin: str = "trial file") -> Trial:
+    """Validate a trial mapping (already parsed YAML).
+
+    Raises:
+        InputError: naming the file, the field and what is allowed.
+    """
+    if not isinstance(data, dict):
+        raise InputError(origin, "(file)", "a trial file must be a YAML mapping with name, arms, n_per_arm, primary")
+    try:
+        return Trial.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(origin, *format_validation_error(exc)) from None
+
+
+def load_trial(path: str | Path) -> tuple[Trial, list[ScenarioSpec]]:
+    """Read a trial file and its arms' scenario files (relative to the trial file's folder).
+
+    Raises:
+        InputError: naming the file, the field and what is allowed.
+    """
+    path = Path(path)
+    trial = parse_trial(load_yaml(path, "trial file"), str(path))
+    specs = []
+    for i, arm in enumerate(trial.arms):
+        p = Path(arm.scenario)
+        p = p if p.is_absolute() else path.parent / p
+        if not p.is_file():
+            raise InputError(str(path), f"arms.{i}.scenario", f"no scenario file at {p}")
+        specs.append(ScenarioSpec.load(p))
+    horizon = {s.scenario.cohort.horizon_months for s in specs}
+    if len(horizon) > 1:
+        raise InputError(str(path), "arms", "every arm's scenario must have the same cohort.horizon_months")
+    last = max(o.last_month for o in trial.outcomes)
+    if last > horizon.pop():
+        raise InputError(str(path), "primary/secondary", f"an outcome at month {last} is beyond the arms' follow-up "
+                         "(cohort.horizon_months)")
+    return trial, specs

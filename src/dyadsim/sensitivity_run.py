@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, OutputError
 from .sensitivity import Problem, SensitivityResult, index_column, run, runs_needed, top_parameters
 
 WORK_SUFFIX = ".partial"
@@ -125,7 +125,7 @@ def params_from_morris(folder: Path, k: int) -> list[str]:
     except (OSError, ValueError):
         raise InputError(where, "--from-morris", "is not a finished dyadsim sensitivity output "
                          "(manifest.json and indices.csv)") from None
-    if man.get("package") != "dyadsim" or man.get("kind") != "sensitivity" or man.get("method") != "morris":
+    if not isinstance(man, dict) or man.get("package") != "dyadsim" or man.get("kind") != "sensitivity" or man.get("method") != "morris":
         raise InputError(where, "--from-morris", "must be the output of 'dyadsim sensitivity --method morris'")
     if k < 1:
         raise InputError("command line", "--top", f"must be a whole number >= 1, got {k}")
@@ -144,27 +144,34 @@ def prepare_work(out: Path, request: dict[str, Any], force: bool) -> tuple[Path,
     name that dyadsim did not make is never touched.
 
     Raises:
-        OutputError-like InputError naming ``--out`` or ``--force``.
+        OutputError: naming ``--out`` (not a folder, or not dyadsim's) or ``--force``.
     """
     work = out.with_name(out.name + WORK_SUFFIX)
     key = _request_key(request)
     marker = work / REQUEST_FILE
     if work.is_symlink() or (work.exists() and not work.is_dir()):
-        raise InputError(str(work), "--out", "the sweep's working folder exists and is not a folder; move it away")
+        raise OutputError(str(work), "--out", "the sweep's working folder exists and is not a folder; move it away")
     if work.exists():
         try:
             held = json.loads(marker.read_text(encoding="utf-8")).get("key")
         except (OSError, ValueError, AttributeError):
-            raise InputError(str(work), "--out", "exists and was not made by dyadsim sensitivity; "
+            raise OutputError(str(work), "--out", "exists and was not made by dyadsim sensitivity; "
                              "choose another --out or move that folder away (nothing was changed)") from None
         if held == key:
             return work, True
         if not force:
-            raise InputError(str(work), "--force", "holds an unfinished sweep of a different request; rerun that "
+            raise OutputError(str(work), "--force", "holds an unfinished sweep of a different request; rerun that "
                              "command to resume it, or add --force to discard it")
         shutil.rmtree(work)
-    work.mkdir(parents=True)
-    marker.write_text(json.dumps({"key": key, "request": request}, indent=2, default=str), encoding="utf-8")
+    # Made under a temporary name with its request file, then renamed: a working folder never
+    # exists without the file that marks it as ours.
+    work.parent.mkdir(parents=True, exist_ok=True)
+    tmp = work.with_name(f".{work.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    (tmp / REQUEST_FILE).write_text(json.dumps({"key": key, "request": request}, indent=2, default=str),
+                                    encoding="utf-8")
+    os.rename(tmp, work)
     return work, False
 
 

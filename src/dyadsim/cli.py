@@ -7,6 +7,7 @@ interrupt (Ctrl-C or SIGTERM) removes the partial output and exits with status 1
 """
 from __future__ import annotations
 
+import math
 import signal
 import sys
 from collections.abc import Iterator
@@ -318,6 +319,106 @@ def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morri
             click.echo(f"  {r.parameter:45s} {getattr(r, col):10.4g}")
     click.echo(f"\nwrote {out}/ (sensitivity.html, indices.csv, noise.csv, mechanisms.csv, tornado.csv, figures/, "
                "samples.parquet, evaluations.parquet)")
+
+
+_EXEC_HELP = "Dask LocalCluster of K single-threaded worker processes (default: in this process, one thread)"
+
+
+@main.command()
+@click.argument("trial_file", type=_Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option("--seed", type=int, default=None, help="seed of the trial draw (default: the file's seed)")
+@click.option("--progress/--no-progress", default=None, help="say what is being simulated (default: on a terminal)")
+def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: bool | None) -> None:
+    """Simulate one trial of TRIAL_FILE and report it as a paper would (CONSORT flow, outcomes by
+    arm, effect estimates with CI and p, mediation), beside the true effects."""
+    from .store import check_target, write_atomic
+    from .trials.design import load_trial
+    from .trials.report import write_trial_report
+    from .trials.run import simulate_trial
+
+    holder: list[Any] = []
+    with _guarded():
+        load_trial(trial_file)
+        if seed is not None and not 0 <= seed < 2**62:
+            raise InputError("command line", "--seed", f"must be from 0 to 2**62 - 1, got {seed}")
+        check_target(out, force)
+        res = simulate_trial(trial_file, seed, progress=sys.stderr.isatty() if progress is None else progress)
+
+        def write(tmp: Path) -> dict[str, Any]:
+            write_trial_report(res, tmp)
+            return {"package": "dyadsim", "command": "trial", "trial_file": str(trial_file), "seed": res.seed,
+                    "trial": res.trial.model_dump(mode="json")}
+
+        write_atomic(out, write, force=force)
+        holder.append(res)
+    res = holder[0]
+    from .trials.consort import consort_lines
+
+    click.echo("\n".join(consort_lines(res.data.consort, res.trial.primary.name)))
+    click.echo("\noutcome (arm): estimate [95% CI], p (adjusted), true")
+    for r in res.estimates.itertuples():
+        true = r.true_ratio if r.scale in ("rate_ratio",) else (r.true_odds_ratio if r.scale == "odds_ratio"
+                                                                   else r.true_difference)
+        click.echo(f"  {r.outcome} ({r.arm}, {r.role}, {r.scale}): {r.estimate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], "
+                   f"p = {r.p_value:.3g} ({r.p_adjusted:.3g}); true {true:.3f}")
+    for m in res.mediation.itertuples():
+        click.echo(f"  mediation {m.path}: indirect {m.indirect:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}], "
+                   f"joint significance {'yes' if m.joint_significant else 'no'}")
+    click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, consort.svg, participants.parquet)")
+
+
+@main.command()
+@click.argument("trial_file", type=_Path(dir_okay=False, path_type=Path))
+@click.option("--n", "sizes", default=None, metavar="A:B:STEP",
+              help="sizes per allocation unit: 50:400:50, 50,100,200 or one number (default: the file's n_per_arm)")
+@click.option("--reps", type=int, default=1000, show_default=True, help="replicate trials per size")
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option("--workers", type=int, default=None, metavar="K", help=_EXEC_HELP)
+@click.option("--scheduler", default=None, metavar="ADDR", help="address of an existing Dask scheduler")
+@click.option("--boot", type=int, default=None, help="bootstrap resamples for mediation (default: the file's)")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool, workers: int | None,
+          scheduler: str | None, boot: int | None, progress: bool | None) -> None:
+    """Monte Carlo power curves of TRIAL_FILE for every outcome and mediation path; resumes when
+    run again after an interrupt."""
+    from .store import check_target, write_atomic
+    from .sweep import executor_for
+    from .trials.design import load_trial
+    from .trials.power import parse_grid
+    from .trials.report import write_power_report
+    from .trials.run import remove_work, run_power, work_folder
+
+    with _guarded():
+        trial_, _ = load_trial(trial_file)
+        grid = parse_grid(sizes) if sizes is not None else [trial_.n_per_arm]
+        if not 10 <= reps <= 100_000:
+            raise InputError("command line", "--reps", f"must be a whole number from 10 to 100000, got {reps}")
+        if boot is not None and not 100 <= boot <= 20_000:
+            raise InputError("command line", "--boot", f"must be a whole number from 100 to 20000, got {boot}")
+        check_target(out, force)
+        work = work_folder(out)
+        show = sys.stderr.isatty() if progress is None else progress
+        with executor_for(workers, scheduler) as ex:
+            res = run_power(trial_file, grid, reps, work, ex, progress=show, n_boot=boot)
+
+        def write(tmp: Path) -> dict[str, Any]:
+            write_power_report(res, tmp)
+            return res.manifest
+
+        write_atomic(out, write, force=force)
+        remove_work(work)
+    click.echo(f"{res.trial.name}: power over {len(grid)} size(s), {reps} replicates each "
+               f"({res.manifest['elapsed_s']:.0f} s)")
+    for r in res.required.itertuples():
+        n80 = "not reached" if math.isnan(r.n_80) else f"{r.n_80:.0f}"
+        n90 = "not reached" if math.isnan(r.n_90) else f"{r.n_90:.0f}"
+        last = res.summary[(res.summary["target"] == r.target) & (res.summary["kind"] == r.kind)].iloc[-1]
+        click.echo(f"  {r.target} [{r.kind}]: power {last.power:.2f} +- {last.mcse:.2f} at n = {last.n}; "
+                   f"n for 80%: {n80}, for 90%: {n90}")
+    click.echo(f"wrote {out}/ (power.html, power.csv, power.parquet, required_n.csv, replicates.parquet, power.svg)")
 
 
 if __name__ == "__main__":

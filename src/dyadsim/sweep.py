@@ -140,6 +140,15 @@ class DaskExecutor:
 Executor = InProcessExecutor | DaskExecutor
 
 
+def executor_for(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor the command-line options ask for: ``--workers K`` a Dask ``LocalCluster`` of K
+    single-threaded processes, ``--scheduler ADDR`` an existing Dask cluster, neither: in-process,
+    one thread. Enter it with ``with``."""
+    if workers is None and scheduler is None:
+        return InProcessExecutor(1)
+    return DaskExecutor(workers=workers, scheduler=scheduler)
+
+
 def run_task(payload: dict[str, Any]) -> pd.DataFrame:
     """Evaluate one task (a scenario, a batch of parameter sets, all seeds) in the current process.
 

@@ -130,6 +130,7 @@ class Analysis(_Strict):
     imputations: int = Field(20, ge=2, le=200)
     alpha: float = Field(0.05, gt=0.0, lt=0.5)
     multiplicity: Literal["none", "bonferroni", "holm", "hochberg", "fixed_sequence"] = "holm"
+    bootstrap: int = Field(1000, ge=100, le=20_000, description="percentile-bootstrap resamples for mediation")
 
 
 class MediationPath(_Strict):
@@ -208,6 +209,16 @@ class Trial(_Strict):
     def outcomes(self) -> list[Outcome]:
         """Every measured outcome: the tested ones, then the process measures."""
         return [self.primary, *self.secondary, *self.process]
+
+
+def repeated_months(trial: Trial, o: Outcome) -> list[int]:
+    """Assessment months of a repeated-measures (GEE) outcome: the scheduled months up to its own
+    month at which its measure exists (instrument months for scores; for a window measure, each
+    window runs from the month after the previous assessment)."""
+    months = [m for m in trial.schedule.postpartum_months if m <= o.last_month]
+    if not MEASURES[o.measure].window:
+        months = [m for m in months if m in INSTRUMENT_MONTHS]
+    return months
 
 
 def parse_trial(data: object, origin: str = "trial file") -> Trial:

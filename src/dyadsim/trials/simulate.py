@@ -30,7 +30,7 @@ import pandas as pd
 from ..engine.layout import DAYS_PER_MONTH
 from ..errors import InputError
 from ..evaluate import ScenarioSpec, apply_set
-from .design import Outcome, Trial
+from .design import Trial, repeated_months
 from .measures import MEASURES, baseline_values
 
 _STRATA_DEFAULTS = ("moud_type",)
@@ -73,11 +73,16 @@ class Pools:
         self.baseline_index = {c: j for j, c in enumerate(self.baseline.columns)}
 
 
-def _outcome_columns(df: pd.DataFrame, outcomes: list[Outcome], months: int) -> pd.DataFrame:
+def _outcome_columns(df: pd.DataFrame, trial: Trial, months: int) -> pd.DataFrame:
     cols: dict[str, Any] = {}
-    for o in outcomes:
+    for o in trial.outcomes:
         m = MEASURES[o.measure]
-        first, last = (o.months if o.months is not None else (o.last_month, o.last_month))
+        first, last = (o.months[0], o.months[1]) if o.months is not None else (o.last_month, o.last_month)
+        if o.model == "gee":  # the measure at every assessment up to its month (repeated measures)
+            prev = 0
+            for k in repeated_months(trial, o):
+                cols[f"{o.name}@{k}"] = m.values(df, prev + 1 if m.window else k, k).to_numpy(np.float64)
+                prev = k
         v = m.values(df, first, last)
         if isinstance(v, pd.DataFrame):
             cols[f"{o.name}_time"] = v["time"].to_numpy(np.float64)
@@ -114,7 +119,7 @@ def build_pools(trial: Trial, specs: list[ScenarioSpec], progress: Callable[[str
             progress(f"simulating arm {arm.name} ({trial.pool_dyads} dyads)")
         df = _simulate_arm(spec, trial)
         raw0 = df if raw0 is None else raw0
-        frames.append(_outcome_columns(df, trial.outcomes, months))
+        frames.append(_outcome_columns(df, trial, months))
     assert raw0 is not None
     cut: dict[str, pd.DataFrame] = {}
     for path in trial.mediation:
@@ -124,7 +129,7 @@ def build_pools(trial: Trial, specs: list[ScenarioSpec], progress: Callable[[str
             df = _simulate_arm(specs[1], trial, path.cut)
         except InputError as exc:
             raise InputError("trial file", f"mediation.{path.name}.cut.{exc.field}", exc.allowed) from None
-        cut[path.name] = _outcome_columns(df, trial.outcomes, months)
+        cut[path.name] = _outcome_columns(df, trial, months)
     base = pd.DataFrame({"enrol_week": raw0["enrol_week"].to_numpy(np.float64),
                          "on_moud": ((raw0["moud_type"].cat.codes.to_numpy() > 0)
                                      & (raw0["moud_start_week"].to_numpy() <= raw0["enrol_week"].to_numpy())
@@ -214,6 +219,9 @@ def draw_trial(pools: Pools, n_per_arm: int, rng: np.random.Generator) -> TrialD
         else:
             out[o.name] = np.where(seen, col[o.name], np.nan)
             analysed[o.name] = ~np.isnan(out[o.name])
+        if o.model == "gee":
+            for k in repeated_months(trial, o):
+                out[f"{o.name}@{k}"] = np.where(dropout > k, col[f"{o.name}@{k}"], np.nan)
     part = pd.DataFrame(out)
     consort: dict[str, Any] = {"screened": screened, "excluded": screened - n_total, "randomized": n_total,
                                "arms": {}}

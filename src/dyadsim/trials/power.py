@@ -1,0 +1,139 @@
+"""Monte Carlo power of a trial design: every outcome and every mediation path, over sample sizes.
+
+For each sample size N (per allocation unit) of the grid, ``reps`` trials are drawn from the arms'
+pools of potential outcomes (:mod:`dyadsim.trials.simulate`: random screening order,
+stratified block randomization, measurement error and drop-out differ between replicates) and
+analysed by the trial's plan (:mod:`dyadsim.trials.plan`). Power is the share of replicates
+that reject: the primary outcome at alpha, secondary outcomes after the plan's multiplicity
+adjustment, process measures unadjusted, each mediation path by joint significance and by the
+percentile bootstrap. Its Monte Carlo standard error is ``sqrt(p (1 - p) / R)`` over the R
+replicates whose model converged; replicates whose model failed (non-convergence, separation)
+are counted and reported, and count as non-rejections in the power (a failed analysis rejects
+nothing).
+
+Replicate ``r`` at size ``N`` draws from ``numpy.random.default_rng([seed, N, r])``, so results
+do not depend on how replicates are batched or which executor ran them, and a stopped analysis
+resumes where it stopped (:func:`dyadsim.sweep.run_tasks`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .design import Trial
+from .plan import estimate_mediation, estimate_outcomes
+from .simulate import Pools, draw_trial
+
+REPLICATE_COLUMNS: tuple[str, ...] = ("n", "rep", "target", "kind", "reject", "estimate", "p_value", "converged")
+"""Columns of the per-replicate table: sample size per allocation unit, replicate, target (outcome
+or mediation path), kind (``primary``, ``secondary``, ``process``, ``mediation (joint)``,
+``mediation (bootstrap)``), whether it rejected, the estimate, the p value (NaN for bootstrap
+decisions) and whether the analysis converged."""
+
+
+def parse_grid(text: str, option: str = "--n") -> list[int]:
+    """Sample sizes from ``A:B:STEP`` (inclusive), ``A,B,C`` or one number.
+
+    Raises:
+        InputError: naming the option and the allowed forms.
+    """
+    allowed = "give sizes as FIRST:LAST:STEP (e.g. 50:400:50), a list (50,100,200) or one number, each 4-100000"
+    try:
+        if ":" in text:
+            a, b, step = (int(x) for x in text.split(":"))
+            if step < 1 or b < a:
+                raise ValueError
+            grid = list(range(a, b + 1, step))
+        else:
+            grid = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError("command line", option, allowed) from None
+    if not grid or min(grid) < 4 or max(grid) > 100_000 or len(grid) > 200:
+        raise InputError("command line", option, allowed + " (at most 200 sizes)")
+    return sorted(set(grid))
+
+
+def analyse_replicate(pools: Pools, n: int, rep: int, n_boot: int) -> list[tuple[Any, ...]]:
+    """Draw and analyse one replicate trial; its rows of :data:`REPLICATE_COLUMNS`."""
+    trial = pools.trial
+    rng = np.random.default_rng([trial.seed, n, rep])
+    td = draw_trial(pools, n, rng)
+    seed = int(rng.integers(2**31))
+    rows: list[tuple[Any, ...]] = []
+    est = estimate_outcomes(trial, td, seed=seed)
+    multi_arm = est["arm"].nunique() > 1
+    for r in est.to_dict("records"):
+        target = f"{r['outcome']} ({r['arm']})" if multi_arm else r["outcome"]
+        reject = bool(r["reject"]) if r["role"] != "process" else \
+            bool(r["converged"] and r["p_value"] < trial.analysis.alpha)
+        rows.append((n, rep, target, r["role"], reject, r["estimate"], r["p_value"], bool(r["converged"])))
+    if trial.mediation:
+        med = estimate_mediation(trial, td, n_boot=n_boot, seed=seed)
+        for m in med.to_dict("records"):
+            ok = bool(m["converged"])
+            for kind, key in (("mediation (joint)", "joint_significant"), ("mediation (bootstrap)", "bootstrap_significant")):
+                rows.append((n, rep, m["path"], kind, bool(m[key]) and ok, m["indirect"], np.nan, ok))
+    return rows
+
+
+def run_power_task(payload: dict[str, Any]) -> pd.DataFrame:
+    """Replicates ``reps`` of size ``n`` (a task of a power analysis; runs in any worker)."""
+    rows: list[tuple[Any, ...]] = []
+    for rep in payload["reps"]:
+        rows += analyse_replicate(payload["pools"], payload["n"], rep, payload["n_boot"])
+    return pd.DataFrame(rows, columns=list(REPLICATE_COLUMNS))
+
+
+def power_tasks(pools: Pools, grid: list[int], reps: int, batch: int, n_boot: int) -> list[tuple[str, dict[str, Any], int]]:
+    """Tasks (key, payload, replicates) covering every size and replicate, ``batch`` replicates each."""
+    tasks = []
+    for n in grid:
+        for lo in range(0, reps, batch):
+            hi = min(reps, lo + batch)
+            tasks.append((f"n{n:06d}-r{lo:06d}", {"pools": pools, "n": n, "reps": list(range(lo, hi)),
+                                                  "n_boot": n_boot}, hi - lo))
+    return tasks
+
+
+def summarize_power(table: pd.DataFrame) -> pd.DataFrame:
+    """Power per size and target with its Monte Carlo SE, replicates and failures."""
+    rows = []
+    for (target, kind, n), g in table.groupby(["target", "kind", "n"], sort=False):
+        r = len(g)
+        p = float(g["reject"].mean())
+        rows.append({"target": target, "kind": kind, "n": int(n), "power": p,
+                     "mcse": math.sqrt(p * (1 - p) / r) if r else np.nan, "replicates": r,
+                     "failures": int((~g["converged"].astype(bool)).sum()),
+                     "mean_estimate": float(g["estimate"].mean())})
+    out = pd.DataFrame(rows)
+    order = {k: i for i, k in enumerate(dict.fromkeys(table["target"]))}
+    return out.sort_values(["target", "kind", "n"], key=lambda s: s.map(order) if s.name == "target" else s,
+                           kind="stable").reset_index(drop=True)
+
+
+def n_for_power(curve: pd.DataFrame, level: float) -> float:
+    """Smallest size at which power reaches ``level``, by linear interpolation between grid
+    points of the (Monte Carlo) curve; NaN when the largest size falls short."""
+    c = curve.sort_values("n")
+    n, p = c["n"].to_numpy(np.float64), c["power"].to_numpy(np.float64)
+    hit = np.flatnonzero(p >= level)
+    if len(hit) == 0:
+        return float("nan")
+    i = int(hit[0])
+    if i == 0:
+        return float(n[0])
+    return float(n[i - 1] + (level - p[i - 1]) * (n[i] - n[i - 1]) / (p[i] - p[i - 1]))
+
+
+def required_sizes(summary: pd.DataFrame, trial: Trial) -> pd.DataFrame:
+    """N per allocation unit (and in total) for 80% and 90% power, per target."""
+    rows = []
+    for (target, kind), g in summary.groupby(["target", "kind"], sort=False):
+        n80, n90 = n_for_power(g, 0.8), n_for_power(g, 0.9)
+        rows.append({"target": target, "kind": kind, "n_80": n80, "n_90": n90,
+                     "total_80": n80 * sum(trial.ratio), "total_90": n90 * sum(trial.ratio)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,136 @@
+"""Files, figures and pages of ``dyadsim trial`` and ``dyadsim power``.
+
+A simulated trial is reported as a paper would report it: the CONSORT flow, outcomes by arm,
+effect estimates with 95% CI, p values (adjusted for the secondary family) and standardized
+effect sizes, and the mediation tests, each beside the true effect in the whole simulated
+population. A power analysis gives the curves with Monte Carlo standard errors and the sizes for
+80% and 90% power, read off the curves.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .consort import consort_lines, draw_consort  # noqa: E402
+from .run import PowerResult, TrialResult  # noqa: E402
+
+_CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+        "th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}")
+_NOTE = ("Simulated under the model's assumptions (most parameters assumed, see 'dyadsim params'): a tool for "
+         "reasoning about designs, never a prediction of a real trial's result.")
+
+
+def _table(df: pd.DataFrame, digits: int = 3) -> str:
+    return df.to_html(index=False, float_format=lambda x: f"{x:.{digits}g}", na_rep="", border=0, escape=True)
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1><p><em>{html.escape(_NOTE)}</em></p>"
+            f"{body}</body></html>")
+
+
+def write_trial_report(res: TrialResult, folder: Path) -> None:
+    """Write one trial's tables, CONSORT diagram and ``report.html`` into ``folder``."""
+    t = res.trial
+    res.data.participants.to_parquet(folder / "participants.parquet", index=False)
+    res.by_arm.to_csv(folder / "by_arm.csv", index=False)
+    res.estimates.to_csv(folder / "estimates.csv", index=False)
+    med = res.mediation.merge(res.true_paths.drop(columns=["mediators", "outcome"]).rename(
+        columns={"path": "path", "total": "true_total", "indirect": "true_indirect", "direct": "true_direct"}),
+        on="path", how="left") if len(res.mediation) else res.mediation
+    med.to_csv(folder / "mediation.csv", index=False)
+    (folder / "consort.json").write_text(json.dumps(res.data.consort, indent=1), encoding="utf-8")
+    draw_consort(res.data.consort, t.primary.name, folder / "consort.svg", f"{t.name}: participant flow")
+    est = res.estimates[["outcome", "role", "arm", "model", "scale", "estimate", "ci_low", "ci_high", "p_value",
+                         "p_adjusted", "reject", "effect_size", "effect_size_kind", "n_control", "n_treatment",
+                         "true_difference", "true_ratio", "true_odds_ratio", "true_standardized", "converged"]]
+    body = [f"<p>{html.escape(t.description)}</p>",
+            f"<p>Trial seed {res.seed}; arms {', '.join(html.escape(a.name) for a in t.arms)} "
+            f"(ratio {':'.join(map(str, t.ratio))}); {t.n_per_arm} per allocation unit; analysis: intention to treat, "
+            f"missing data by {html.escape(t.analysis.missing)}, alpha {t.analysis.alpha}, secondary outcomes "
+            f"adjusted by {html.escape(t.analysis.multiplicity)}.</p>",
+            "<h2>Participant flow (CONSORT)</h2><img src='consort.svg' alt='CONSORT flow diagram' width='640'>",
+            "<pre>" + html.escape("\n".join(consort_lines(res.data.consort, t.primary.name))) + "</pre>",
+            "<h2>Outcomes by arm (as observed)</h2>", _table(res.by_arm),
+            "<h2>Effect estimates, with the true effect in the simulated population</h2>",
+            "<p>Estimate on the model's scale (mean difference, rate ratio, odds ratio, hazard ratio) with 95% CI; "
+            "true values are over every eligible mother of the pools without drop-out or with her measurement error "
+            "averaged out: difference and ratio of arm means, marginal odds ratio (an adjusted logistic model "
+            "estimates a conditional odds ratio, which is further from 1).</p>", _table(est)]
+    if len(med):
+        body += ["<h2>Mediation</h2><p>Complete cases, treatment against control, strata as covariates; joint "
+                 "significance of every path and the percentile bootstrap interval of the product of coefficients "
+                 f"({t.analysis.bootstrap} resamples). True effects: the treatment arm minus the treatment arm with "
+                 "the path cut (indirect), on the same dyads and random numbers.</p>", _table(med)]
+    body.append("<p>Files: participants.parquet, by_arm.csv, estimates.csv, mediation.csv, consort.json, "
+                "consort.svg, manifest.json.</p>")
+    (folder / "report.html").write_text(_page(f"Simulated trial: {t.name}", "".join(body)), encoding="utf-8")
+
+
+def power_figure(res: PowerResult, path: Path) -> Path:
+    """Power curves (one panel for outcomes, one for mediation paths) with +-1.96 MCSE bands."""
+    s = res.summary
+    groups = [("Outcomes", s[~s["kind"].str.startswith("mediation")]),
+              ("Mediation paths", s[s["kind"].str.startswith("mediation")])]
+    groups = [(t, g) for t, g in groups if len(g)]
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.2 * len(groups), 4.6), squeeze=False)
+    for ax, (title, g) in zip(axes[0], groups):
+        for (target, kind), c in g.groupby(["target", "kind"], sort=False):
+            c = c.sort_values("n")
+            label = f"{target} ({kind})"
+            line, = ax.plot(c["n"], c["power"], marker="o", ms=3, label=label)
+            ax.fill_between(c["n"], np.clip(c["power"] - 1.96 * c["mcse"], 0, 1),
+                            np.clip(c["power"] + 1.96 * c["mcse"], 0, 1), color=line.get_color(), alpha=0.15, lw=0)
+        for level in (0.8, 0.9):
+            ax.axhline(level, color="grey", lw=0.8, ls="--")
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(f"participants per allocation unit (ratio {':'.join(map(str, res.trial.ratio))})")
+        ax.set_ylabel("power (share of replicates rejecting)")
+        ax.set_title(f"{title} (band: +-1.96 Monte Carlo SE)", fontsize=10)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_power_report(res: PowerResult, folder: Path) -> None:
+    """Write the power tables (CSV and Parquet), the figure and ``power.html`` into ``folder``."""
+    res.summary.to_csv(folder / "power.csv", index=False)
+    res.summary.to_parquet(folder / "power.parquet", index=False)
+    res.replicates.to_parquet(folder / "replicates.parquet", index=False)
+    res.required.to_csv(folder / "required_n.csv", index=False)
+    res.truth.to_csv(folder / "true_effects.csv", index=False)
+    res.true_paths.to_csv(folder / "true_paths.csv", index=False)
+    power_figure(res, folder / "power.svg")
+    power_figure(res, folder / "power.png")
+    t = res.trial
+    fails = res.summary.groupby(["target", "kind"], sort=False)["failures"].sum().reset_index()
+    body = [f"<p>{html.escape(t.description)}</p>",
+            f"<p>{res.manifest['reps']} replicate trials per size, drawn from pools of {t.pool_dyads} simulated "
+            f"dyads per arm ({res.manifest['eligible_in_pool']} eligible); executor: "
+            f"{html.escape(res.manifest['executor'])}; {res.manifest['elapsed_s']:.0f} s. Primary at alpha "
+            f"{t.analysis.alpha}; secondary adjusted by {html.escape(t.analysis.multiplicity)}; process measures "
+            f"unadjusted; mediation by joint significance and percentile bootstrap ({res.manifest['n_boot']} "
+            "resamples). A failed model (non-convergence, separation) counts as no rejection.</p>",
+            "<img src='power.svg' alt='power curves' width='1000'>",
+            "<h2>Size for 80% and 90% power (per allocation unit and in total)</h2>",
+            "<p>Read off the Monte Carlo curve by linear interpolation between grid points; blank: not reached "
+            "within the grid.</p>", _table(res.required),
+            "<h2>Power by size</h2>", _table(res.summary),
+            "<h2>Model failures</h2>", _table(fails),
+            "<h2>True effects in the simulated population</h2>", _table(res.truth),
+            _table(res.true_paths) if len(res.true_paths) else "",
+            "<p>Files: power.csv, power.parquet, replicates.parquet, required_n.csv, true_effects.csv, "
+            "true_paths.csv, power.svg, power.png, manifest.json.</p>"]
+    (folder / "power.html").write_text(_page(f"Power: {t.name}", "".join(body)), encoding="utf-8")

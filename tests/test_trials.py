@@ -1,0 +1,204 @@
+"""In-silico trials: design validation, drawn trials, the null, power rising with N, unbiasedness,
+resumable and executor-independent power, the trial report baseline, and the command line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from dyadsim.cli import main
+from dyadsim.errors import InputError
+from dyadsim.sweep import DaskExecutor, InProcessExecutor
+from dyadsim.trials.design import load_trial, parse_trial
+from dyadsim.trials.plan import estimate_outcomes
+from dyadsim.trials.power import n_for_power, parse_grid, summarize_power
+from dyadsim.trials.run import run_power
+from dyadsim.trials.simulate import build_pools, draw_trial, true_effects
+
+ROOT = Path(__file__).resolve().parent.parent
+EX = ROOT / "examples"
+
+
+def small_trial(tmp: Path, control: str = "usual_care.yaml", treated: str = "more_prenatal.yaml",
+                **extra: Any) -> Path:
+    """A small trial file (pools of 700 dyads) over the example scenarios."""
+    doc: dict[str, Any] = {
+        "name": "small", "arms": [{"name": "control", "scenario": str(EX / control)},
+                                  {"name": "treated", "scenario": str(EX / treated)}],
+        "n_per_arm": 40, "pool_dyads": 700, "seed": 11,
+        "schedule": {"postpartum_months": [1, 3, 6, 12]},
+        "primary": {"name": "craving_3", "measure": "craving_nrs", "month": 3, "model": "linear",
+                    "lower_is_better": True},
+        "analysis": {"missing": "complete_case"},
+    }
+    doc.update(extra)
+    path = tmp / "trial.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tmp_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("trials")
+
+
+def test_example_trial_files_are_valid() -> None:
+    for name in ("trial_perinatal_more.yaml", "trial_garland2022.yaml"):
+        trial, specs = load_trial(EX / name)
+        assert len(specs) == len(trial.arms) and trial.primary.name
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"primary": {"name": "x", "measure": "nope", "month": 3, "model": "linear"}}, "measure 'nope'"),
+    ({"primary": {"name": "x", "measure": "craving_nrs", "month": 2, "model": "linear"}}, "instrument scores"),
+    ({"primary": {"name": "x", "measure": "craving_nrs", "month": 3, "model": "logistic"}}, "analysed by one of"),
+    ({"primary": {"name": "x", "measure": "tlfb_days", "month": 3, "model": "count"}}, "needs months"),
+    ({"randomization": {"block_sizes": [3]}}, "multiple of the allocation total"),
+    ({"schedule": {"postpartum_months": [1, 6]}}, "not in schedule"),
+    ({"mediation": [{"name": "p", "mediators": ["zz"], "outcome": "craving_3"}]}, "not an outcome"),
+    ({"n_per_arm": "40"}, "n_per_arm"),
+])
+def test_bad_designs_refused_by_field(tmp_path: Path, change: dict[str, Any], words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        load_trial(small_trial(tmp_path, **change))
+
+
+def test_grid_parsing() -> None:
+    assert parse_grid("50:200:50") == [50, 100, 150, 200]
+    assert parse_grid("80,40") == [40, 80]
+    for bad in ("a:b", "3", "100:50:10", "50:400:0"):
+        with pytest.raises(InputError, match="--n"):
+            parse_grid(bad)
+
+
+def test_a_drawn_trial_follows_the_design(tmp_module: Path) -> None:
+    trial, specs = load_trial(small_trial(tmp_module, randomization={"strata": ["moud_type"], "block_sizes": [4]},
+                                          eligibility={"gest_week": [12.0, 30.0], "moud": "on"}))
+    pools = build_pools(trial, specs)
+    assert (pools.baseline.loc[pools.eligible, "on_moud"] == 1).all()
+    td = draw_trial(pools, 40, np.random.default_rng(1))
+    p = td.participants
+    assert len(p) == 80 and p["id"].is_unique and set(p["id"]) <= set(pools.eligible)
+    for _, g in p.groupby("stratum"):  # permuted blocks of 4 within strata: arms differ by at most 2
+        assert abs(int((g["arm"] == 0).sum()) - int((g["arm"] == 1).sum())) <= 2
+    row = p.iloc[0]  # a participant's outcome is her dyad's value under her own arm
+    want = pools.values[int(row["arm"])].loc[int(row["id"]), "craving_3"]
+    assert np.isnan(row["craving_3"]) or row["craving_3"] == want
+    assert td.consort["randomized"] == 80 and td.consort["screened"] >= 80
+    again = draw_trial(pools, 40, np.random.default_rng(1)).participants
+    pd.testing.assert_frame_equal(p, again)
+
+
+def test_null_trial_rejects_at_alpha(tmp_module: Path) -> None:
+    """Both arms usual care: the primary analysis rejects at alpha = 0.05 within 3 Monte Carlo SE."""
+    trial, specs = load_trial(small_trial(tmp_module, treated="usual_care.yaml"))
+    pools = build_pools(trial, specs)
+    reps = 300
+    rejects = 0
+    for r in range(reps):
+        est = estimate_outcomes(trial, draw_trial(pools, 40, np.random.default_rng([3, r])))
+        rejects += bool(est.loc[0, "reject"])
+    se = np.sqrt(0.05 * 0.95 / reps)
+    assert abs(rejects / reps - 0.05) < 3 * se, rejects
+
+
+def test_power_rises_with_n_and_estimates_are_unbiased(tmp_module: Path) -> None:
+    """Without drop-out the mean estimate over replicates is the true mean difference within 3 SE
+    (large trials), and power at 60 per arm exceeds power at 10 by more than 3 SE."""
+    path = small_trial(tmp_module, attrition={"retention_logit": 10.0, "use_log_odds": 0.0})
+    trial, specs = load_trial(path)
+    pools = build_pools(trial, specs)
+    truth = true_effects(pools).set_index("outcome").loc["craving_3", "difference"]
+    est = np.array([estimate_outcomes(trial, draw_trial(pools, 150, np.random.default_rng([5, r])))
+                    .loc[0, "estimate"] for r in range(25)])
+    assert abs(est.mean() - truth) < 3 * est.std(ddof=1) / np.sqrt(len(est)), (est.mean(), truth)
+    power = {}
+    for n in (10, 60):
+        rej = [bool(estimate_outcomes(trial, draw_trial(pools, n, np.random.default_rng([6, n, r]))).loc[0, "reject"])
+               for r in range(60)]
+        power[n] = np.mean(rej)
+    se = np.sqrt(sum(p * (1 - p) / 60 for p in power.values()))
+    assert power[60] - power[10] > 3 * max(se, 0.03), power
+
+
+def test_n_for_power_reads_the_curve() -> None:
+    curve = pd.DataFrame({"n": [50, 100, 150], "power": [0.5, 0.7, 0.9]})
+    assert n_for_power(curve, 0.8) == pytest.approx(125.0)
+    assert n_for_power(curve, 0.5) == 50.0 and np.isnan(n_for_power(curve, 0.95))
+
+
+def test_power_resumes_and_does_not_depend_on_the_executor(tmp_path: Path) -> None:
+    path = small_trial(tmp_path, mediation=[{"name": "m", "mediators": ["craving_1"], "outcome": "craving_3"}],
+                       process=[{"name": "craving_1", "measure": "craving_nrs", "month": 1, "model": "linear"}])
+    with InProcessExecutor(1) as ex:
+        a = run_power(path, [20, 40], 12, tmp_path / "w1", ex, batch=4, n_boot=200)
+    parts = sorted((tmp_path / "w1" / "parts").glob("*.parquet"))
+    assert len(parts) == 6
+    parts[1].unlink()
+    parts[4].unlink()
+    b = run_power(path, [20, 40], 12, tmp_path / "w1", None, batch=4, n_boot=200)  # resumes: two tasks rerun
+    pd.testing.assert_frame_equal(a.replicates, b.replicates)
+    with DaskExecutor(workers=2) as ex:
+        c = run_power(path, [20, 40], 12, tmp_path / "w2", ex, batch=5, n_boot=200)
+    pd.testing.assert_frame_equal(a.replicates, c.replicates)
+    s = summarize_power(a.replicates)
+    assert set(s["kind"]) == {"primary", "process", "mediation (joint)", "mediation (bootstrap)"}
+    row = s.iloc[0]
+    assert row["mcse"] == pytest.approx(np.sqrt(row["power"] * (1 - row["power"]) / 12))
+
+
+def test_trial_report_matches_committed_baseline() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ub", ROOT / "scripts" / "update_trial_baseline.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    expected = pd.read_csv(mod.BASELINE)
+    got = mod.compute()
+    assert list(got["outcome"]) == list(expected["outcome"])
+    for col in ("estimate", "ci_low", "ci_high", "p_value", "n_control", "n_treatment"):
+        np.testing.assert_allclose(got[col].to_numpy(float), expected[col].to_numpy(float), rtol=1e-7, atol=1e-10,
+                                   err_msg=f"trial report column {col} drifted from the committed baseline")
+
+
+def test_cli_trial_and_power(tmp_path: Path) -> None:
+    path = small_trial(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(main, ["trial", str(path), "--out", str(tmp_path / "t"), "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    assert "Randomized: 80" in res.output
+    assert {"report.html", "estimates.csv", "consort.svg", "manifest.json"} <= {p.name for p in (tmp_path / "t").iterdir()}
+    est = pd.read_csv(tmp_path / "t" / "estimates.csv")
+    assert np.isfinite(est.loc[0, "true_difference"])
+    res = runner.invoke(main, ["power", str(path), "--n", "20,40", "--reps", "10", "--out", str(tmp_path / "p"),
+                               "--no-progress"])
+    assert res.exit_code == 0, res.output
+    man = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert man["grid"] == [20, 40] and not (tmp_path / ".p.work").exists()
+    assert len(pd.read_parquet(tmp_path / "p" / "power.parquet")) == 2
+    bad = runner.invoke(main, ["power", str(path), "--n", "2", "--out", str(tmp_path / "q")])
+    assert bad.exit_code == 2 and "--n" in bad.output
+
+
+def test_parse_trial_refuses_non_mapping() -> None:
+    with pytest.raises(InputError, match="YAML mapping"):
+        parse_trial([1, 2])
+
+
+def test_multiplicity_closed_forms_equal_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from dyadsim.trials.analysis import adjust
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        p = rng.random(int(rng.integers(1, 8))) ** 3
+        for ours, theirs in (("holm", "holm"), ("bonferroni", "bonferroni"), ("hochberg", "simes-hochberg")):
+            np.testing.assert_allclose(adjust(p, ours), multipletests(p, method=theirs)[1], rtol=1e-12)

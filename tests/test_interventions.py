@@ -184,7 +184,8 @@ def test_compare_zero_reach_gives_exact_zeros(tmp_path: Path) -> None:
                                     "--dyads", "150", "--replicates", "4", "--no-progress"])
     assert res.exit_code == 0, res.output
     d = pd.read_csv(out / "differences.csv")
-    assert list(d.columns) == ["scenario", "outcome", "difference", "lower", "upper"]
+    assert list(d.columns) == ["scenario", "outcome", "difference", "lower", "upper", "interval"]
+    assert set(d["interval"]) == {"Monte Carlo 95%"}
     zero = d[d["scenario"] == "more_nobody"].dropna()
     assert len(zero) > 200 and (zero[["difference", "lower", "upper"]] == 0).all().all()
     more = d[(d["scenario"] == "more_prenatal") & (d["outcome"] == "Days of opioid use, postpartum year")]

@@ -119,9 +119,9 @@ def test_summarize_means_match_the_table(cohort_table):
     assert s.loc["Attachment disorganized (share)", "mean"] == pytest.approx((d["attachment"] == "disorganized").mean())
     secure_etc = [s.loc[f"Attachment {c} (share)", "mean"] for c in CLASSES]
     assert sum(secure_etc) == pytest.approx(1.0)
-    # Normal interval with one replicate: mean +- 1.96 SD / sqrt(n).
+    # Normal interval with one replicate: mean +- z(0.975) SD / sqrt(n), z = 1.95996.
     v = d["use_days_pp_year"]
-    half = 1.96 * v.std(ddof=1) / np.sqrt(len(v))
+    half = 1.959964 * v.std(ddof=1) / np.sqrt(len(v))
     assert s.loc["Days of opioid use, postpartum year", "upper"] == pytest.approx(v.mean() + half)
 
 
@@ -130,9 +130,9 @@ def test_summarize_two_replicates_uses_replicate_means(cohort, cohort_table):
     a = cohort_table.iloc[:half].assign(replicate=0)
     b = cohort_table.iloc[half:].assign(replicate=1)
     s = summarize(pd.concat([a, b], ignore_index=True)).set_index("outcome")
-    label = "NOWS pharmacotherapy (share of infants)"
+    label = "Infant length of stay (days)"  # not a share: t interval (shares: Wilson, test_intervals)
     assert s.loc[label, "replicates"] == 2
-    m = [a["nows_pharm"].mean(), b["nows_pharm"].mean()]
+    m = [a["nows_los"].mean(), b["nows_los"].mean()]
     assert s.loc[label, "mean"] == pytest.approx(np.mean(m))
     # t(1) 0.975 quantile 12.706: half width 12.706 * SD(means) / sqrt(2).
     assert s.loc[label, "upper"] - s.loc[label, "mean"] == pytest.approx(12.7062 * np.std(m, ddof=1) / np.sqrt(2), rel=1e-4)

@@ -14,7 +14,10 @@ from dyadsim.results import outcomes_table
 from dyadsim.runner import run_scenario
 from dyadsim.scenario import load_scenario, parse_scenario
 from dyadsim.space import SPACE
-from dyadsim.uncertainty import MONTE_CARLO, PARAMETER, draw_parameters, percentile_interval
+from dyadsim.intervals import KINDS, bands
+from dyadsim.uncertainty import draw_parameters
+
+MONTE_CARLO, PARAMETER = KINDS["monte_carlo"], KINDS["parameter"]
 
 ROOT = Path(__file__).resolve().parent.parent
 UC = ROOT / "examples" / "usual_care.yaml"
@@ -38,7 +41,7 @@ def test_draws_are_reproducible_bounded_and_skip_what_a_scenario_sets() -> None:
 
 def test_percentile_interval() -> None:
     v = np.arange(1.0, 202.0)  # 1..201
-    centre, lo, hi = percentile_interval(v)
+    centre, lo, hi = (float(x) for x in bands(v, kind="parameter"))
     assert centre == 101.0 and lo == pytest.approx(6.0) and hi == pytest.approx(196.0)
 
 

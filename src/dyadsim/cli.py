@@ -194,15 +194,23 @@ def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | No
 
 @main.command()
 @click.option("--out", "out", type=_Path(dir_okay=False, path_type=Path), default=None,
-              help="drawing to write (.svg, .png or .pdf)")
+              help="drawing (.svg, .png, .pdf) or graph file (.dot/.gv for Graphviz and DAGitty, .graphml for yEd)")
 @click.option("--intervention", type=click.Choice(["more", "sg", "mbp", "abc"]), default=None,
-              help="mark the targets of a programme (more: Figure 2)")
+              help="mark the targets of a programme, one colour per component (more: Figure 2)")
 @click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
 @click.option("--scenario", type=_Path(dir_okay=False, path_type=Path), default=None,
               help="show the edge strengths and switches of this scenario")
-def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: str | None) -> None:
-    """Draw or print the mechanism graph (Figure 1; with --intervention more, Figure 2)."""
+@click.option("--edge-ids", is_flag=True, help="label every arrow with its id (the key under a scenario's links:)")
+@click.option("--focus", default=None, metavar="NODE_OR_MODULE",
+              help="only the neighbourhood of a node id, a node group or a mechanism module")
+@click.option("--depth", type=int, default=1, show_default=True, help="arrows from --focus to include")
+@click.option("--layout", type=click.Choice(["auto", "dot", "fixed"]), default="auto", show_default=True,
+              help="dot: Graphviz (must be installed); fixed: built-in layout by node group; auto: dot if installed")
+def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: str | None, edge_ids: bool,
+          focus: str | None, depth: int, layout: str) -> None:
+    """Draw, export or print the mechanism graph (Figure 1; with --intervention more, Figure 2)."""
     from . import graph as g
+    from .graph_draw import graph_data
 
     kwargs: dict = {}
     if intervention is not None:
@@ -213,9 +221,6 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
             for i in ids:
                 marked.setdefault(i, []).append(f"{intervention}.{comp}")
         kwargs["marked"] = marked
-        if out is not None:
-            kwargs["title"] = (f"{LABELS[intervention]}: targets marked on the mechanism graph"
-                               + (" (Reese et al. 2021, Figure 2)" if intervention == "more" else ""))
     with _guarded():
         if scenario is not None:
             from .scenario import load_scenario
@@ -223,16 +228,28 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
             _, params, _ = load_scenario(scenario)
             kwargs.update({"strengths": params.strengths, "enabled": params.enabled})
         if out is None and not as_json:
-            raise InputError("command line", "--out/--json", "give --out FILE.svg|.png|.pdf, --json, or both")
+            raise InputError("command line", "--out/--json",
+                             "give --out FILE (.svg, .png, .pdf, .dot, .gv or .graphml), --json, or both")
+        if depth < 0:
+            raise InputError("command line", "--depth", f"must be a whole number >= 0, got {depth}")
+        try:
+            data = graph_data(focus=focus, depth=depth, **kwargs)
+        except ValueError as exc:
+            raise InputError("command line", "--focus", str(exc)) from None
         if out is not None:
+            title = None
+            if intervention is not None:
+                title = (f"{LABELS[intervention]}: targets on the mechanism graph, one colour per component"
+                         + (" (Reese et al. 2021, Figure 2)" if intervention == "more" else ""))
             try:
-                g.draw(out, **kwargs)
+                g.draw(out, title=title, edge_ids=edge_ids, focus=focus, depth=depth, layout=layout, **kwargs)
             except ValueError as exc:
-                raise InputError(str(out), "--out", str(exc)) from None
+                raise InputError(str(out), "--out" if "suffix" in str(exc) else "--layout", str(exc)) from None
             click.echo(f"wrote {out}", err=as_json)
     if as_json:
-        kwargs.pop("title", None)
-        click.echo(g.to_json(**kwargs))
+        import json
+
+        click.echo(json.dumps(data, indent=2))
 
 
 @main.command()

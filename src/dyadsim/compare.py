@@ -3,9 +3,12 @@
 Every scenario runs on the same dyad ids with the same replicate seeds, so each dyad meets the
 same random numbers for every decision in every scenario and differences come only from what the
 scenarios change. For every outcome (the summary outcomes and every numeric per-dyad column) the
-difference from the first scenario is computed per replicate; its 95% interval is the t interval
-over replicates (two or more), or with one replicate the paired normal interval over dyads.
-An intervention that reaches nobody therefore gives differences of exactly zero.
+difference from the first scenario is computed per replicate; its 95% interval is
+:func:`dyadsim.intervals.bands` over replicates (the t interval with two or more), or with one
+replicate the paired normal interval over dyads. An intervention that reaches nobody therefore
+gives differences of exactly zero. Event days (``*_day`` columns) are not compared as means,
+which would condition on the event; times to event are compared by Kaplan-Meier curves and
+restricted mean survival time instead (:mod:`dyadsim.survival`, on ``compare.html``).
 """
 from __future__ import annotations
 
@@ -20,16 +23,16 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from . import __version__
+from . import __version__, intervals
 from .errors import InputError
 from .modules.attachment import CLASSES
 from .params import ParamSet
 from .population import PopulationSpec
-from .results import MOUD_TYPES, SUMMARY, t_quantile
+from .results import MOUD_TYPES, SUMMARY
 from .runner import CHUNK_DYADS, RunResult, progress_bar, run_scenario
 from .scenario import Scenario, load_scenario, with_cohort
 from .streaming import Moments
-from .uncertainty import MONTE_CARLO, PARAMETER, ParameterDraws, draw_parameters, percentile_interval
+from .uncertainty import ParameterDraws, draw_parameters
 
 _SKIP = {"dyad_id", "replicate", "seed"}
 _CATEGORIES = {"moud_type": list(MOUD_TYPES), "attachment": list(CLASSES)}
@@ -43,6 +46,8 @@ class Comparison:
     runs: list[RunResult]
     differences: pd.DataFrame
     manifest: dict[str, Any]
+    interval_kind: str = "monte_carlo"
+    """Kind of every interval shown (see :mod:`dyadsim.intervals`)."""
 
 
 @dataclass
@@ -65,15 +70,16 @@ def file_stem(name: str) -> str:
     return stem[:100]
 
 
-def _interval(per_rep: np.ndarray, paired: Moments | None) -> tuple[float, float, float]:
-    centre = float(per_rep.mean())
-    if len(per_rep) >= 2:
-        half = t_quantile(len(per_rep) - 1) * per_rep.std(ddof=1) / np.sqrt(len(per_rep))
-    elif paired is not None and paired.n > 1:
-        half = 1.96 * paired.sd / np.sqrt(paired.n)
-    else:
-        half = np.nan
-    return centre, centre - half, centre + half
+def _interval(per_rep: np.ndarray, paired: Moments | None, kind: str = "monte_carlo") -> tuple[float, float, float]:
+    """Centre and interval of a difference from its per-replicate values (see the module doc)."""
+    sd, n = (paired.sd, paired.n) if paired is not None else (None, None)
+    centre, lo, hi = intervals.bands(per_rep, kind=kind, sd=sd, n=n)
+    return float(centre), float(lo), float(hi)
+
+
+def _is_event_day(col: str) -> bool:
+    """An event day (``*_day``): compared by survival methods, not as a mean."""
+    return col.endswith("_day")
 
 
 def _outcome_values(df: pd.DataFrame) -> dict[str, pd.Series]:
@@ -81,7 +87,7 @@ def _outcome_values(df: pd.DataFrame) -> dict[str, pd.Series]:
     d = df.set_index("dyad_id", drop=False)
     vals: dict[str, pd.Series] = {label: fn(d).astype(float) for label, fn in SUMMARY}
     for col in d.columns:
-        if col in _SKIP:
+        if col in _SKIP or _is_event_day(col):
             continue
         if pd.api.types.is_numeric_dtype(d[col]) and not pd.api.types.is_bool_dtype(d[col]):
             vals[col] = d[col].astype(float)
@@ -96,11 +102,10 @@ class PairedAccumulator:
     """Per-replicate sums and counts of every outcome of two scenarios on the same dyads, and the
     moments of the per-dyad differences (for the paired interval with one replicate)."""
 
-    def __init__(self, paired: bool = True, kind: str = "monte_carlo") -> None:
+    def __init__(self, paired: bool = True) -> None:
         self.sums: dict[tuple[int, str], list[float]] = {}
         self.paired: dict[str, Moments] = {}
         self.keep_paired = paired
-        self.kind = kind
 
     def add(self, base: pd.DataFrame, other: pd.DataFrame) -> None:
         """Fold in one chunk of both outcome tables (same dyads, same replicates, same order)."""
@@ -124,8 +129,8 @@ class PairedAccumulator:
                     ok = ~(np.isnan(bv) | np.isnan(ov))
                     self.paired.setdefault(k, Moments()).add(ov[ok] - bv[ok])
 
-    def differences(self, name: str) -> pd.DataFrame:
-        """Differences ``other - base`` of every outcome with 95% intervals (see module doc)."""
+    def differences(self, name: str, kind: str = "monte_carlo") -> pd.DataFrame:
+        """Differences ``other - base`` of every outcome with 95% intervals of ``kind`` (see module doc)."""
         reps = sorted({r for r, _ in self.sums})
         keys = list(dict.fromkeys(k for _, k in self.sums))
         out = []
@@ -137,13 +142,10 @@ class PairedAccumulator:
             arr = np.array(diffs, dtype=float)
             if np.isnan(arr).any():
                 centre, lo, hi = np.nan, np.nan, np.nan
-            elif self.kind == "parameter":  # each replicate its own parameter draw
-                centre, lo, hi = percentile_interval(arr)
             else:
-                centre, lo, hi = _interval(arr, self.paired.get(k) if len(reps) == 1 else None)
+                centre, lo, hi = _interval(arr, self.paired.get(k) if len(reps) == 1 else None, kind)
             out.append({"scenario": name, "outcome": k, "difference": centre, "lower": lo, "upper": hi,
-                        "interval": PARAMETER if self.kind == "parameter" else MONTE_CARLO,
-                        "summary": k in dict(SUMMARY)})
+                        "interval": intervals.label(kind), "summary": k in dict(SUMMARY)})
         return pd.DataFrame(out)
 
 
@@ -162,13 +164,13 @@ def _read(path: Path) -> Any:
 def streamed_differences(base: Path, other: Path, name: str, replicates: int,
                          kind: str = "monte_carlo") -> pd.DataFrame:
     """:func:`paired_differences` of two outcome files read chunk by chunk (bounded memory)."""
-    acc = PairedAccumulator(paired=replicates == 1, kind=kind)
+    acc = PairedAccumulator(paired=replicates == 1)
     for b, o in zip(_read(base), _read(other)):
         if not (np.array_equal(b["dyad_id"].to_numpy(), o["dyad_id"].to_numpy())
                 and np.array_equal(b["replicate"].to_numpy(), o["replicate"].to_numpy())):
             raise ValueError("outcome files are not aligned by dyad and replicate")
         acc.add(b, o)
-    return acc.differences(name)
+    return acc.differences(name, kind)
 
 
 def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: int | None = None,
@@ -242,10 +244,10 @@ def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Co
                 "replicates": cohort.replicates, "seed": cohort.seed,
                 "replicate_seeds": [cohort.seed + r for r in range(cohort.replicates)],
                 "parameters": {nm: r.manifest["parameters"] for nm, r in zip(names, runs)},
-                "interval": PARAMETER if loaded.draws is not None else MONTE_CARLO}
+                "interval": intervals.label(kind)}
     if loaded.draws is not None:
         manifest["parameter_draws"] = loaded.draws.manifest()
-    return Comparison(names=names, runs=runs, differences=diffs, manifest=manifest)
+    return Comparison(names=names, runs=runs, differences=diffs, manifest=manifest, interval_kind=kind)
 
 
 def compare(paths: list[Path], *, dyads: int | None = None, replicates: int | None = None,
@@ -262,58 +264,40 @@ def compare(paths: list[Path], *, dyads: int | None = None, replicates: int | No
         return run_loaded(loaded, Path(tmp), progress)
 
 
-def _forest(cmp: Comparison, folder: Path) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    d = cmp.differences[cmp.differences["summary"]]
-    labels = [lbl for lbl, _ in SUMMARY]
-    ncol = 4
-    nrow = int(np.ceil(len(labels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 1.1 + 0.35 * len(cmp.names) * nrow + 1.2 * nrow))
-    for ax, lbl in zip(axes.ravel(), labels):
-        sub = d[d["outcome"] == lbl]
-        y = np.arange(len(sub))
-        err = np.vstack([sub["difference"] - sub["lower"], sub["upper"] - sub["difference"]])
-        ax.errorbar(sub["difference"], y, xerr=np.nan_to_num(err), fmt="o", capsize=3)
-        ax.axvline(0, color="grey", lw=0.8)
-        ax.set_yticks(y, list(sub["scenario"]), fontsize=7, parse_math=False)
-        ax.set_title(lbl, fontsize=7.5, parse_math=False)
-        ax.tick_params(axis="x", labelsize=7)
-    for ax in axes.ravel()[len(labels):]:
-        ax.axis("off")
-    fig.suptitle(f"Difference from {cmp.names[0]} (paired, 95% interval)", parse_math=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    (folder / "figures").mkdir(exist_ok=True)
-    fig.savefig(folder / "figures" / "differences.png", dpi=100)
-    plt.close(fig)
-    return "figures/differences.png"
-
-
 def write_comparison_files(cmp: Comparison, tmp: Path) -> None:
-    """Write differences (Parquet and CSV), each scenario's summary, a figure and an HTML page into
-    ``tmp`` (the per-dyad outcomes are already in ``tmp/outcomes/``)."""
+    """Write differences (Parquet and CSV), each scenario's summary, the binary-outcome and RMST
+    tables, the figures of :mod:`dyadsim.compare_figures` and ``compare.html`` into ``tmp`` (the
+    per-dyad outcomes are already in ``tmp/outcomes/``)."""
+    from .compare_figures import write_sections
+
     cmp.differences.to_parquet(tmp / "differences.parquet", index=False)
-    cmp.differences[["scenario", "outcome", "difference", "lower", "upper"]].to_csv(tmp / "differences.csv", index=False)
+    cmp.differences[["scenario", "outcome", "difference", "lower", "upper", "interval"]].to_csv(
+        tmp / "differences.csv", index=False)
     summaries = []
     for name, run in zip(cmp.names, cmp.runs):
         summaries.append(run.summary.assign(scenario=name))
     pd.concat(summaries, ignore_index=True).to_csv(tmp / "summaries.csv", index=False)
-    fig = _forest(cmp, tmp)
+    sections, binary, rmst = write_sections(cmp, tmp)
+    binary.to_csv(tmp / "binary_outcomes.csv", index=False)
+    rmst.to_csv(tmp / "rmst.csv", index=False)
+    label = html.escape(intervals.label(cmp.interval_kind))
+    note = intervals.few_replicates_note(int(cmp.manifest["replicates"]))
+    warn = f'<p class="note"><strong>Note:</strong> {html.escape(note)}</p>' if note else ""
     d = cmp.differences[cmp.differences["summary"]]
     rows = "".join(f"<tr><td>{html.escape(r.scenario)}</td><td>{html.escape(r.outcome)}</td>"
                    f"<td>{r.difference:.3f}</td><td>{r.lower:.3f}</td><td>{r.upper:.3f}</td></tr>"
                    for r in d.itertuples())
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>dyadsim comparison</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 7px}}img{{max-width:100%}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:3px 7px}}img{{max-width:100%}}.note{{background:#fff3cd;padding:6px}}</style>
+</head><body>
 <h1>dyadsim comparison against {html.escape(cmp.names[0])}</h1>
 <p>Scenarios: {', '.join(html.escape(n) for n in cmp.names)}; {cmp.manifest['dyads']} dyads x
 {cmp.manifest['replicates']} replicates on the same dyads and seeds (common random numbers). Differences
-are scenario minus {html.escape(cmp.names[0])}, with 95% intervals. Every outcome: differences.csv.</p>
-<img src="{fig}" alt="forest plot of differences">
+are scenario minus {html.escape(cmp.names[0])}, with {label} intervals. Every outcome: differences.csv;
+binary outcomes: binary_outcomes.csv; restricted mean survival times: rmst.csv.</p>{warn}
+{sections}
+<h2>Every summary difference</h2>
 <table><tr><th>scenario</th><th>outcome</th><th>difference</th><th>lower</th><th>upper</th></tr>{rows}</table>
 </body></html>"""
     (tmp / "compare.html").write_text(page, encoding="utf-8")

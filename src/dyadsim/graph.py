@@ -3,7 +3,8 @@
 ``data/graph.yaml`` declares every construct (node) and arrow (edge) once. This module validates
 it, exposes the edge indices ``L`` used by the mechanism modules (``w[L.craving_use]`` is the signed
 strength of the craving -> opioid use arrow), registers each node's time constant as a parameter
-``tau.<node>``, and turns the graph into JSON, a networkx graph and a drawing.
+``tau.<node>``, and turns the graph into JSON and a networkx graph (drawings and DOT/GraphML
+exports: :mod:`dyadsim.graph_draw`).
 """
 from __future__ import annotations
 
@@ -193,67 +194,11 @@ def to_networkx(**kwargs: Any) -> Any:
     return g
 
 
-# Columns of the drawing, left to right: the causal flow of Figure 1.
-_COLUMNS = {
-    "context": 0, "mother": 1, "care": 2, "use_cycle": 2, "infant": 3, "dyad": 3, "wellbeing": 4,
-}
-
-
 def draw(path: str | Path, marked: dict[str, list[str]] | None = None, title: str | None = None,
          **kwargs: Any) -> Path:
-    """Draw the graph to ``path`` (format from the suffix: .svg, .png or .pdf).
+    """Draw or export the graph to ``path`` (.svg, .png, .pdf, .dot, .gv or .graphml); laid out
+    like Figure 1, by Graphviz's ``dot`` where installed (see :func:`dyadsim.graph_draw.draw` for
+    the options: ``edge_ids``, ``focus``, ``depth``, ``layout``, ``strengths``, ``enabled``)."""
+    from .graph_draw import draw as _draw
 
-    Nodes are laid out in columns following Figure 1 (context -> mother -> use cycle and care ->
-    infant and dyad -> well-being); positive arrows are solid, negative dashed, switched-off grey.
-    Nodes and edges in ``marked`` (for example MORE's targets) are outlined in a thick colour.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch
-
-    path = Path(path)
-    if path.suffix.lower() not in (".svg", ".png", ".pdf"):
-        raise ValueError(f"graph output {path}: suffix must be .svg, .png or .pdf")
-    marked = marked or {}
-    d = to_dict(marked=marked, **kwargs)
-    cols: dict[int, list[dict[str, Any]]] = {}
-    for n in d["nodes"]:
-        cols.setdefault(_COLUMNS[n["group"]], []).append(n)
-    pos: dict[str, tuple[float, float]] = {}
-    for c, members in cols.items():
-        for k, n in enumerate(members):
-            pos[n["id"]] = (c * 4.2, -(k - (len(members) - 1) / 2) * 1.0)
-    height = max(len(m) for m in cols.values())
-    fig, ax = plt.subplots(figsize=(22, max(8, 0.62 * height)))
-    ax.set_xlim(-2.2, 4 * 4.2 + 2.2)
-    ax.set_ylim(-height / 2 - 0.5, height / 2 + 0.5)
-    boxes = {}
-    for n in d["nodes"]:
-        x, y = pos[n["id"]]
-        is_marked = bool(n["marked_by"])
-        boxes[n["id"]] = ax.text(x, y, n["label"], ha="center", va="center", fontsize=7.5, zorder=3,
-                                 bbox=dict(boxstyle="round,pad=0.3", fc=GROUP_COLOURS[n["group"]],
-                                           ec="#6a3d9a" if is_marked else "#444444", lw=2.5 if is_marked else 0.6))
-    fig.canvas.draw()  # lay the boxes out so arrows can be clipped at their edges
-    for e in d["edges"]:
-        (x0, y0), (x1, y1) = pos[e["from"]], pos[e["to"]]
-        is_marked = bool(e["marked_by"])
-        colour = "#999999" if not e["enabled"] else ("#6a3d9a" if is_marked else ("#2b8cbe" if e["sign"] > 0 else "#e34a33"))
-        # Arrows within a column bow out sideways; a loop on one node is drawn as a small arc.
-        same_col = abs(x1 - x0) < 1e-9
-        rad = 0.6 if e["from"] == e["to"] else (0.35 if same_col else 0.06)
-        end = (x1 + 0.01, y1 + 0.3) if e["from"] == e["to"] else (x1, y1)
-        ax.add_patch(FancyArrowPatch(
-            (x0, y0), end, arrowstyle="-|>", mutation_scale=9, lw=2.6 if is_marked else 0.7,
-            linestyle="-" if e["sign"] > 0 else "--", color=colour, alpha=0.75, zorder=2 if is_marked else 1,
-            connectionstyle=f"arc3,rad={rad}", patchA=boxes[e["from"]].get_bbox_patch(),
-            patchB=boxes[e["to"]].get_bbox_patch()))
-    ax.axis("off")
-    ax.set_title(title or "dyadsim mechanism graph (Reese et al. 2021, Figure 1): solid +, dashed -",
-                 fontsize=12)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _draw(path, marked=marked, title=title, **kwargs)

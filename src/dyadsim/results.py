@@ -6,12 +6,13 @@ is NaN. Monthly columns end in ``_mMM`` (postpartum month 1..H), trimester colum
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from . import instruments
+from . import instruments, intervals
 from .engine import layout
 from .engine.run import SimOutput
 from .modules.attachment import CLASSES
@@ -212,52 +213,48 @@ def replicate_summary(df: pd.DataFrame) -> pd.DataFrame:
     return stats.replicate_summary()
 
 
-def summarize(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean of each summary outcome with a 95% Monte Carlo interval (see :func:`summary_from_replicates`)."""
-    return summary_from_replicates(replicate_summary(df))
+def is_share(label: str) -> bool:
+    """Whether a summary outcome is a share (a proportion in [0, 1]): its label says so."""
+    return re.search(r"\bshare\b", label) is not None
+
+
+def summarize(df: pd.DataFrame, kind: str = "monte_carlo") -> pd.DataFrame:
+    """Mean of each summary outcome with a 95% interval (see :func:`summary_from_replicates`)."""
+    return summary_from_replicates(replicate_summary(df), kind=kind)
 
 
 def summary_from_replicates(reps: pd.DataFrame, kind: str = "monte_carlo") -> pd.DataFrame:
-    """Mean of each summary outcome with a 95% interval, from per-replicate statistics
-    (as built chunk by chunk by :class:`dyadsim.streaming.RunStats`).
+    """Mean of each summary outcome with a 95% interval of the given kind, from per-replicate
+    statistics (as built chunk by chunk by :class:`dyadsim.streaming.RunStats`).
 
-    ``kind="monte_carlo"`` (fixed parameters): with two or more replicates (seeds) the interval is
-    the t interval of the replicate means; with one replicate it is the normal interval from the
-    between-dyad SD (mean +- 1.96 SD/sqrt(n)). ``kind="parameter"`` (each replicate with its own
-    parameter draw, :mod:`dyadsim.uncertainty`): the 2.5th-97.5th percentile of the replicate means.
-    The ``interval`` column names the kind.
+    The interval is :func:`dyadsim.intervals.bands` of the replicate means (``kind``
+    ``"monte_carlo"``: t interval, or with one replicate the normal interval from the between-dyad
+    SD; Wilson for shares, so they stay in [0, 1]; ``"parameter"``: the 2.5th-97.5th percentile
+    of replicate means that each carry their own parameter draw). The column ``interval`` names
+    the kind; fewer than three replicates give a
+    :class:`dyadsim.intervals.FewReplicatesWarning`.
     """
-    from .uncertainty import MONTE_CARLO, PARAMETER, percentile_interval
-
-    if kind not in ("monte_carlo", "parameter"):
-        raise ValueError(f"kind must be 'monte_carlo' or 'parameter', got {kind!r}")
+    intervals.check_kind(kind)
     out = []
     for label, _ in SUMMARY:
-        r = reps[reps["outcome"] == label]
-        means = r["mean"].dropna().to_numpy()
-        if kind == "parameter":
-            centre, lower, upper = percentile_interval(means)
+        r = reps[reps["outcome"] == label].dropna(subset=["mean"])
+        means = r["mean"].to_numpy(dtype=np.float64)
+        if len(means):
+            one = len(means) == 1
+            centre, lower, upper = (float(x) for x in intervals.bands(
+                means, kind=kind, share=is_share(label), sd=float(r["sd"].iloc[0]) if one else None,
+                n=float(r["n"].mean())))
         else:
-            if len(means) >= 2:
-                centre = means.mean()
-                half = t_quantile(len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
-            elif len(means) == 1:
-                centre = means[0]
-                sd, n = r["sd"].iloc[0], r["n"].iloc[0]
-                half = 1.96 * sd / np.sqrt(n) if n > 1 and np.isfinite(sd) else np.nan
-            else:
-                centre, half = np.nan, np.nan
-            lower, upper = centre - half, centre + half
-            if (r["min"] >= 0).all():  # a non-negative outcome has a non-negative mean
-                lower = max(lower, 0.0)
+            centre, lower, upper = np.nan, np.nan, np.nan
+        if len(r) and (r["min"] >= 0).all():  # a non-negative outcome has a non-negative mean
+            lower = max(lower, 0.0)
         out.append({"outcome": label, "mean": centre, "lower": lower, "upper": upper,
-                    "interval": PARAMETER if kind == "parameter" else MONTE_CARLO,
-                    "replicates": len(means), "dyads_per_replicate": int(r["n"].mean()) if len(r) else 0})
+                    "interval": intervals.label(kind), "replicates": len(means),
+                    "dyads_per_replicate": int(r["n"].mean()) if len(r) else 0})
+    n_reps = int(reps["replicate"].nunique()) if len(reps) else 0
+    intervals.warn_few_replicates(n_reps, "summary")
     return pd.DataFrame(out)
 
 
-def t_quantile(dof: int) -> float:
-    """0.975 quantile of Student's t with ``dof`` degrees of freedom."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, dof))
+t_quantile = intervals.t_quantile
+"""0.975 quantile of Student's t (kept here for callers of earlier versions)."""

@@ -4,7 +4,8 @@ With ``--parameter-draws K`` a run (or a comparison) has K replicates, and repli
 with its own parameter set drawn from the priors (the posterior, once calibration provides one)
 on its own seed. The spread of the replicate means then carries both parameter and Monte Carlo
 (stochastic) uncertainty, and the interval printed is the 2.5th to 97.5th percentile of the
-replicate means (labelled ``parameter + Monte Carlo 95%``), not the t interval of their mean: the
+replicate means (:mod:`dyadsim.intervals`, kind ``parameter``, labelled ``parameter + Monte Carlo
+95%``), not the t interval of their mean: the
 question is where the outcome lies given what is unknown, not how precisely the mean over the
 prior is estimated. In a comparison every scenario uses the same draw in replicate ``r`` (and the
 same seed), so differences are paired within draws.
@@ -24,10 +25,6 @@ from .errors import InputError
 from .params import ParamSet
 from .scenario import Scenario
 
-MONTE_CARLO = "Monte Carlo 95%"
-"""Label of intervals over replicates (seeds) with fixed parameters."""
-PARAMETER = "parameter + Monte Carlo 95%"
-"""Label of intervals over replicates that each carry their own parameter draw."""
 MAX_DRAWS = 10_000
 """Most parameter draws a run accepts (each is a replicate)."""
 
@@ -85,13 +82,3 @@ def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple
         fixed |= {f"links.{e}.strength" for e, cfg in scn.links.items() if cfg.strength is not None}
     space = space.select([n for n in space.names if n not in fixed], "--draw-params") if fixed else space
     return ParameterDraws(space.names, space.sample_prior(k, seed), seed, select)
-
-
-def percentile_interval(values: np.ndarray) -> tuple[float, float, float]:
-    """(mean, 2.5th percentile, 97.5th percentile) of replicate values (NaN left out)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if len(v) == 0:
-        return np.nan, np.nan, np.nan
-    lo, hi = np.percentile(v, [2.5, 97.5])
-    return float(v.mean()), float(lo), float(hi)

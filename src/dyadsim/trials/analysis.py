@@ -16,12 +16,14 @@ Models (``OutcomeSpec.model``):
   offset; rate ratio. Chosen over the negative binomial because the rate ratio of a Poisson
   quasi-likelihood fit is consistent whatever the overdispersion and the sandwich SE stays
   valid, while the NB dispersion estimate often fails to converge on zero-heavy timeline
-  follow-back day counts (Zou 2004, Am J Epidemiol 159:702-706; Cameron & Trivedi 2013 ch. 3).
+  follow-back day counts (Cameron & Trivedi 2013, Regression Analysis of Count Data, ch. 3; the
+  robust-Poisson device of Zou 2004, Am J Epidemiol 159:702-706).
 * ``survival``: Cox proportional hazards (statsmodels ``PHReg``, Efron ties), time and event
   columns; hazard ratio. Dropout enters as censoring, so only ``complete_case`` applies.
 * ``gee``: repeated measures over every row given (pass the post-baseline assessments), GEE
   with exchangeable working correlation and robust SEs (Liang & Zeger 1986), arm + time
-  indicators + covariates; family gaussian/binomial/poisson. The arm coefficient is the effect
+  indicators + covariates, fitted by a vectorised implementation that reproduces statsmodels
+  ``GEE`` with ``Exchangeable`` (``trials/_gee.py``); family gaussian/binomial/poisson. The arm coefficient is the effect
   averaged over the assessments.
 
 Missing outcomes (``OutcomeSpec.missing``); baseline covariates with NaN are mean-imputed first,
@@ -31,21 +33,22 @@ which is valid in randomized trials because covariates are independent of arm (W
 * ``complete_case``: participants observed at the primary time (all observed rows for GEE).
 * ``ipw``: inverse-probability-of-observation weights from a logistic model of being observed on
   arm and covariates (per assessment time for GEE), stabilized by the observed share per arm,
-  probabilities truncated below at 0.001 to bound the weights;
-  weighted fits with sandwich SEs, which ignore the estimation of the weights and so are
-  conservative (Robins, Rotnitzky & Zhao 1995; Lunceford & Davidian 2004). GEE with IPW uses an
-  independence working correlation, the structure under which observation-level weights give
-  consistent estimates (Fitzmaurice, Molenberghs & Lipsitz 1995).
+  probabilities truncated below at 0.001 to bound the weights; weighted fits with sandwich SEs,
+  which ignore the estimation of the weights and so are conservative (Robins, Rotnitzky & Zhao
+  1995; Lunceford & Davidian 2004). GEE with IPW uses an independence working correlation
+  (statsmodels GLM with cluster-robust SEs), because observation-level weights with a
+  non-diagonal working correlation do not give unbiased estimating equations in general.
 * ``mi``: multiple imputation, ``n_imputations`` data sets, pooled by Rubin's rules (Rubin 1987)
   with the Barnard & Rubin (1999) degrees of freedom for linear models. Arm and covariates are
   complete, so the missingness is monotone with one incomplete variable and chained equations
   reduce to one imputation model, fitted separately in each arm (and assessment) with the
   covariates as predictors so that their effects may differ by arm (Carpenter & Kenward 2013,
-  Multiple Imputation and its Application, ch. 3; Sullivan et al. 2018, Stat Methods Med Res
-  27:2610-2626), and drawn from its approximate posterior: Bayesian linear regression for continuous outcomes, logistic with
-  normal-approximation coefficient draws for binary, predictive mean matching (5 donors) for
-  counts (van Buuren 2018, Flexible Imputation of Missing Data, sections 3.2-3.4). This avoids
-  statsmodels ``MICE``, whose burn-in cycles are wasted on a monotone pattern.
+  Multiple Imputation and its Application; Sullivan et al. 2018, Stat Methods Med Res
+  27:2610-2626), and drawn from its approximate posterior: Bayesian linear regression for
+  continuous outcomes, logistic with normal-approximation coefficient draws for binary,
+  predictive mean matching (5 donors) for counts (van Buuren 2018, Flexible Imputation of
+  Missing Data, ch. 3). This avoids statsmodels ``MICE``, whose burn-in cycles are wasted on a
+  monotone pattern.
 
 Failures (non-convergence, separation, singular designs, no events) never raise: the Estimate
 has ``converged=False`` and a ``failure`` reason, so power loops can count them.
@@ -61,6 +64,8 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from ._gee import GEEFailure, gee_exchangeable
 
 __all__ = ["OutcomeSpec", "Estimate", "analyze", "analyze_arms", "adjust", "reject", "MODELS", "MISSING"]
 
@@ -251,8 +256,13 @@ def _fit_model(spec: OutcomeSpec, y: np.ndarray, x: np.ndarray, n_arms: int, *, 
         fam = {"gaussian": sm.families.Gaussian(), "binomial": sm.families.Binomial(),
                "poisson": sm.families.Poisson()}[family]
         if w is None:
-            res = _warned(lambda: sm.GEE(y, x, groups=groups, family=fam, offset=offset,
-                                         cov_struct=sm.cov_struct.Exchangeable()).fit(maxiter=100))
+            # Vectorised twin of statsmodels GEE(Exchangeable) (same estimates; tests check it).
+            try:
+                with np.errstate(all="ignore"):
+                    beta, cov, _ = gee_exchangeable(y, x, groups, family, offset)
+            except GEEFailure as exc:
+                raise _FitFailure(str(exc)) from None
+            return _Fit(beta[sl], np.sqrt(np.diag(cov))[sl], math.inf)
         else:
             res = _warned(lambda: sm.GLM(y, x, family=fam, offset=offset, var_weights=w).fit(
                 cov_type="cluster", cov_kwds={"groups": groups}))
@@ -365,7 +375,8 @@ def _impute(rng: np.random.Generator, spec: OutcomeSpec, frame: pd.DataFrame, y:
             beta = rng.multivariate_normal(np.asarray(res.params), np.asarray(res.cov_params()))
             out[mis] = (rng.random(mis.sum()) < 1 / (1 + np.exp(-xm @ beta))).astype(float)
             continue
-        # Bayesian linear regression draw (van Buuren 2018, algorithm 3.1).
+        # Bayesian linear regression draw (van Buuren 2018, ch. 3): sigma from its scaled inverse
+        # chi-square posterior, then beta given sigma.
         inv = np.linalg.inv(xo.T @ xo)
         bhat = inv @ xo.T @ yo
         resid = yo - xo @ bhat

@@ -81,10 +81,16 @@ def analyse_replicate(pools: Pools, n: int, rep: int, n_boot: int) -> list[tuple
 
 
 def run_power_task(payload: dict[str, Any]) -> pd.DataFrame:
-    """Replicates ``reps`` of size ``n`` (a task of a power analysis; runs in any worker)."""
+    """Replicates ``reps`` of size ``n`` (a task of a power analysis; runs in any worker).
+
+    BLAS runs on one thread here: the models' matrices are small, and threaded BLAS on them was
+    about ten times slower on a loaded 2-core machine (see :mod:`dyadsim.trials.mediation`)."""
+    from threadpoolctl import threadpool_limits
+
     rows: list[tuple[Any, ...]] = []
-    for rep in payload["reps"]:
-        rows += analyse_replicate(payload["pools"], payload["n"], rep, payload["n_boot"])
+    with threadpool_limits(limits=1, user_api="blas"):
+        for rep in payload["reps"]:
+            rows += analyse_replicate(payload["pools"], payload["n"], rep, payload["n_boot"])
     return pd.DataFrame(rows, columns=list(REPLICATE_COLUMNS))
 
 

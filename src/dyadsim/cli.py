@@ -345,6 +345,59 @@ def params(assumed: bool, select: str | None, salib: bool, as_csv: bool) -> None
                        f"{d.kind:10s} {d.source}")
 
 
+@main.command()
+@click.argument("scenario", type=_Path(dir_okay=False, path_type=Path))
+@click.option("--method", type=click.Choice(["morris", "sobol"]), default="morris", show_default=True,
+              help="morris: screening (elementary effects); sobol: first- and total-order indices")
+@click.option("--params", "params_spec", default=None,
+              help="assumed (default) | all | module:NAME | kind:KIND | a,b,c (dotted names; see 'dyadsim params')")
+@click.option("--from-morris", type=_Path(file_okay=False, path_type=Path), default=None,
+              help="take the --top K parameters of an earlier Morris output folder (instead of --params)")
+@click.option("--top", type=int, default=None, help="how many parameters --from-morris takes")
+@click.option("--outcomes", default=None, help="statistics to analyse, NAME[,NAME] (default: every summary outcome)")
+@click.option("--n", "n", type=int, default=None,
+              help="Morris trajectories (default 10) or Sobol' base sample, a power of 2 (default 64)")
+@click.option("--replicates", type=int, default=None, help="seeds per parameter set, the same for every set (default 2)")
+@click.option("--dyads", type=int, default=None, help="dyads per set and seed (default: the scenario's)")
+@click.option("--seed", type=int, default=None, help="base seed of the runs and the design (default: the scenario's)")
+@click.option("--out", "out", required=True, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP + "; also discards an unfinished sweep of another request")
+@click.option("--workers", type=int, default=None, help="run on a local Dask cluster of K worker processes")
+@click.option("--scheduler", default=None, help="run on a running Dask cluster (tcp://HOST:PORT)")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morris: Path | None, top: int | None,
+                outcomes: str | None, n: int | None, replicates: int | None, dyads: int | None, seed: int | None,
+                out: Path, force: bool, workers: int | None, scheduler: str | None, progress: bool | None) -> None:
+    """Sensitivity of SCENARIO's outcomes to its parameters (Morris or Sobol', with SALib).
+
+    Writes indices, noise share, mechanism ranking, tornado swings, figures and sensitivity.html to
+    OUT. The sweep is kept in OUT.partial/ until then: rerun the same command to resume it.
+    """
+    from .sensitivity_run import WORK_SUFFIX, run_sensitivity
+
+    with _guarded():
+        _check_counts(dyads, replicates, seed)
+        names = None if outcomes is None else [o.strip() for o in outcomes.split(",") if o.strip()]
+        try:
+            result = run_sensitivity(scenario, out, method=method, params=params_spec, outcomes=names, n=n,
+                                     replicates=replicates, dyads=dyads, seed=seed, from_morris=from_morris, top=top,
+                                     workers=workers, scheduler=scheduler, force=force, progress=progress,
+                                     echo=lambda m: click.echo(m, err=True))
+        except KeyboardInterrupt:
+            click.echo(f"\ninterrupted: finished work is kept in {out}{WORK_SUFFIX}/; rerun the same command to "
+                       "resume", err=True)
+            sys.exit(130)
+    col = "mu_star" if result.method == "morris" else "ST"
+    for outcome in result.outcomes:
+        d = result.indices[result.indices["outcome"] == outcome].nlargest(5, col)
+        share = result.noise.set_index("outcome").loc[outcome, "noise_share"]
+        click.echo(f"\n{outcome} (noise share {share:.1%}); largest {col}:")
+        for r in d.itertuples():
+            click.echo(f"  {r.parameter:45s} {getattr(r, col):10.4g}")
+    click.echo(f"\nwrote {out}/ (sensitivity.html, indices.csv, noise.csv, mechanisms.csv, tornado.csv, figures/, "
+               "samples.parquet, evaluations.parquet)")
+
+
 _EXEC_HELP = "Dask LocalCluster of K single-threaded worker processes (default: in this process, one thread)"
 
 

@@ -81,6 +81,7 @@ def test_salib_problem_from_the_registry() -> None:
     for d, b, dist in zip(sub, prob["bounds"], prob["dists"]):
         assert b == [d.low, d.high] and dist == ("logunif" if d.prior == "loguniform" else "unif")
     assert sub.salib_problem(unit=True)["bounds"] == [[0.0, 1.0]] * len(sub)
+    assert "groups" not in prob and sub.salib_problem(groups=True)["groups"] == ["reward"] * len(sub)
 
 
 def test_paramset_vectors_round_trip() -> None:

@@ -316,7 +316,7 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
 @click.option("--assumed", is_flag=True, help="only assumed parameters with a prior to draw (as --select assumed)")
 @click.option("--select", "select", default=None, metavar="SPEC",
               help="all | assumed | module:NAME | kind:KIND | a,b,c (default: every parameter and edge strength)")
-@click.option("--salib", is_flag=True, help="print the SALib problem (names, bounds, dists, groups) as JSON")
+@click.option("--salib", is_flag=True, help="print the SALib problem (names, bounds, dists) as JSON")
 @click.option("--csv", "as_csv", is_flag=True, help="print the table as CSV (name, default, low, high, prior, ...)")
 def params(assumed: bool, select: str | None, salib: bool, as_csv: bool) -> None:
     """List every parameter and edge strength: dotted name, default, unit, plausible range, prior,

@@ -225,21 +225,24 @@ class Space:
         u = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5ACE])).random((n, len(self)))
         return self.from_unit(u)
 
-    def salib_problem(self, unit: bool = False) -> dict[str, Any]:
+    def salib_problem(self, unit: bool = False, groups: bool = False) -> dict[str, Any]:
         """The SALib problem of this space.
 
         With ``unit`` the bounds are [0, 1] for every dimension (sample there, then map with
         :meth:`from_unit`); otherwise the plausible ranges with SALib's ``unif``/``logunif`` dists.
-        ``groups`` holds each dimension's group (module) for grouped analyses.
+        With ``groups`` the problem carries each dimension's group (module), which makes SALib
+        analyse groups instead of single parameters; leave it out to screen each parameter.
         """
         dims = list(self)
         if unit:
-            bounds = [[0.0, 1.0] for _ in dims]
-            return {"num_vars": len(dims), "names": self.names, "bounds": bounds, "groups": self.groups}
-        return {"num_vars": len(dims), "names": self.names,
-                "bounds": [[d.low, d.high] if d.drawn else [d.default, d.default] for d in dims],
-                "dists": ["logunif" if d.prior == "loguniform" else "unif" for d in dims],
-                "groups": self.groups}
+            prob: dict[str, Any] = {"num_vars": len(dims), "names": self.names, "bounds": [[0.0, 1.0] for _ in dims]}
+        else:
+            prob = {"num_vars": len(dims), "names": self.names,
+                    "bounds": [[d.low, d.high] if d.drawn else [d.default, d.default] for d in dims],
+                    "dists": ["logunif" if d.prior == "loguniform" else "unif" for d in dims]}
+        if groups:
+            prob["groups"] = self.groups
+        return prob
 
     def to_frame(self) -> Any:
         """One row per dimension: name, default, low, high, prior, scale, kind, group, unit, assumed, source."""

@@ -14,7 +14,6 @@ import click
 from .cli import (_FORCE_HELP, _compile_notice, _guarded, _Path, _print_comparison, _print_run, _run_into, command_line,
                   main)
 from .errors import InputError
-from .store import same_table
 
 
 def _recorded_draws(data: dict, origin: str) -> Any:
@@ -88,6 +87,8 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
         _print_comparison(cmp, out)
     present = [(a, b) for a, b in pairs if a.is_file()]
     if present:
+        from .store import same_table
+
         same = all(same_table(a, b) for a, b in present)
         click.echo(f"outcomes {'identical to' if same else 'DIFFER from'} the original run in {folder}/")
         if not same:

@@ -7,8 +7,15 @@ import sys
 from types import FrameType
 
 
+_stopped = False
+"""Set by the early handler: an interrupt arrived while the command line was loading."""
+
+
 def _quiet_exit(signum: int, frame: FrameType | None) -> None:
-    sys.stderr.write("\ninterrupted: nothing was written\n")
+    global _stopped
+    if not _stopped:
+        sys.stderr.write("\ninterrupted: nothing was written\n")
+    _stopped = True  # kept where the exception below is lost (CPython drops it inside compile())
     raise SystemExit(130)
 
 
@@ -19,6 +26,8 @@ def run() -> None:
     signal.signal(signal.SIGTERM, _quiet_exit)
     from .cli import main
 
+    if _stopped:  # the interrupt came while a module was being compiled, and its exception was lost
+        raise SystemExit(130)
     main()
 
 

@@ -1,6 +1,7 @@
 """The command line end to end: every example runs; bad input fails clearly; writes are atomic."""
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dyadsim.cli import main
+from dyadsim.grounding import calibration_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if not p.stem.startswith("trial_"))
@@ -27,6 +29,7 @@ def test_every_example_runs(example: Path, tmp_path: Path) -> None:
                        "--seed", "3", "--no-progress"])
     assert code == 0, text
     assert "Days of opioid use, postpartum year" in text
+    assert calibration_notice() in text and html.escape(calibration_notice()) in (out / "report.html").read_text()
     for f in ("outcomes.parquet", "aggregates.parquet", "trajectories.parquet", "summary.csv", "manifest.json",
               "catalog.duckdb", "report.html", "figures/monthly.png", "figures/attachment.png"):
         assert (out / f).is_file(), f

@@ -2,6 +2,7 @@
 every figure written, readable and labelled (small cohort: 200 dyads, 2 replicates, 12 months)."""
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from dyadsim import compare_figures as cf
 from dyadsim import survival
+from dyadsim.grounding import calibration_notice
 from dyadsim.results import SUMMARY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +135,7 @@ def test_comparison_figures_are_valid_and_labelled(comparison) -> None:  # type:
 def test_comparison_page_and_tables(comparison) -> None:  # type: ignore[no-untyped-def]
     cmp, out, _ = comparison
     page = (out / "compare.html").read_text()
+    assert html.escape(calibration_notice()) in page
     for text in ("Kaplan-Meier", "relative risk", "NNT", "Monte Carlo 95%", "fewer than 3", "RMST",
                  'src="figures/survival.png"', 'src="figures/overdose.png"'):
         assert text in page, text

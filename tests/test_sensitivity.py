@@ -2,6 +2,7 @@
 figures and the page."""
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from dyadsim import sensitivity as sa
 from dyadsim import sensitivity_plots as sp
 from dyadsim.errors import InputError
+from dyadsim.grounding import calibration_notice
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +200,8 @@ def test_cli_morris_writes_page_and_resumes(scenario_file: Path, tmp_path: Path,
     noise = pd.read_csv(out / "noise.csv")
     assert noise["replicates"].iloc[0] == 2 and 0.0 <= noise["noise_share"].iloc[0]
     page = (out / "sensitivity.html").read_text(encoding="utf-8")
-    assert "Noise share" in page and "60" in page
+    assert "Noise share" in page and "60" in page and html.escape(calibration_notice()) in page
+    assert calibration_notice() in res.output
     # Same command again: the folder holds a finished run, so --force is asked for.
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2 and "--force" in res.output

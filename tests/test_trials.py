@@ -2,6 +2,7 @@
 resumable and executor-independent power, the trial report baseline, and the command line."""
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from dyadsim.cli import main
 from dyadsim.errors import InputError
+from dyadsim.grounding import calibration_notice
 from dyadsim.sweep import DaskExecutor, InProcessExecutor
 from dyadsim.trials.design import load_trial, parse_trial
 from dyadsim.trials.plan import estimate_outcomes
@@ -173,7 +175,8 @@ def test_cli_trial_and_power(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(main, ["trial", str(path), "--out", str(tmp_path / "t"), "--seed", "3"])
     assert res.exit_code == 0, res.output
-    assert "Randomized: 80" in res.output
+    assert "Randomized: 80" in res.output and calibration_notice() in res.output
+    assert html.escape(calibration_notice()) in (tmp_path / "t" / "report.html").read_text()
     assert {"report.html", "estimates.csv", "consort.svg", "manifest.json"} <= {p.name for p in (tmp_path / "t").iterdir()}
     est = pd.read_csv(tmp_path / "t" / "estimates.csv")
     assert np.isfinite(est.loc[0, "true_difference"])
@@ -181,6 +184,8 @@ def test_cli_trial_and_power(tmp_path: Path) -> None:
                                "--no-progress"])
     assert res.exit_code == 0, res.output
     man = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert calibration_notice() in res.output
+    assert html.escape(calibration_notice()) in (tmp_path / "p" / "power.html").read_text()
     assert man["grid"] == [20, 40] and not (tmp_path / ".p.work").exists()
     assert len(pd.read_parquet(tmp_path / "p" / "power.parquet")) == 2
     bad = runner.invoke(main, ["power", str(path), "--n", "2", "--out", str(tmp_path / "q")])

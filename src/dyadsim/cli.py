@@ -21,6 +21,13 @@ import click
 from .errors import InputError
 
 
+def _notice() -> None:
+    """Print the calibration notice under a summary (see :mod:`dyadsim.grounding`)."""
+    from .grounding import calibration_notice
+
+    click.echo(f"\n{calibration_notice()}")
+
+
 def _fail(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(2)
@@ -208,6 +215,7 @@ def _print_run(result: Any, out: Path, csv: bool) -> None:
                f"replicates (mean [{kind} interval])")
     for r in s.itertuples():
         click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
+    _notice()
     click.echo(f"\nwrote {out}/ (outcomes.parquet, monthly.parquet, aggregates.parquet, trajectories.parquet, "
                f"summary.csv, manifest.json, catalog.duckdb, views.sql, figures/, report.html"
                + (", csv/" if csv else "") + ")")
@@ -249,6 +257,7 @@ def _print_comparison(cmp: Any, out: Path) -> None:
         click.echo(f"\n{name} minus {cmp.names[0]} (difference [{cmp.manifest['interval']} interval]):")
         for r in d[d["scenario"] == name].itertuples():
             click.echo(f"  {r.outcome:<{width}}  {r.difference:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
+    _notice()
     click.echo(f"\nwrote {out}/ (differences.csv, differences.parquet, summaries.csv, outcomes/, figures/, compare.html)")
 
 
@@ -394,6 +403,7 @@ def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morri
         click.echo(f"\n{outcome} (noise share {share:.1%}); largest {col}:")
         for r in d.itertuples():
             click.echo(f"  {r.parameter:45s} {getattr(r, col):10.4g}")
+    _notice()
     click.echo(f"\nwrote {out}/ (sensitivity.html, indices.csv, noise.csv, mechanisms.csv, tornado.csv, figures/, "
                "samples.parquet, evaluations.parquet)")
 
@@ -443,6 +453,7 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
     for m in res.mediation.itertuples():
         click.echo(f"  mediation {m.path}: indirect {m.indirect:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}], "
                    f"joint significance {'yes' if m.joint_significant else 'no'}")
+    _notice()
     click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, consort.svg, participants.parquet)")
 
 
@@ -495,6 +506,7 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
         last = res.summary[(res.summary["target"] == r.target) & (res.summary["kind"] == r.kind)].iloc[-1]
         click.echo(f"  {r.target} [{r.kind}]: power {last.power:.2f} +- {last.mcse:.2f} at n = {last.n}; "
                    f"n for 80%: {n80}, for 90%: {n90}")
+    _notice()
     click.echo(f"wrote {out}/ (power.html, power.csv, power.parquet, required_n.csv, replicates.parquet, power.svg)")
 
 

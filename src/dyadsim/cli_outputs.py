@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .cli import (_FORCE_HELP, _compile_notice, _guarded, _Path, _print_comparison, _print_run, _run_into, command_line,
+from .cli import (_FORCE_HELP, _compile_notice, _guarded, _notice, _Path, _print_comparison, _print_run, _run_into, command_line,
                   main)
 from .errors import InputError
 
@@ -118,6 +118,7 @@ def summarize(folder: Path, by: str, out: Path | None) -> None:
         click.echo(f"\n{by} = {group} (about {n} dyads per replicate):")
         for r in d.itertuples():
             click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
+    _notice()
     click.echo(f"\nwrote {target}")
 
 

@@ -310,6 +310,8 @@ def write_comparison_files(cmp: Comparison, tmp: Path) -> None:
     sections, binary, rmst = write_sections(cmp, tmp)
     binary.to_csv(tmp / "binary_outcomes.csv", index=False)
     rmst.to_csv(tmp / "rmst.csv", index=False)
+    from .grounding import calibration_notice
+
     label = html.escape(intervals.label(cmp.interval_kind))
     note = intervals.few_replicates_note(int(cmp.manifest["replicates"]))
     warn = f'<p class="note"><strong>Note:</strong> {html.escape(note)}</p>' if note else ""
@@ -322,6 +324,7 @@ def write_comparison_files(cmp: Comparison, tmp: Path) -> None:
 td,th{{border:1px solid #ccc;padding:3px 7px}}img{{max-width:100%}}.note{{background:#fff3cd;padding:6px}}</style>
 </head><body>
 <h1>dyadsim comparison against {html.escape(cmp.names[0])}</h1>
+<p class="note"><strong>{html.escape(calibration_notice())}</strong></p>
 <p>Scenarios: {', '.join(html.escape(n) for n in cmp.names)}; {cmp.manifest['dyads']} dyads x
 {cmp.manifest['replicates']} replicates on the same dyads and seeds (common random numbers). Differences
 are scenario minus {html.escape(cmp.names[0])}, with {label} intervals. Every outcome: differences.csv;

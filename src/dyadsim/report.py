@@ -158,6 +158,8 @@ def _fmt(x: float) -> str:
 
 def write_report(result: RunResult, folder: Path) -> Path:
     """Write figures and ``report.html`` into ``folder``."""
+    from .grounding import calibration_notice
+
     figs = make_figures(result, folder)
     scn = result.scenario
     rows = "".join(f"<tr><td>{html.escape(r.outcome)}</td><td>{_fmt(r.mean)}</td><td>{_fmt(r.lower)}</td>"
@@ -173,6 +175,7 @@ def write_report(result: RunResult, folder: Path) -> Path:
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
 td:first-child{{text-align:left}}img{{max-width:100%}}figcaption{{color:#555;font-size:90%}}.note{{background:#fff3cd;padding:6px}}</style></head><body>
 <h1>dyadsim report: {html.escape(scn.name)}</h1>
+<p class="note"><strong>{html.escape(calibration_notice())}</strong></p>
 <p>{html.escape(scn.description)}</p>
 <p>{m.get('dyads')} dyads x {m.get('replicates')} replicates (seeds {m.get('replicate_seeds')}); follow-up
 {scn.cohort.horizon_months} months after birth; NOWS care: {scn.care.nows_setting}; dyadsim {m.get('version')};

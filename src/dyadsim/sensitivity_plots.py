@@ -202,6 +202,8 @@ def write_page(result: SensitivityResult, folder: Path, figures: list[tuple[str,
         facts["Wall time"] = f"{st['wall_seconds']:.0f} s"
     if st.get("excluded"):
         facts["Left out (fixed prior)"] = ", ".join(st["excluded"])
+    from .grounding import calibration_notice
+
     col = index_column(result.method)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>dyadsim sensitivity</title><style>"
@@ -209,6 +211,7 @@ def write_page(result: SensitivityResult, folder: Path, figures: list[tuple[str,
         "table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
         f"<h1>Sensitivity analysis: {html.escape(str(st.get('label', '')))}</h1>",
+        f"<p style='background:#fff3cd;padding:6px'><strong>{html.escape(calibration_notice())}</strong></p>",
         "<p>Inputs are sampled on the unit cube and mapped through each parameter's inverse prior CDF, "
         "so log-uniform priors are honoured; every parameter set is run on the same seeds and dyads "
         "(common random numbers) and the indices are computed on the mean over the seeds. "

@@ -19,13 +19,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ..grounding import calibration_notice  # noqa: E402
 from .consort import consort_lines, draw_consort  # noqa: E402
 from .run import PowerResult, TrialResult  # noqa: E402
 
 _CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
         "th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}")
-_NOTE = ("Simulated under the model's assumptions (most parameters assumed, see 'dyadsim params'): a tool for "
+_NOTE = ("Simulated under the model's assumptions (see 'dyadsim params --assumed'): a tool for "
          "reasoning about designs, never a prediction of a real trial's result.")
 
 
@@ -35,7 +36,8 @@ def _table(df: pd.DataFrame, digits: int = 3) -> str:
 
 def _page(title: str, body: str) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1><p><em>{html.escape(_NOTE)}</em></p>"
+            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1><p style='background:#fff3cd;padding:6px'>"
+            f"<strong>{html.escape(calibration_notice())}</strong></p><p><em>{html.escape(_NOTE)}</em></p>"
             f"{body}</body></html>")
 
 

@@ -85,7 +85,8 @@ def _guarded() -> Iterator[None]:
         click.echo(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), err=True)
         sys.exit(1)
     except MemoryError:
-        click.echo("error: out of memory; use fewer dyads per replicate", err=True)
+        click.echo("error: out of memory: this machine cannot hold what the command asked for; ask for less "
+                   "(fewer dyads or replicates, a smaller --n or fewer sizes)", err=True)
         sys.exit(1)
     finally:
         for sig, handler in previous.items():
@@ -489,8 +490,17 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
         check_target(out, force)
         work = work_folder(out)
         show = sys.stderr.isatty() if progress is None else progress
-        with executor_for(workers, scheduler) as ex:
-            res = run_power(trial_file, grid, reps, work, ex, progress=show, n_boot=boot)
+        try:
+            with executor_for(workers, scheduler) as ex:
+                res = run_power(trial_file, grid, reps, work, ex, progress=show, n_boot=boot)
+        except KeyboardInterrupt:
+            if work.is_dir() and any(work.iterdir()):
+                click.echo(f"\ninterrupted: {out} was not written; the finished replicates are kept in {work}/; "
+                           "run the same command again to resume", err=True)
+            else:
+                remove_work(work)
+                click.echo("\ninterrupted: nothing was written", err=True)
+            sys.exit(130)
 
         def write(tmp: Path) -> dict[str, Any]:
             write_power_report(res, tmp)

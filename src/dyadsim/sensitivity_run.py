@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
+from .budget import check_budget, sweep_budget
 from .errors import InputError, OutputError
 from .sensitivity import Problem, SensitivityResult, index_column, run, runs_needed, top_parameters
 
@@ -195,6 +196,10 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
         raise InputError("command line", "--workers/--scheduler", "give one of them, not both")
     if workers is not None and workers < 1:
         raise InputError("command line", "--workers", f"must be a whole number >= 1, got {workers}")
+    if scheduler is not None:
+        from .sweep import check_scheduler_address
+
+        check_scheduler_address(scheduler)
     if from_morris is not None and params is not None:
         raise InputError("command line", "--params/--from-morris", "give one of them, not both")
     if (top is not None) != (from_morris is not None):
@@ -210,6 +215,10 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     problem = dataclasses.replace(problem, defaults=spec.params.to_vector(list(problem.names)))
     size = DEFAULT_N[method] if n is None else n
     check_settings(method, size, len(problem))
+    # Tornado: two sets per swung input, on the same seeds.
+    budget = sweep_budget(runs_needed(method, size, len(problem)) + 2 * min(tornado_top, len(problem)),
+                          len(problem), reps, scn.cohort.dyads, scn.cohort.horizon_months, len(statistics))
+    check_budget(budget)
     out = check_target(out, force)
     seeds = [scn.cohort.seed + r for r in range(reps)]
     request = {"version": __version__, "scenario": scenario_path.read_text(encoding="utf-8"), "method": method,
@@ -220,10 +229,21 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     runs = runs_needed(method, size, len(problem))
     echo(f"{'resuming' if resumed else 'starting'} {method} on {len(problem)} parameters: {runs} parameter sets x "
          f"{reps} seeds x {scn.cohort.dyads} dyads (+ tornado of the top {swung}); sweep kept in {work}")
+    echo(f"estimate: {budget.describe()}")
     t0 = time.perf_counter()
-    with SweepEvaluator(spec, work, scn.cohort.dyads, statistics, workers, scheduler, progress) as ev:
-        result = run(problem, ev, method, size, seeds, seed=scn.cohort.seed, tornado_top=swung)
-        executor = ev.describe()
+    evaluator = SweepEvaluator(spec, work, scn.cohort.dyads, statistics, workers, scheduler, progress)
+    try:
+        evaluator.__enter__()
+    except InputError:
+        # The cluster could not be reached: a working folder made just now holds nothing worth keeping.
+        if not resumed:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    try:
+        result = run(problem, evaluator, method, size, seeds, seed=scn.cohort.seed, tornado_top=swung)
+        executor = evaluator.describe()
+    finally:
+        evaluator.__exit__(*sys.exc_info())
     result.settings.update({"dyads": scn.cohort.dyads, "version": __version__, "executor": executor,
                             "scenario": str(scenario_path), "wall_seconds": time.perf_counter() - t0,
                             "index": index_column(method),

@@ -88,7 +88,9 @@ class Dimension:
             lo, hi = np.log(self.low), np.log(self.high)
             # exp(log(x)) can miss the bounds by an ulp: clip so a draw always passes validation.
             return np.clip(np.exp(lo + u * (hi - lo)), self.low, self.high)
-        return self.low + u * (self.high - self.low)
+        # low + u * (high - low) can exceed high by an ulp at u = 1 (0.3 + 1.0 * 0.6 = 0.9000000000000001):
+        # clip so every sample lies in the declared range and passes validation.
+        return np.clip(self.low + u * (self.high - self.low), self.low, self.high)
 
     def to_unit(self, x: np.ndarray) -> np.ndarray:
         """Prior quantiles of values ``x`` (the CDF; 0.5 for ``fixed``)."""

@@ -77,6 +77,36 @@ class InProcessExecutor:
         return f"in-process, {self.workers} thread(s)"
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+"""Protocols of a Dask scheduler address that ``--scheduler`` accepts (Dask's network comms)."""
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it reads as a Dask scheduler address, ``PROTOCOL://HOST:PORT``.
+
+    Checked before anything is run, so a mistyped address is one line rather than a traceback
+    from Dask's address parsing.
+
+    Raises:
+        InputError: naming ``--scheduler`` and the form allowed.
+    """
+    from urllib.parse import urlsplit
+
+    allowed = f"must be PROTOCOL://HOST:PORT with PROTOCOL one of {', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://10.0.0.5:8786)"
+    text = str(address)
+    if len(text) > 512 or any(c.isspace() or not c.isprintable() for c in text):
+        raise InputError("command line", "--scheduler", f"{allowed}; got an address with spaces or control characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        port, parts = None, None
+    if (parts is None or parts.scheme not in SCHEDULER_SCHEMES or not parts.hostname or port is None
+            or not 1 <= port <= 65535 or parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise InputError("command line", "--scheduler", f"{allowed}, got {text!r}")
+    return text
+
+
 class DaskExecutor:
     """Run tasks on Dask distributed: a new ``LocalCluster`` of ``workers`` single-threaded
     processes, or the cluster whose scheduler is at ``scheduler`` (``tcp://host:port``)."""
@@ -87,7 +117,7 @@ class DaskExecutor:
         if workers is not None and scheduler is not None:
             raise InputError("command line", "--scheduler", "give --workers or --scheduler, not both")
         self.requested = workers or 2
-        self.scheduler = scheduler
+        self.scheduler = None if scheduler is None else check_scheduler_address(scheduler)
         self.workers = self.requested
         self._client: Any = None
         self._cluster: Any = None
@@ -100,7 +130,7 @@ class DaskExecutor:
         if self.scheduler is not None:
             try:
                 self._client = Client(self.scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise InputError("command line", "--scheduler",
                                  f"could not reach a Dask scheduler at {self.scheduler!r} ({exc})") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))

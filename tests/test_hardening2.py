@@ -1,0 +1,91 @@
+"""Second hardening round: the newer commands' refusals, interrupts and first-hour papercuts.
+
+Each test here failed before the fix it guards."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dyadsim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EX = ROOT / "examples"
+
+
+def _small_trial(tmp: Path) -> Path:
+    from test_trials import small_trial
+
+    return small_trial(tmp)
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://", "tcp://host", "http://h:1", "tcp://h:99999",
+                                     "tcp://h:1/x", "tcp://a b:1", "\x1b[31m"])
+def test_power_refuses_a_bad_scheduler_address_and_writes_nothing(tmp_path: Path, address: str) -> None:
+    path = _small_trial(tmp_path)
+    res = CliRunner().invoke(main, ["power", str(path), "--n", "20", "--reps", "10", "--out",
+                                    str(tmp_path / "p"), "--scheduler", address, "--no-progress"])
+    assert res.exit_code == 2 and "--scheduler" in res.output and "Traceback" not in res.output, res.output
+    assert not (tmp_path / "p").exists() and not (tmp_path / ".p.work").exists()
+
+
+def test_sensitivity_refuses_a_bad_scheduler_address_and_writes_nothing(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["sensitivity", str(EX / "usual_care.yaml"), "--method", "morris", "--n", "2",
+                                    "--params", "tau.birth", "--dyads", "10", "--out", str(tmp_path / "s"),
+                                    "--scheduler", "garbage", "--no-progress"])
+    assert res.exit_code == 2 and "--scheduler" in res.output and "Traceback" not in res.output, res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sensitivity_with_an_unreachable_scheduler_leaves_no_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dyadsim import sweep
+    from dyadsim.errors import InputError
+
+    def unreachable(self: object) -> None:
+        raise InputError("command line", "--scheduler", "could not reach a Dask scheduler at 'tcp://h:1'")
+
+    monkeypatch.setattr(sweep.DaskExecutor, "__enter__", unreachable)
+    res = CliRunner().invoke(main, ["sensitivity", str(EX / "usual_care.yaml"), "--method", "morris", "--n", "2",
+                                    "--params", "tau.birth", "--dyads", "10", "--out", str(tmp_path / "s"),
+                                    "--scheduler", "tcp://h:1", "--no-progress"])
+    assert res.exit_code == 2 and "could not reach" in res.output, res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_power_says_what_it_kept_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dyadsim.trials import run as trial_run
+
+    path = _small_trial(tmp_path)
+    real = trial_run.run_power
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        work = Path(str(args[3]))
+        (work / "parts").mkdir(parents=True)
+        (work / "parts" / "0.parquet").write_bytes(b"x")  # a finished task
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trial_run, "run_power", interrupted)
+    args = ["power", str(path), "--n", "20", "--reps", "10", "--out", str(tmp_path / "p"), "--no-progress"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 130 and "kept in" in res.output and "run the same command again" in res.output
+    assert "nothing was written" not in res.output and (tmp_path / ".p.work").is_dir()
+    monkeypatch.setattr(trial_run, "run_power", real)
+    (tmp_path / ".p.work" / "parts" / "0.parquet").unlink()
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "p" / "power.csv").is_file() and not (tmp_path / ".p.work").exists()
+
+
+def test_power_interrupted_before_any_replicate_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dyadsim.trials import run as trial_run
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trial_run, "run_power", interrupted)
+    res = CliRunner().invoke(main, ["power", str(_small_trial(tmp_path)), "--n", "20", "--reps", "10",
+                                    "--out", str(tmp_path / "p")])
+    assert res.exit_code == 130 and "nothing was written" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trial.yaml"]

@@ -89,3 +89,46 @@ def test_power_interrupted_before_any_replicate_leaves_nothing(tmp_path: Path, m
                                     "--out", str(tmp_path / "p")])
     assert res.exit_code == 130 and "nothing was written" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["trial.yaml"]
+
+
+def _closed_pipe_run(args: list[str]) -> "subprocess.CompletedProcess[bytes]":
+    """Run ``dyadsim ARGS`` with standard output going to a pipe whose reader reads one line and leaves."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "dyadsim.entry", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    return subprocess.CompletedProcess(args, proc.returncode, b"", err)
+
+
+@pytest.mark.parametrize("args", [["params"], ["params", "--help"], ["--help"], ["graph", "--json"],
+                                  ["example", "usual_care"]])
+def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
+    done = _closed_pipe_run(args)
+    err = done.stderr.decode()
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err, err
+    assert err == "" and done.returncode in (0, 1, 141), (done.returncode, err)
+
+
+def test_a_pipe_closed_before_any_output_ends_quietly() -> None:
+    import subprocess
+    import sys
+
+    # The reader is gone before dyadsim writes: the short output waits in the buffer until the last flush.
+    done = subprocess.run(f"'{sys.executable}' -m dyadsim.entry --version | true", shell=True, cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert done.stderr.decode() == "", done.stderr
+
+
+def test_warnings_print_as_plain_lines(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["run", str(EX / "usual_care.yaml"), "--dyads", "20", "--replicates", "2",
+                                    "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.output.splitlines() if "fewer than" in ln]
+    assert lines and all(ln.startswith("warning: ") for ln in lines), res.output
+    assert "FewReplicatesWarning" not in res.output and ".py:" not in res.output

@@ -81,6 +81,10 @@ def _guarded() -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("\ninterrupted: nothing was written (partial output removed)", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # the reader of the output went away (| head): not an error
+        from .entry import closed_pipe
+
+        closed_pipe()
     except OSError as exc:
         click.echo(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), err=True)
         sys.exit(1)
@@ -112,10 +116,26 @@ _CSV_HELP = "also write CSV copies of the tables in OUT/csv/ (for R, Stata, spre
 _FORCE_HELP = "replace OUT if it holds an earlier dyadsim output (only files dyadsim wrote; never other folders)"
 
 
+def _plain_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                   file: Any = None, line: str | None = None) -> None:
+    """Show a warning as one plain line, ``warning: ...``: a reader of a command's output wants the
+    advice, not the line of dyadsim's source that raised it."""
+    try:
+        click.echo(f"warning: {message}", err=True)
+    except BrokenPipeError:  # nobody is reading the warnings either
+        pass
+
+
 @click.group()
 @click.version_option(package_name="dyadsim")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """dyadsim: simulate opioid-exposed mother-infant dyads (Reese et al. 2021 model)."""
+    import warnings
+
+    previous = warnings.showwarning
+    warnings.showwarning = _plain_warning
+    ctx.call_on_close(lambda: setattr(warnings, "showwarning", previous))
 
 
 @main.command()
@@ -523,6 +543,6 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
 from . import cli_outputs  # noqa: E402,F401  (registers rerun, summarize and example on main)
 
 if __name__ == "__main__":  # python -m dyadsim.cli: run the package's module, where every command is registered
-    from dyadsim.cli import main as _package_main
+    from dyadsim.entry import run as _package_run
 
-    _package_main()
+    _package_run()

@@ -1,10 +1,39 @@
 """The ``dyadsim`` executable: takes over Ctrl-C and SIGTERM before anything heavy is imported,
-so an interrupt at any moment ends quietly (exit status 130) instead of with a traceback."""
+so an interrupt at any moment ends quietly (exit status 130) instead of with a traceback; a
+closed pipe (``dyadsim params | head``) ends quietly too (exit status 141, as for SIGPIPE)."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
+from typing import NoReturn
+
+CLOSED_PIPE_STATUS = 141
+"""Exit status when the reader of standard output went away: 128 + SIGPIPE, as a shell reports it."""
+
+
+def closed_pipe() -> NoReturn:
+    """End quietly because standard output's reader has gone (``| head``), as command-line tools do.
+
+    Standard output is pointed at the null device first, so the interpreter's last flush at exit
+    cannot fail again with "Exception ignored ... BrokenPipeError"."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real descriptor (a test runner's captured stream)
+        pass
+    raise SystemExit(CLOSED_PIPE_STATUS)
+
+
+def flushed(status: object) -> NoReturn:
+    """Flush standard output before exiting with ``status``; a reader gone by then is a closed pipe,
+    not an error (short output sits in the buffer until this flush)."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        closed_pipe()
+    raise SystemExit(status)
 
 
 _stopped = False
@@ -28,7 +57,13 @@ def run() -> None:
 
     if _stopped:  # the interrupt came while a module was being compiled, and its exception was lost
         raise SystemExit(130)
-    main()
+    try:
+        main()
+    except SystemExit as done:  # click ends every command with SystemExit
+        flushed(done.code)
+    except BrokenPipeError:
+        closed_pipe()
+    flushed(0)
 
 
 if __name__ == "__main__":

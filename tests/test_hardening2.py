@@ -132,3 +132,32 @@ def test_warnings_print_as_plain_lines(tmp_path: Path) -> None:
     lines = [ln for ln in res.output.splitlines() if "fewer than" in ln]
     assert lines and all(ln.startswith("warning: ") for ln in lines), res.output
     assert "FewReplicatesWarning" not in res.output and ".py:" not in res.output
+
+
+def test_a_trial_example_is_written_with_its_scenarios_and_the_right_command(tmp_path: Path) -> None:
+    from dyadsim import examples
+    from dyadsim.trials.design import load_trial
+
+    out = tmp_path / "t.yaml"
+    res = CliRunner().invoke(main, ["example", "trial_perinatal_more", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"dyadsim trial {out}" in res.output and "dyadsim run" not in res.output
+    trial, specs = load_trial(out)  # every scenario it names is beside it
+    assert len(specs) == len(trial.arms) == 2
+    for ref in examples.referenced("trial_perinatal_more"):
+        assert (tmp_path / ref).read_text(encoding="utf-8") == examples.text(ref[:-5])
+    again = CliRunner().invoke(main, ["example", "trial_perinatal_more", "--out", str(tmp_path / "u.yaml")])
+    assert again.exit_code == 0, again.output  # identical scenarios beside it are reused, not refused
+
+
+def test_a_trial_example_refuses_to_overwrite_a_different_scenario_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "usual_care.yaml").write_text("name: mine\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["example", "trial_perinatal_more", "--out", str(tmp_path / "t.yaml")])
+    assert res.exit_code == 2 and "usual_care.yaml" in res.output and "--force" in res.output, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["usual_care.yaml"]
+    assert (tmp_path / "usual_care.yaml").read_text(encoding="utf-8") == "name: mine\n"
+
+
+def test_a_scenario_example_still_suggests_run(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["example", "usual_care", "--out", str(tmp_path / "u.yaml")])
+    assert res.exit_code == 0 and "dyadsim run" in res.output, res.output

@@ -155,13 +155,34 @@ def example(name: str | None, as_list: bool, out: Path | None, force: bool) -> N
                 click.echo(f"{n:24s} {examples.description(n)}")
             return
         text = examples.text(name)
+        refs = examples.referenced(name)
         if out is None:
             click.echo(text, nl=False)
+            if refs:
+                click.echo(f"note: this trial file refers to {', '.join(refs)}; write it with --out FILE to get "
+                           "them beside it", err=True)
             return
-        if out.exists() and not force:
-            raise InputError(str(out), "--out", "exists; add --force to replace it, or choose another file")
-        _write_text_atomic(out, text)
-        click.echo(f"wrote {out}; run it with: dyadsim run {out} --out results/{Path(name).stem}", err=True)
+        # A trial file names its arms' scenarios relative to itself: write them beside it. Check every
+        # target first, so a refusal writes nothing.
+        files = {out: text, **{out.parent / ref: examples.text(Path(ref).stem) for ref in refs}}
+        for path, body in files.items():
+            if path.is_dir():
+                raise InputError(str(path), "--out", "is a folder; give a file name")
+            if path.exists() and not force and path == out:
+                raise InputError(str(path), "--out", "exists; add --force to replace it, or choose another file")
+            if path.exists() and not force and path.read_text(encoding="utf-8", errors="replace") != body:
+                raise InputError(str(path), "--out", f"the trial file names {path.name}, which exists beside it "
+                                 "with other content; add --force to replace it, or write to another folder")
+        for path, body in files.items():
+            if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != body:
+                _write_text_atomic(path, body)
+        stem = Path(name).stem
+        if refs:
+            click.echo(f"wrote {out} and the scenarios it names beside it ({', '.join(refs)}); simulate one trial "
+                       f"with: dyadsim trial {out} --out results/{stem}, or its power with: dyadsim power {out} "
+                       f"--n 50:200:50 --out results/{stem}_power", err=True)
+        else:
+            click.echo(f"wrote {out}; run it with: dyadsim run {out} --out results/{stem}", err=True)
 
 
 __all__ = ["example", "rerun", "summarize"]

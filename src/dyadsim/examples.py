@@ -41,3 +41,30 @@ def description(name: str) -> str:
     data = parse_yaml(text(name), f"{name}.yaml")
     desc = str(data.get("description", "")) if isinstance(data, dict) else ""
     return desc.strip().splitlines()[0] if desc.strip() else ""
+
+
+def referenced(name: str) -> list[str]:
+    """Scenario files a trial example names under ``arms:`` (relative to the trial file), in arm
+    order without repeats; empty for a scenario example. Each is itself a packaged example.
+
+    Raises:
+        InputError: no example of that name.
+    """
+    from .yamlsafe import parse_yaml
+
+    data = parse_yaml(text(name), f"{name}.yaml")
+    arms = data.get("arms") if isinstance(data, dict) else None
+    files: list[str] = []
+    for arm in arms if isinstance(arms, list) else []:
+        ref = arm.get("scenario") if isinstance(arm, dict) else None
+        if isinstance(ref, str) and ref not in files:
+            files.append(ref)
+    return files
+
+
+def is_trial(name: str) -> bool:
+    """Whether the example ``name`` is a trial file (it has ``arms:``) rather than a scenario."""
+    from .yamlsafe import parse_yaml
+
+    data = parse_yaml(text(name), f"{name}.yaml")
+    return isinstance(data, dict) and "arms" in data

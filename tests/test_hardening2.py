@@ -161,3 +161,15 @@ def test_a_trial_example_refuses_to_overwrite_a_different_scenario_and_writes_no
 def test_a_scenario_example_still_suggests_run(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["example", "usual_care", "--out", str(tmp_path / "u.yaml")])
     assert res.exit_code == 0 and "dyadsim run" in res.output, res.output
+
+
+def test_graph_says_when_graphviz_is_missing_and_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dyadsim import graph_draw
+
+    monkeypatch.setattr(graph_draw, "dot_available", lambda: False)
+    res = CliRunner().invoke(main, ["graph", "--out", str(tmp_path / "g.svg")])
+    assert res.exit_code == 0 and (tmp_path / "g.svg").stat().st_size > 0, res.output
+    assert "Graphviz" in res.output and "apt-get install graphviz" in res.output and "--focus" in res.output
+    for args in (["--out", str(tmp_path / "f.svg"), "--layout", "fixed"], ["--out", str(tmp_path / "g.dot")]):
+        quiet = CliRunner().invoke(main, ["graph", *args])  # asked for the fixed layout, or no drawing
+        assert quiet.exit_code == 0 and "Graphviz" not in quiet.output, quiet.output

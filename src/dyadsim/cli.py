@@ -300,7 +300,7 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
           focus: str | None, depth: int, layout: str) -> None:
     """Draw, export or print the mechanism graph (Figure 1; with --intervention more, Figure 2)."""
     from . import graph as g
-    from .graph_draw import graph_data
+    from .graph_draw import GRAPHVIZ_MISSING, falls_back, graph_data
 
     kwargs: dict = {}
     if intervention is not None:
@@ -331,6 +331,8 @@ def graph(out: Path | None, as_json: bool, scenario: Path | None, intervention: 
             if intervention is not None:
                 title = (f"{LABELS[intervention]}: targets on the mechanism graph, one colour per component"
                          + (" (Reese et al. 2021, Figure 2)" if intervention == "more" else ""))
+            if falls_back(out, layout):
+                click.echo(f"note: {GRAPHVIZ_MISSING}", err=True)
             try:
                 g.draw(out, title=title, edge_ids=edge_ids, focus=focus, depth=depth, layout=layout, **kwargs)
             except ValueError as exc:

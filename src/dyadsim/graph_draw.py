@@ -287,14 +287,19 @@ def _draw_fixed(d: dict[str, Any], path: Path, title: str, edge_ids: bool) -> No
         text[n["id"]] = ax.text(x, y, "\n".join(_wrap(n["label"], 28)), ha="center", va="center", fontsize=7.5,
                                 zorder=3, bbox=dict(boxstyle="round,pad=0.3", fc=GROUP_COLOURS[n["group"]],
                                                     ec=colours[mark[0]] if mark else "#444444", lw=2.5 if mark else 0.6))
+    group = {n["id"]: n["group"] for n in d["nodes"]}
     fig.canvas.draw()  # box sizes are known only after a draw; arrows are clipped at the boxes
     for e in d["edges"]:
         colour, style, width = edge_style(e, colours)
         (xa, ya), (xb, yb) = pos[e["from"]], pos[e["to"]]
         loop = e["from"] == e["to"]
         end = (xb + 0.4, yb + 0.3) if loop else (xb, yb)
-        arrow = FancyArrowPatch((xa, ya), end, arrowstyle="-|>", mutation_scale=13, lw=width * 0.8, linestyle=style,
-                                color=colour, alpha=0.8, zorder=2, connectionstyle=f"arc3,rad={0.8 if loop else 0.12}",
+        # Arrows between groups are most of the ink: fainter and thinner, so each group's own chain
+        # and every label stay readable (the dot layout, which routes them, needs no such help).
+        across = group[e["from"]] != group[e["to"]]
+        arrow = FancyArrowPatch((xa, ya), end, arrowstyle="-|>", mutation_scale=13 if not across else 10,
+                                lw=width * (0.8 if not across else 0.5), linestyle=style,
+                                color=colour, alpha=0.85 if not across else 0.35, zorder=2, connectionstyle=f"arc3,rad={0.8 if loop else 0.12}",
                                 patchA=text[e["from"]].get_bbox_patch(), patchB=text[e["to"]].get_bbox_patch())
         ax.add_patch(arrow)
         if edge_ids:  # at the middle of the arrow; a loop's label sits above its node
@@ -303,7 +308,8 @@ def _draw_fixed(d: dict[str, Any], path: Path, title: str, edge_ids: bool) -> No
                     va="center", zorder=4, bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.8))
     handles = [Line2D([], [], color=POSITIVE[0], ls=POSITIVE[1], lw=1.5, label="raises its target (+)"),
                Line2D([], [], color=NEGATIVE[0], ls=NEGATIVE[1], lw=1.5, label="lowers its target (-)"),
-               Line2D([], [], color=SWITCHED_OFF[0], ls=SWITCHED_OFF[1], lw=1.5, label="switched off")]
+               Line2D([], [], color=SWITCHED_OFF[0], ls=SWITCHED_OFF[1], lw=1.5, label="switched off"),
+               Line2D([], [], color=POSITIVE[0], ls=POSITIVE[1], lw=0.8, alpha=0.35, label="faint: between groups")]
     handles += [Line2D([], [], color=c, lw=3, label=f"target of {m}") for m, c in colours.items()]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9,
               title="Legend (box colour: node group)", framealpha=1)
@@ -327,6 +333,18 @@ def _wrap(s: str, width: int) -> list[str]:
 def dot_available() -> bool:
     """Whether Graphviz's ``dot`` is on the PATH."""
     return shutil.which("dot") is not None
+
+
+GRAPHVIZ_MISSING = ("Graphviz's dot is not installed, so the graph is drawn in the fixed layout by node group, "
+                    "whose arrows between groups crowd; for the layered layout install Graphviz (Debian/Ubuntu: "
+                    "apt-get install graphviz; macOS: brew install graphviz; conda: conda install -c conda-forge "
+                    "graphviz) and draw again, or draw one neighbourhood with --focus NODE")
+"""What ``dyadsim graph`` says when ``--layout auto`` falls back to the fixed layout."""
+
+
+def falls_back(path: str | Path, layout: str) -> bool:
+    """Whether drawing ``path`` with ``layout`` uses the fixed layout only because Graphviz is missing."""
+    return layout == "auto" and Path(path).suffix.lower() in DRAW_SUFFIXES and not dot_available()
 
 
 def draw(path: str | Path, *, marked: dict[str, list[str]] | None = None, title: str | None = None,

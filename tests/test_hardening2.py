@@ -173,3 +173,24 @@ def test_graph_says_when_graphviz_is_missing_and_how_to_get_it(tmp_path: Path, m
     for args in (["--out", str(tmp_path / "f.svg"), "--layout", "fixed"], ["--out", str(tmp_path / "g.dot")]):
         quiet = CliRunner().invoke(main, ["graph", *args])  # asked for the fixed layout, or no drawing
         assert quiet.exit_code == 0 and "Graphviz" not in quiet.output, quiet.output
+
+
+def test_monte_carlo_intervals_say_they_are_stochastic_only(tmp_path: Path) -> None:
+    import html
+
+    from dyadsim.intervals import scope_note
+
+    note = scope_note("monte_carlo")
+    assert note is not None and scope_note("parameter") is None
+    res = CliRunner().invoke(main, ["run", str(EX / "usual_care.yaml"), "--dyads", "20", "--replicates", "3",
+                                    "--out", str(tmp_path / "mc")])
+    assert res.exit_code == 0 and note in res.output, res.output
+    assert html.escape(note) in (tmp_path / "mc" / "report.html").read_text(encoding="utf-8")
+    res = CliRunner().invoke(main, ["compare", str(EX / "usual_care.yaml"), str(EX / "more_prenatal.yaml"),
+                                    "--dyads", "20", "--replicates", "3", "--out", str(tmp_path / "c")])
+    assert res.exit_code == 0 and note in res.output, res.output
+    assert html.escape(note) in (tmp_path / "c" / "compare.html").read_text(encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", str(EX / "usual_care.yaml"), "--dyads", "20", "--parameter-draws", "3",
+                                    "--out", str(tmp_path / "pd")])
+    assert res.exit_code == 0 and note not in res.output, res.output
+    assert html.escape(note) not in (tmp_path / "pd" / "report.html").read_text(encoding="utf-8")

@@ -28,6 +28,15 @@ def _notice() -> None:
     click.echo(f"\n{calibration_notice()}")
 
 
+def _scope(label: str) -> None:
+    """Print, under a table of intervals labelled ``label``, what they leave out (Monte Carlo only)."""
+    from . import intervals
+
+    note = intervals.scope_note(intervals.kind_of(label))
+    if note:
+        click.echo(f"\n{note}")
+
+
 def _fail(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(2)
@@ -236,6 +245,7 @@ def _print_run(result: Any, out: Path, csv: bool) -> None:
                f"replicates (mean [{kind} interval])")
     for r in s.itertuples():
         click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
+    _scope(kind)
     _notice()
     click.echo(f"\nwrote {out}/ (outcomes.parquet, monthly.parquet, aggregates.parquet, trajectories.parquet, "
                f"summary.csv, manifest.json, catalog.duckdb, views.sql, figures/, report.html"
@@ -278,6 +288,7 @@ def _print_comparison(cmp: Any, out: Path) -> None:
         click.echo(f"\n{name} minus {cmp.names[0]} (difference [{cmp.manifest['interval']} interval]):")
         for r in d[d["scenario"] == name].itertuples():
             click.echo(f"  {r.outcome:<{width}}  {r.difference:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
+    _scope(str(cmp.manifest["interval"]))
     _notice()
     click.echo(f"\nwrote {out}/ (differences.csv, differences.parquet, summaries.csv, outcomes/, figures/, compare.html)")
 

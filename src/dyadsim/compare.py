@@ -315,6 +315,8 @@ def write_comparison_files(cmp: Comparison, tmp: Path) -> None:
     label = html.escape(intervals.label(cmp.interval_kind))
     note = intervals.few_replicates_note(int(cmp.manifest["replicates"]))
     warn = f'<p class="note"><strong>Note:</strong> {html.escape(note)}</p>' if note else ""
+    scope = intervals.scope_note(cmp.interval_kind)
+    warn += f'<p class="note">{html.escape(scope)}</p>' if scope else ""
     d = cmp.differences[cmp.differences["summary"]]
     rows = "".join(f"<tr><td>{html.escape(r.scenario)}</td><td>{html.escape(r.outcome)}</td>"
                    f"<td>{r.difference:.3f}</td><td>{r.lower:.3f}</td><td>{r.upper:.3f}</td></tr>"

@@ -180,7 +180,7 @@ def km_figure(inputs: dict[str, dict[str, pd.DataFrame]], rm: pd.DataFrame, path
 
 def trajectories_figure(cmp: Comparison, path: Path) -> None:
     """Monthly means after birth, the arms overlaid, bands from :func:`dyadsim.intervals.bands`."""
-    label = intervals.label(cmp.interval_kind)
+    label = intervals.figure_label(cmp.interval_kind)
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
     for ax, (col, title, ylabel, share, ylim) in zip(axes.ravel(), MONTHLY_PANELS):
         for i, (name, run) in enumerate(zip(cmp.names, cmp.runs)):
@@ -221,7 +221,7 @@ def overdose_rates(path: Path) -> pd.DataFrame:
 
 def overdose_figure(cmp: Comparison, folder: Path, path: Path) -> None:
     """Overdose rates by period, the arms side by side, intervals over replicates."""
-    label = intervals.label(cmp.interval_kind)
+    label = intervals.figure_label(cmp.interval_kind)
     fig, ax = plt.subplots(figsize=(12, 4.2))
     width = 0.8 / len(cmp.names)
     periods: list[str] = []
@@ -311,7 +311,7 @@ def forest_figure(table: pd.DataFrame, names: list[str], kind: str, path: Path) 
                     transform=ax.get_yaxis_transform(), fontsize=7, va="center")
     ax.set_xlabel(f"standardized difference from {names[0]} (difference / between-dyad SD under {names[0]})",
                   parse_math=False)
-    ax.set_title(f"Differences by domain ({intervals.label(kind)} intervals); right: raw difference of {arms[0]}"
+    ax.set_title(f"Differences by domain ({intervals.figure_label(kind)} intervals); right: raw difference of {arms[0]}"
                  if arms else "Differences", fontsize=10, parse_math=False)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", color="#eeeeee")
@@ -348,7 +348,7 @@ def write_sections(cmp: Comparison, folder: Path) -> tuple[str, pd.DataFrame, pd
         f"<td>{_f(r.rmst)} [{_f(r.rmst_lower)}, {_f(r.rmst_upper)}]</td><td>"
         f"{'' if r.scenario == cmp.names[0] else f'{r.difference:+.1f} [{r.lower:+.1f}, {r.upper:+.1f}]'}</td></tr>"
         for r in rm.itertuples())
-    label = esc(intervals.label(kind))
+    label = esc(intervals.figure_label(kind))
     tau = f"{rm['tau_days'].iloc[0]:.0f}" if len(rm) else "?"
     body = f"""
 <h2>Binary outcomes: levels, difference, relative risk, number needed to treat</h2>

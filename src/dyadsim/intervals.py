@@ -64,6 +64,25 @@ def label(kind: str) -> str:
     return KINDS[check_kind(kind)]
 
 
+def scope_note(kind: str) -> str | None:
+    """One plain sentence, shown next to the numbers, for intervals that carry stochastic uncertainty only.
+
+    Monte Carlo intervals shrink as dyads and replicates grow, whatever is known about the
+    parameters: without the sentence a narrow interval reads as a precise estimate. None for
+    ``parameter`` intervals, whose replicates each carry a parameter draw."""
+    if check_kind(kind) != "monte_carlo":
+        return None
+    return ("These intervals carry only the chance of simulating a finite cohort (Monte Carlo), not uncertainty "
+            "in the model's parameters: they narrow with more dyads and replicates whatever the evidence, so they "
+            "look more certain than the model is (add --parameter-draws K for parameter uncertainty).")
+
+
+def figure_label(kind: str) -> str:
+    """The interval label for a figure title: :func:`label`, and for Monte Carlo intervals the short
+    reminder that they are stochastic only (see :func:`scope_note`)."""
+    return label(kind) + ("; stochastic only, not parameter uncertainty" if kind == "monte_carlo" else "")
+
+
 def kind_of(text: str) -> str:
     """The kind whose label is ``text`` (inverse of :func:`label`; reads a table's ``interval``)."""
     for k, lbl in KINDS.items():

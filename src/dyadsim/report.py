@@ -74,7 +74,7 @@ def make_figures(result: RunResult, folder: Path) -> list[tuple[str, str]]:
     figdir.mkdir(parents=True, exist_ok=True)
     out = []
     kind = _kind(result)
-    label = intervals.label(kind)
+    label = intervals.figure_label(kind)
     mm = result.stats.monthly_means()
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
     for ax, (col, title, ylabel, share, ylim) in zip(axes.ravel(), MONTHLY_PANELS):
@@ -170,6 +170,8 @@ def write_report(result: RunResult, folder: Path) -> Path:
     label = html.escape(str(result.summary["interval"].iloc[0])) if "interval" in result.summary else "95%"
     note = intervals.few_replicates_note(int(m.get("replicates", 0) or 0))
     warn = f'<p class="note"><strong>Note:</strong> {html.escape(note)}</p>' if note else ""
+    scope = intervals.scope_note(_kind(result))
+    warn += f'<p class="note">{html.escape(scope)}</p>' if scope else ""
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>dyadsim: {html.escape(scn.name)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}

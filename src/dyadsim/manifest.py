@@ -12,10 +12,12 @@ population before anything is simulated.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shlex
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -181,3 +183,114 @@ def run_fields(record: dict[str, Any], command: str | None = None) -> dict[str, 
 def compare_fields(records: list[dict[str, Any]], command: str | None = None) -> dict[str, Any]:
     """Fields added to the manifest of a comparison: one full record per scenario, in order."""
     return {"kind": "compare", **provenance(command), "scenarios_full": records}
+
+
+NOT_REPRODUCIBLE = {"views.sql": "it names the folder's absolute path",
+                    "catalog.duckdb": "a DuckDB file is not byte for byte reproducible; its views read the "
+                                      "Parquet tables, which are compared"}
+"""Files a rerun writes that cannot equal the original byte for byte, and why; they are still
+checked in the original folder (an edit there is reported), only not against the rerun."""
+
+
+@dataclass
+class FileCheck:
+    """What :func:`check_original` and :func:`check_rerun` found, as lines to print.
+
+    ``changed``: files of the original folder whose sha256 no longer matches the manifest (edited or
+    damaged after the run was written); ``differ``: files the rerun wrote differently from the
+    recorded ones; ``missing``: recorded files the rerun did not write; ``extra``: files the rerun
+    wrote that the manifest does not list; ``gone``: recorded files no longer in the original
+    folder (only the recorded hash is compared for them, which is not a difference).
+    """
+
+    recorded: bool = True
+    checked: int = 0
+    changed: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    differ: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    relaid: list[str] = field(default_factory=list)
+    """Parquet tables equal row by row to the original's, but laid out differently in the file."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing differs (a rerun exits with status 1 otherwise)."""
+        return not (self.changed or self.differ or self.missing or self.extra)
+
+    def lines(self, folder: Path, manifest: str) -> list[str]:
+        """One line per file that differs, then one verdict line naming the original folder."""
+        if not self.recorded:
+            return [f"files were not checked: {manifest} records no file hashes (written by an older dyadsim); "
+                    "only the outcome tables were compared"]
+        out = [f"{f}: the original in {folder}/ was changed after the run was written (its sha256 no longer "
+               "matches the manifest)" for f in self.changed]
+        for f in self.differ:
+            why = "; the original table is not there to compare row by row" if f in self.gone else ""
+            out.append(f"{f}: DIFFERS from the original run's (sha256{why})")
+        out += [f"{f}: written by the original run but not by the rerun" for f in self.missing]
+        out += [f"{f}: written by the rerun but not by the original run" for f in self.extra]
+        skipped = ", ".join(f"{f} ({why})" for f, why in NOT_REPRODUCIBLE.items())
+        if self.ok:
+            gone = f"; {len(self.gone)} no longer in {folder}/ were compared with their recorded sha256" if self.gone else ""
+            relaid = (f"; {', '.join(self.relaid)}: the same tables row by row, laid out differently in the Parquet "
+                      "file" if self.relaid else "")
+            out.append(f"files identical to the original run in {folder}/ (sha256 of {self.checked} files{gone}{relaid}; "
+                       f"not compared with the rerun: {skipped})")
+        else:
+            bad = sorted({*self.changed, *self.differ, *self.missing, *self.extra})
+            out.append(f"files DIFFER from the original run in {folder}/: {', '.join(bad)}")
+        return out
+
+
+def check_original(data: dict[str, Any], folder: Path) -> FileCheck:
+    """Compare each file of the original run's folder with the sha256 its manifest recorded; run
+    before the rerun writes anything (the rerun may replace that very folder with ``--force``)."""
+    from .store import FILE_HASHES, sha256_file
+
+    hashes = data.get(FILE_HASHES)
+    if not isinstance(hashes, dict):
+        return FileCheck(recorded=False)
+    check = FileCheck()
+    for name, want in hashes.items():
+        path = folder / name
+        if not os.path.lexists(path):
+            check.gone.append(name)
+        elif path.is_symlink() or not path.is_file() or sha256_file(path) != want:
+            # dyadsim writes only regular files; a link or FIFO in their place is a change (and
+            # is never read: a FIFO would block)
+            check.changed.append(name)
+    return check
+
+
+def check_rerun(data: dict[str, Any], folder: Path, out: Path, check: FileCheck) -> FileCheck:
+    """Add to ``check`` (from :func:`check_original`) the comparison of every file the rerun wrote
+    in ``out`` with the sha256 the original manifest recorded (see :data:`NOT_REPRODUCIBLE`).
+
+    A Parquet table whose bytes differ is compared row by row with the original in ``folder`` when
+    that one is there unchanged: a run saved from Python writes its tables from memory in one
+    piece, the command line streams them in batches, so the same table can be laid out differently.
+    """
+    from .store import FILE_HASHES, same_table, sha256_file
+
+    if not check.recorded:
+        return check
+    hashes: dict[str, str] = data[FILE_HASHES]
+    written = set(read_manifest(out).get("files", []))
+    for name, want in hashes.items():
+        if name not in written:
+            check.missing.append(name)
+            continue
+        if name in NOT_REPRODUCIBLE:
+            continue
+        check.checked += 1
+        if sha256_file(out / name) == want:
+            continue
+        orig = folder / name
+        if (name.endswith(".parquet") and name not in check.changed and orig.is_file()
+                and same_table(orig, out / name)):
+            check.relaid.append(name)
+        else:
+            check.differ.append(name)
+    check.extra = sorted(written - set(hashes))
+    return check

@@ -13,6 +13,7 @@ by a killed run (their process is gone) are removed by the next run into the sam
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +37,26 @@ MARKER = "dyadsim"
 PARTIAL_FILE = ".dyadsim-partial"
 """File inside a temporary folder naming the process writing it."""
 MAX_MANIFEST_BYTES = 50_000_000
+"""Largest ``manifest.json`` dyadsim reads (bytes): it may hold up to 20 scenario files' texts
+(2,000,000 characters each) and every parameter draw, so the limit sits well above what dyadsim writes."""
+FILE_HASHES = "file_sha256"
+"""Manifest field: the sha256 (hex) of every file of the folder, by path relative to it, taken as
+the folder was written, so ``dyadsim rerun`` can tell which file changed or was not reproduced."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The sha256 (hex) of a file, read ``chunk`` bytes (1 MiB) at a time so memory does not grow
+    with the file (a run's Parquet tables can be gigabytes)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_hashes(folder: Path, files: list[str]) -> dict[str, str]:
+    """The sha256 of each of ``files`` (paths relative to ``folder``), in the order given."""
+    return {f: sha256_file(folder / f) for f in files}
 
 
 def _manifest_files(folder: Path) -> set[str] | None:
@@ -254,8 +275,8 @@ def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None]
     """Write a results folder atomically.
 
     ``write(tmp)`` fills a temporary sibling folder and may return the manifest (else ``manifest``
-    is used); the manifest is written last, listing every file, and one rename puts the folder in
-    place, replacing an earlier dyadsim folder only when ``force`` (see :func:`check_target`).
+    is used); the manifest is written last, listing every file with its sha256
+    (:data:`FILE_HASHES`), and one rename puts the folder in place, replacing an earlier dyadsim folder only when ``force`` (see :func:`check_target`).
 
     Raises:
         OutputError: the folder may not be used, or writing failed (nothing was replaced).
@@ -275,6 +296,7 @@ def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None]
         man.setdefault("package", MARKER)
         (tmp / PARTIAL_FILE).unlink()
         man["files"] = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        man[FILE_HASHES] = file_hashes(tmp, man["files"])
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:  # last file: marks completion
             json.dump(man, fh, indent=2, default=str)
         check_target(out, force)  # the folder may have changed while the run was going on

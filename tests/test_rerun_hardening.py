@@ -106,3 +106,39 @@ def test_old_manifest_without_file_hashes_still_reruns(run: Path) -> None:
     code, text = _cli(["rerun", str(run), "--no-progress"])
     assert code == 0, text
     assert "files were not checked" in text and "outcomes identical to the original run" in text, text
+
+
+# 2. the manifest's own hash
+
+
+def test_manifest_carries_its_own_sha256(run: Path) -> None:
+    from dyadsim.store import canonical_json
+
+    man = _manifest(run)
+    digest = man.pop("manifest_sha256")
+    assert hashlib.sha256(canonical_json(man)).hexdigest() == digest
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m.update(seed=m["seed"] + 1),  # a value changed
+    lambda m: m["scenarios_full"][0]["scenario"]["cohort"].update(dyads=41),  # deep inside
+    lambda m: m.update(note="mine"),  # a field added
+    lambda m: m.update(manifest_sha256="0" * 64),  # the hash itself
+    lambda m: m.update(manifest_sha256=None),
+], ids=["value", "nested-value", "added-field", "wrong-hash", "null-hash"])
+def test_an_edited_manifest_is_refused(run: Path, tmp_path: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    man = _manifest(run)
+    edit(man)
+    (run / "manifest.json").write_text(json.dumps(man, indent=2), encoding="utf-8")
+    code, text = _cli(["rerun", str(run / "manifest.json"), "--out", str(tmp_path / "o"), "--no-progress"])
+    assert code == 2 and f"{run / 'manifest.json'}: field 'manifest_sha256'" in text, text
+    assert "edited or damaged" in text and "Traceback" not in text, text
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_manifest_rewritten_with_other_layout_is_accepted(run: Path) -> None:
+    """Only the values are hashed: key order and indentation do not matter."""
+    man = _manifest(run)
+    (run / "manifest.json").write_text(json.dumps(dict(reversed(list(man.items())))), encoding="utf-8")
+    code, text = _cli(["rerun", str(run), "--no-progress"])
+    assert code == 0 and "files identical to the original run" in text, text

@@ -126,7 +126,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     Raises:
         InputError: naming the file and what is wrong with it.
     """
-    from .store import MARKER, MAX_MANIFEST_BYTES
+    from .store import MANIFEST_HASH, MARKER, MAX_MANIFEST_BYTES, manifest_digest
 
     path = Path(path)
     if path.is_dir():
@@ -142,6 +142,11 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise InputError(origin, "(file)", f"is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("package") != MARKER:
         raise InputError(origin, "package", "not a dyadsim manifest (give DIR/manifest.json of a dyadsim run)")
+    # A manifest of an older dyadsim has no hash and is read as it is.
+    if MANIFEST_HASH in data and data[MANIFEST_HASH] != manifest_digest(data):
+        raise InputError(origin, MANIFEST_HASH, "the manifest was edited or damaged after dyadsim wrote it (its "
+                         "sha256 does not match); it cannot be trusted to rerun the run: use the run's original "
+                         "manifest.json")
     if data.get("kind") not in ("run", "compare") or not isinstance(data.get("scenarios_full"), list):
         raise InputError(origin, "scenarios_full", "this manifest does not hold the full scenarios (written by an "
                          "older dyadsim); run its scenario files again instead")

@@ -44,6 +44,23 @@ FILE_HASHES = "file_sha256"
 the folder was written, so ``dyadsim rerun`` can tell which file changed or was not reproduced."""
 
 
+MANIFEST_HASH = "manifest_sha256"
+"""Manifest field: the sha256 (hex) of the manifest's canonical JSON without this field
+(:func:`manifest_digest`), so that a manifest edited or damaged after it was written is refused.
+It guards against accidents, not tampering: anyone can compute a new one."""
+
+
+def canonical_json(doc: Any) -> bytes:
+    """``doc`` as canonical JSON (UTF-8, keys sorted, no spaces): the same bytes for the same
+    values, whatever the key order or indentation of the file it was read from."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def manifest_digest(doc: dict[str, Any]) -> str:
+    """The sha256 (hex) of a manifest's :func:`canonical_json` without its :data:`MANIFEST_HASH`."""
+    return hashlib.sha256(canonical_json({k: v for k, v in doc.items() if k != MANIFEST_HASH})).hexdigest()
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """The sha256 (hex) of a file, read ``chunk`` bytes (1 MiB) at a time so memory does not grow
     with the file (a run's Parquet tables can be gigabytes)."""
@@ -297,8 +314,12 @@ def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None]
         (tmp / PARTIAL_FILE).unlink()
         man["files"] = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         man[FILE_HASHES] = file_hashes(tmp, man["files"])
+        # Hashed as it will read back (values that are not JSON are written as text), so a reader
+        # of the file computes the same digest.
+        doc = json.loads(json.dumps(man, default=str))
+        doc[MANIFEST_HASH] = manifest_digest(doc)
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:  # last file: marks completion
-            json.dump(man, fh, indent=2, default=str)
+            json.dump(doc, fh, indent=2)
         check_target(out, force)  # the folder may have changed while the run was going on
         _replace(tmp, out)
         tmp = None

@@ -142,3 +142,33 @@ def test_a_manifest_rewritten_with_other_layout_is_accepted(run: Path) -> None:
     (run / "manifest.json").write_text(json.dumps(dict(reversed(list(man.items())))), encoding="utf-8")
     code, text = _cli(["rerun", str(run), "--no-progress"])
     assert code == 0 and "files identical to the original run" in text, text
+
+
+# 3. the manifest's shape is checked before use
+
+
+@pytest.mark.parametrize("field, value", [
+    ("scenarios_full", []),
+    ("scenarios_full", [5]),
+    ("scenarios_full", [{"scenario": 3}]),
+    ("scenarios_full[0].text", 5),
+    ("parameters", [1, 2]),
+    ("population", "packaged"),
+    ("source_hash", 3),
+    ("parameter_draws", "yes"),
+    ("files", ["../../etc/passwd"]),
+    ("file_sha256", {"outcomes.parquet": "not a hash"}),
+    ("file_sha256", ["outcomes.parquet"]),
+])
+def test_a_manifest_of_the_wrong_shape_is_refused(run: Path, tmp_path: Path, field: str, value: object) -> None:
+    man = _manifest(run)
+    man.pop("manifest_sha256")  # as an older manifest, so that the shape itself is what is checked
+    if field == "scenarios_full[0].text":
+        man["scenarios_full"][0]["text"] = value
+    else:
+        man[field] = value
+    (run / "manifest.json").write_text(json.dumps(man), encoding="utf-8")
+    code, text = _cli(["rerun", str(run), "--out", str(tmp_path / "o"), "--no-progress"])
+    where = field.split("[")[0]  # the field, or the start of the indexed one
+    assert code == 2 and f"{run / 'manifest.json'}: field '{where}" in text and "Traceback" not in text, text
+    assert not (tmp_path / "o").exists()

@@ -150,7 +150,57 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     if data.get("kind") not in ("run", "compare") or not isinstance(data.get("scenarios_full"), list):
         raise InputError(origin, "scenarios_full", "this manifest does not hold the full scenarios (written by an "
                          "older dyadsim); run its scenario files again instead")
+    check_shape(data, origin)
     return data
+
+
+def _is_hex64(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _is_relative(name: Any) -> bool:
+    """A path inside the run folder, as dyadsim lists them (no absolute path, no '..')."""
+    return (isinstance(name, str) and bool(name) and not name.startswith("/") and "\x00" not in name
+            and ".." not in name.split("/"))
+
+
+def check_shape(data: dict[str, Any], origin: str) -> None:
+    """Refuse a manifest of a run or comparison whose fields a rerun uses have the wrong shape, so
+    that no later step fails with a raw IndexError or KeyError.
+
+    Raises:
+        InputError: naming the manifest and the first field that is wrong, and what is allowed.
+    """
+    kind, recs = data["kind"], data["scenarios_full"]
+    want = "exactly one scenario record" if kind == "run" else "2 to 20 scenario records"
+    if (kind == "run" and len(recs) != 1) or (kind == "compare" and not 2 <= len(recs) <= 20):
+        raise InputError(origin, "scenarios_full", f"a {kind} manifest holds {want}, got {len(recs)}")
+    for i, rec in enumerate(recs):
+        if not isinstance(rec, dict) or not isinstance(rec.get("scenario"), dict):
+            raise InputError(origin, f"scenarios_full[{i}].scenario", "must be the validated scenario (a mapping)")
+        for key in ("file", "text", "population_file", "population_text"):
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise InputError(origin, f"scenarios_full[{i}].{key}", "must be text or null")
+    types: dict[str, tuple[type, ...]] = {"parameters": (dict,), "population": (dict,), "versions": (dict,),
+                                          "source_hash": (str,), "parameter_draws": (dict,)}
+    for key, allowed in types.items():
+        if data.get(key) is not None and not isinstance(data[key], allowed):
+            raise InputError(origin, key, f"must be a {allowed[0].__name__.replace('dict', 'mapping')} or absent")
+    if kind == "compare":
+        names = data.get("names")
+        if not isinstance(names, list) or len(names) != len(recs) or not all(isinstance(n, str) for n in names):
+            raise InputError(origin, "names", "must list one scenario name (text) per record of scenarios_full")
+        params = data.get("parameters") or {}
+        if not all(isinstance(params.get(n, {}), dict) for n in names):
+            raise InputError(origin, "parameters", "must map each scenario name to its parameter values")
+    files = data.get("files")
+    if files is not None and (not isinstance(files, list) or not all(_is_relative(f) for f in files)):
+        raise InputError(origin, "files", "must list the run folder's files as relative paths")
+    hashes = data.get("file_sha256")
+    if hashes is not None and (not isinstance(hashes, dict) or not all(_is_relative(k) and _is_hex64(v)
+                                                                       for k, v in hashes.items())):
+        raise InputError(origin, "file_sha256", "must map each file of the run folder (a relative path) to its "
+                         "sha256 (64 hexadecimal digits)")
 
 
 def check_restored(data: dict[str, Any], restored: list[tuple[Scenario, ParamSet, PopulationSpec]],

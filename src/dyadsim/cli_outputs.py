@@ -48,9 +48,10 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
     """Run again, bit for bit, the run or comparison recorded in MANIFEST (DIR/manifest.json or DIR).
 
     The scenarios, cohort, seeds and population are rebuilt from the manifest's contents alone;
-    the new outcome tables are then compared with the original ones, when present."""
+    every file the rerun writes is then compared with the sha256 the manifest recorded, and every
+    file of the original folder too (an edit there is reported): exit status 1 when any differs."""
     from .engine.cache import SOURCE_HASH
-    from .manifest import check_restored, read_manifest, restore
+    from .manifest import check_original, check_rerun, check_restored, read_manifest, restore
 
     with _guarded():
         data = read_manifest(manifest)
@@ -60,13 +61,16 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
         restored = [restore(rec, origin) for rec in data["scenarios_full"]]
         check_restored(data, restored, origin)
         draws = _recorded_draws(data, origin)
+        # The original folder is checked before anything is written: --force may replace it.
+        files = check_original(data, folder)
+        csv = (folder / "csv").is_dir() or any(f.startswith("csv/") for f in data.get("files", []))
         if data.get("source_hash") != SOURCE_HASH:
             click.echo(f"warning: {origin} was made by dyadsim {data.get('versions', {}).get('dyadsim')} with engine "
                        f"source {data.get('source_hash')}; this one is {SOURCE_HASH}, so results may differ", err=True)
         if data["kind"] == "run":
             scn, params, spec = restored[0]
             result = _run_into(scn, params, spec, data["scenarios_full"][0], out, force=force,
-                               csv=(folder / "csv").is_dir(), progress=progress, draws=draws)
+                               csv=csv, progress=progress, draws=draws)
             pairs = [(folder / "outcomes.parquet", out / "outcomes.parquet")]
         else:
             from .compare import Loaded, write_loaded
@@ -82,17 +86,23 @@ def rerun(manifest: Path, out: Path | None, force: bool, progress: bool | None) 
             cmp = write_loaded(loaded, out, force=force, progress=progress)
             pairs = [(folder / f, out / f) for f in cmp.manifest["outcome_files"]]
     if data["kind"] == "run":
-        _print_run(result, out, (folder / "csv").is_dir())
+        _print_run(result, out, csv)
     else:
         _print_comparison(cmp, out)
+    with _guarded():
+        files = check_rerun(data, folder, out, files)
+    for line in files.lines(folder, origin):
+        click.echo(line)
     present = [(a, b) for a, b in pairs if a.is_file()]
-    if present:
+    if not files.recorded and present:  # an older manifest: only the outcome tables can be compared
         from .store import same_table
 
         same = all(same_table(a, b) for a, b in present)
         click.echo(f"outcomes {'identical to' if same else 'DIFFER from'} the original run in {folder}/")
         if not same:
             sys.exit(1)
+    if not files.ok:
+        sys.exit(1)
 
 
 @main.command()

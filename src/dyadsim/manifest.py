@@ -12,10 +12,12 @@ population before anything is simulated.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shlex
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -124,7 +126,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     Raises:
         InputError: naming the file and what is wrong with it.
     """
-    from .store import MARKER, MAX_MANIFEST_BYTES
+    from .store import MANIFEST_HASH, MARKER, MAX_MANIFEST_BYTES, manifest_digest
 
     path = Path(path)
     if path.is_dir():
@@ -140,10 +142,65 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise InputError(origin, "(file)", f"is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("package") != MARKER:
         raise InputError(origin, "package", "not a dyadsim manifest (give DIR/manifest.json of a dyadsim run)")
+    # A manifest of an older dyadsim has no hash and is read as it is.
+    if MANIFEST_HASH in data and data[MANIFEST_HASH] != manifest_digest(data):
+        raise InputError(origin, MANIFEST_HASH, "the manifest was edited or damaged after dyadsim wrote it (its "
+                         "sha256 does not match); it cannot be trusted to rerun the run: use the run's original "
+                         "manifest.json")
     if data.get("kind") not in ("run", "compare") or not isinstance(data.get("scenarios_full"), list):
         raise InputError(origin, "scenarios_full", "this manifest does not hold the full scenarios (written by an "
                          "older dyadsim); run its scenario files again instead")
+    check_shape(data, origin)
     return data
+
+
+def _is_hex64(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _is_relative(name: Any) -> bool:
+    """A path inside the run folder, as dyadsim lists them (no absolute path, no '..')."""
+    return (isinstance(name, str) and bool(name) and not name.startswith("/") and "\x00" not in name
+            and ".." not in name.split("/"))
+
+
+def check_shape(data: dict[str, Any], origin: str) -> None:
+    """Refuse a manifest of a run or comparison whose fields a rerun uses have the wrong shape, so
+    that no later step fails with a raw IndexError or KeyError.
+
+    Raises:
+        InputError: naming the manifest and the first field that is wrong, and what is allowed.
+    """
+    kind, recs = data["kind"], data["scenarios_full"]
+    want = "exactly one scenario record" if kind == "run" else "2 to 20 scenario records"
+    if (kind == "run" and len(recs) != 1) or (kind == "compare" and not 2 <= len(recs) <= 20):
+        raise InputError(origin, "scenarios_full", f"a {kind} manifest holds {want}, got {len(recs)}")
+    for i, rec in enumerate(recs):
+        if not isinstance(rec, dict) or not isinstance(rec.get("scenario"), dict):
+            raise InputError(origin, f"scenarios_full[{i}].scenario", "must be the validated scenario (a mapping)")
+        for key in ("file", "text", "population_file", "population_text"):
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise InputError(origin, f"scenarios_full[{i}].{key}", "must be text or null")
+    types: dict[str, tuple[type, ...]] = {"parameters": (dict,), "population": (dict,), "versions": (dict,),
+                                          "source_hash": (str,), "parameter_draws": (dict,)}
+    for key, allowed in types.items():
+        if data.get(key) is not None and not isinstance(data[key], allowed):
+            raise InputError(origin, key, f"must be a {allowed[0].__name__.replace('dict', 'mapping')} or absent")
+    if kind == "compare":
+        names = data.get("names")
+        if not isinstance(names, list) or len(names) != len(recs) or not all(isinstance(n, str) for n in names):
+            raise InputError(origin, "names", "must list one scenario name (text) per record of scenarios_full")
+        params = data.get("parameters") or {}
+        if not all(isinstance(params.get(n, {}), dict) for n in names):
+            raise InputError(origin, "parameters", "must map each scenario name to its parameter values")
+    files = data.get("files")
+    if files is not None and (not isinstance(files, list) or not all(_is_relative(f) for f in files)):
+        raise InputError(origin, "files", "must list the run folder's files as relative paths")
+    hashes = data.get("file_sha256")
+    if hashes is not None and (not isinstance(hashes, dict) or not all(_is_relative(k) and _is_hex64(v)
+                                                                       for k, v in hashes.items())):
+        raise InputError(origin, "file_sha256", "must map each file of the run folder (a relative path) to its "
+                         "sha256 (64 hexadecimal digits)")
 
 
 def check_restored(data: dict[str, Any], restored: list[tuple[Scenario, ParamSet, PopulationSpec]],
@@ -181,3 +238,114 @@ def run_fields(record: dict[str, Any], command: str | None = None) -> dict[str, 
 def compare_fields(records: list[dict[str, Any]], command: str | None = None) -> dict[str, Any]:
     """Fields added to the manifest of a comparison: one full record per scenario, in order."""
     return {"kind": "compare", **provenance(command), "scenarios_full": records}
+
+
+NOT_REPRODUCIBLE = {"views.sql": "it names the folder's absolute path",
+                    "catalog.duckdb": "a DuckDB file is not byte for byte reproducible; its views read the "
+                                      "Parquet tables, which are compared"}
+"""Files a rerun writes that cannot equal the original byte for byte, and why; they are still
+checked in the original folder (an edit there is reported), only not against the rerun."""
+
+
+@dataclass
+class FileCheck:
+    """What :func:`check_original` and :func:`check_rerun` found, as lines to print.
+
+    ``changed``: files of the original folder whose sha256 no longer matches the manifest (edited or
+    damaged after the run was written); ``differ``: files the rerun wrote differently from the
+    recorded ones; ``missing``: recorded files the rerun did not write; ``extra``: files the rerun
+    wrote that the manifest does not list; ``gone``: recorded files no longer in the original
+    folder (only the recorded hash is compared for them, which is not a difference).
+    """
+
+    recorded: bool = True
+    checked: int = 0
+    changed: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    differ: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    relaid: list[str] = field(default_factory=list)
+    """Parquet tables equal row by row to the original's, but laid out differently in the file."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing differs (a rerun exits with status 1 otherwise)."""
+        return not (self.changed or self.differ or self.missing or self.extra)
+
+    def lines(self, folder: Path, manifest: str) -> list[str]:
+        """One line per file that differs, then one verdict line naming the original folder."""
+        if not self.recorded:
+            return [f"files were not checked: {manifest} records no file hashes (written by an older dyadsim); "
+                    "only the outcome tables were compared"]
+        out = [f"{f}: the original in {folder}/ was changed after the run was written (its sha256 no longer "
+               "matches the manifest)" for f in self.changed]
+        for f in self.differ:
+            why = "; the original table is not there to compare row by row" if f in self.gone else ""
+            out.append(f"{f}: DIFFERS from the original run's (sha256{why})")
+        out += [f"{f}: written by the original run but not by the rerun" for f in self.missing]
+        out += [f"{f}: written by the rerun but not by the original run" for f in self.extra]
+        skipped = ", ".join(f"{f} ({why})" for f, why in NOT_REPRODUCIBLE.items())
+        if self.ok:
+            gone = f"; {len(self.gone)} no longer in {folder}/ were compared with their recorded sha256" if self.gone else ""
+            relaid = (f"; {', '.join(self.relaid)}: the same tables row by row, laid out differently in the Parquet "
+                      "file" if self.relaid else "")
+            out.append(f"files identical to the original run in {folder}/ (sha256 of {self.checked} files{gone}{relaid}; "
+                       f"not compared with the rerun: {skipped})")
+        else:
+            bad = sorted({*self.changed, *self.differ, *self.missing, *self.extra})
+            out.append(f"files DIFFER from the original run in {folder}/: {', '.join(bad)}")
+        return out
+
+
+def check_original(data: dict[str, Any], folder: Path) -> FileCheck:
+    """Compare each file of the original run's folder with the sha256 its manifest recorded; run
+    before the rerun writes anything (the rerun may replace that very folder with ``--force``)."""
+    from .store import FILE_HASHES, sha256_file
+
+    hashes = data.get(FILE_HASHES)
+    if not isinstance(hashes, dict):
+        return FileCheck(recorded=False)
+    check = FileCheck()
+    for name, want in hashes.items():
+        path = folder / name
+        if not os.path.lexists(path):
+            check.gone.append(name)
+        elif path.is_symlink() or not path.is_file() or sha256_file(path) != want:
+            # dyadsim writes only regular files; a link or FIFO in their place is a change (and
+            # is never read: a FIFO would block)
+            check.changed.append(name)
+    return check
+
+
+def check_rerun(data: dict[str, Any], folder: Path, out: Path, check: FileCheck) -> FileCheck:
+    """Add to ``check`` (from :func:`check_original`) the comparison of every file the rerun wrote
+    in ``out`` with the sha256 the original manifest recorded (see :data:`NOT_REPRODUCIBLE`).
+
+    A Parquet table whose bytes differ is compared row by row with the original in ``folder`` when
+    that one is there unchanged: a run saved from Python writes its tables from memory in one
+    piece, the command line streams them in batches, so the same table can be laid out differently.
+    """
+    from .store import FILE_HASHES, same_table, sha256_file
+
+    if not check.recorded:
+        return check
+    hashes: dict[str, str] = data[FILE_HASHES]
+    written = set(read_manifest(out).get("files", []))
+    for name, want in hashes.items():
+        if name not in written:
+            check.missing.append(name)
+            continue
+        if name in NOT_REPRODUCIBLE:
+            continue
+        check.checked += 1
+        if sha256_file(out / name) == want:
+            continue
+        orig = folder / name
+        if (name.endswith(".parquet") and name not in check.changed and orig.is_file()
+                and same_table(orig, out / name)):
+            check.relaid.append(name)
+        else:
+            check.differ.append(name)
+    check.extra = sorted(written - set(hashes))
+    return check

@@ -13,6 +13,7 @@ by a killed run (their process is gone) are removed by the next run into the sam
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +37,43 @@ MARKER = "dyadsim"
 PARTIAL_FILE = ".dyadsim-partial"
 """File inside a temporary folder naming the process writing it."""
 MAX_MANIFEST_BYTES = 50_000_000
+"""Largest ``manifest.json`` dyadsim reads (bytes): it may hold up to 20 scenario files' texts
+(2,000,000 characters each) and every parameter draw, so the limit sits well above what dyadsim writes."""
+FILE_HASHES = "file_sha256"
+"""Manifest field: the sha256 (hex) of every file of the folder, by path relative to it, taken as
+the folder was written, so ``dyadsim rerun`` can tell which file changed or was not reproduced."""
+
+
+MANIFEST_HASH = "manifest_sha256"
+"""Manifest field: the sha256 (hex) of the manifest's canonical JSON without this field
+(:func:`manifest_digest`), so that a manifest edited or damaged after it was written is refused.
+It guards against accidents, not tampering: anyone can compute a new one."""
+
+
+def canonical_json(doc: Any) -> bytes:
+    """``doc`` as canonical JSON (UTF-8, keys sorted, no spaces): the same bytes for the same
+    values, whatever the key order or indentation of the file it was read from."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def manifest_digest(doc: dict[str, Any]) -> str:
+    """The sha256 (hex) of a manifest's :func:`canonical_json` without its :data:`MANIFEST_HASH`."""
+    return hashlib.sha256(canonical_json({k: v for k, v in doc.items() if k != MANIFEST_HASH})).hexdigest()
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The sha256 (hex) of a file, read ``chunk`` bytes (1 MiB) at a time so memory does not grow
+    with the file (a run's Parquet tables can be gigabytes)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_hashes(folder: Path, files: list[str]) -> dict[str, str]:
+    """The sha256 of each of ``files`` (paths relative to ``folder``), in the order given."""
+    return {f: sha256_file(folder / f) for f in files}
 
 
 def _manifest_files(folder: Path) -> set[str] | None:
@@ -254,8 +292,8 @@ def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None]
     """Write a results folder atomically.
 
     ``write(tmp)`` fills a temporary sibling folder and may return the manifest (else ``manifest``
-    is used); the manifest is written last, listing every file, and one rename puts the folder in
-    place, replacing an earlier dyadsim folder only when ``force`` (see :func:`check_target`).
+    is used); the manifest is written last, listing every file with its sha256
+    (:data:`FILE_HASHES`), and one rename puts the folder in place, replacing an earlier dyadsim folder only when ``force`` (see :func:`check_target`).
 
     Raises:
         OutputError: the folder may not be used, or writing failed (nothing was replaced).
@@ -275,8 +313,13 @@ def write_atomic(out: str | Path, write: Callable[[Path], dict[str, Any] | None]
         man.setdefault("package", MARKER)
         (tmp / PARTIAL_FILE).unlink()
         man["files"] = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        man[FILE_HASHES] = file_hashes(tmp, man["files"])
+        # Hashed as it will read back (values that are not JSON are written as text), so a reader
+        # of the file computes the same digest.
+        doc = json.loads(json.dumps(man, default=str))
+        doc[MANIFEST_HASH] = manifest_digest(doc)
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:  # last file: marks completion
-            json.dump(man, fh, indent=2, default=str)
+            json.dump(doc, fh, indent=2)
         check_target(out, force)  # the folder may have changed while the run was going on
         _replace(tmp, out)
         tmp = None

@@ -480,11 +480,17 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
     click.echo("\n".join(consort_lines(res.data.consort, res.trial.primary.name)))
     click.echo("\noutcome (arm): estimate [95% CI], p (adjusted), true")
     for r in res.estimates.itertuples():
+        if not r.converged:  # no estimate could be made (e.g. too few analysed in an arm): say why
+            click.echo(f"  {r.outcome} ({r.arm}, {r.role}, {r.scale}): not estimable ({r.failure})")
+            continue
         true = r.true_ratio if r.scale in ("rate_ratio",) else (r.true_odds_ratio if r.scale == "odds_ratio"
                                                                    else r.true_difference)
         click.echo(f"  {r.outcome} ({r.arm}, {r.role}, {r.scale}): {r.estimate:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], "
                    f"p = {r.p_value:.3g} ({r.p_adjusted:.3g}); true {true:.3f}")
     for m in res.mediation.itertuples():
+        if not m.converged:
+            click.echo(f"  mediation {m.path}: not estimable ({m.failure})")
+            continue
         click.echo(f"  mediation {m.path}: indirect {m.indirect:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}], "
                    f"joint significance {'yes' if m.joint_significant else 'no'}")
     _notice()
@@ -549,6 +555,12 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
         last = res.summary[(res.summary["target"] == r.target) & (res.summary["kind"] == r.kind)].iloc[-1]
         click.echo(f"  {r.target} [{r.kind}]: power {last.power:.2f} +- {last.mcse:.2f} at n = {last.n}; "
                    f"n for 80%: {n80}, for 90%: {n90}")
+    failed = res.summary.groupby(["target", "kind"], sort=False)[["failures", "replicates"]].sum()
+    failed = failed[failed["failures"] > 0]
+    if len(failed):  # not estimable replicates count as failures, never as rejections
+        click.echo(f"  not estimable (counted as failures, not rejections): "
+                   + "; ".join(f"{t} [{k}] {int(f.failures)} of {int(f.replicates)} replicates"
+                               for (t, k), f in failed.iterrows()))
     _notice()
     click.echo(f"wrote {out}/ (power.html, power.csv, power.parquet, required_n.csv, replicates.parquet, power.svg)")
 

@@ -10,6 +10,7 @@ file, the field and what is allowed. See ``examples/trial_perinatal_more.yaml``.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,13 @@ MODELS: dict[str, tuple[str, ...]] = {
     "survival": ("survival",),
 }
 """Analysis models allowed for each outcome type (see :mod:`dyadsim.trials.analysis`)."""
+
+MIN_RETAINED_PER_ARM = 5
+"""Fewest participants per arm a design may expect to keep to its last outcome's assessment.
+
+Below this no analysis model (nor a mediation regression, which needs about five complete cases
+plus one per covariate) can be fitted in most drawn trials, so such a design is refused up front
+rather than simulated into a table of failures."""
 
 
 class _Strict(BaseModel):
@@ -221,8 +229,49 @@ def repeated_months(trial: Trial, o: Outcome) -> list[int]:
     return months
 
 
+def best_retention(trial: Trial, month: int) -> float:
+    """Largest share of participants still attending at postpartum ``month``.
+
+    The share staying at each scheduled assessment up to ``month`` is at most
+    ``logistic(retention_logit)`` (a mother with no use since the last visit; use and death only
+    lower it), and drop-out is monotone, so the share kept is at most that to the power of the
+    number of assessments. An upper bound: the design check below is never stricter than the
+    simulation.
+    """
+    k = sum(1 for m in trial.schedule.postpartum_months if m <= month)
+    p_stay = 1.0 / (1.0 + math.exp(-trial.attrition.retention_logit))
+    return p_stay**k
+
+
+def _check_retention(trial: Trial, origin: str) -> None:
+    """Refuse a design whose best-case retention leaves fewer than :data:`MIN_RETAINED_PER_ARM`
+    participants per arm at its last outcome's assessment."""
+    last = max(o.last_month for o in trial.outcomes)
+    smallest = trial.n_per_arm * min(trial.ratio)  # participants in the smallest arm
+    share = best_retention(trial, last)
+    if smallest * share >= MIN_RETAINED_PER_ARM:
+        return
+    k = sum(1 for m in trial.schedule.postpartum_months if m <= last)
+    need = (MIN_RETAINED_PER_ARM / smallest) ** (1.0 / k)  # per-assessment staying probability needed
+    ways = []
+    if need < 1.0:
+        ways.append(f"retention_logit >= {math.log(need / (1.0 - need)):.2f} with this n_per_arm")
+    n_needed = math.ceil(MIN_RETAINED_PER_ARM / (min(trial.ratio) * share)) if share > 0 else math.inf
+    if n_needed <= 100_000:
+        ways.append(f"n_per_arm >= {n_needed} with this retention")
+    raise InputError(origin, "attrition.retention_logit",
+                     f"retention_logit {trial.attrition.retention_logit:g} keeps at most {100 * share:.3g}% of "
+                     f"participants to month {last} (over {k} assessments), about {smallest * share:.2g} of the "
+                     f"{smallest} in the smallest arm; at least {MIN_RETAINED_PER_ARM} per arm must be expected at "
+                     f"the last outcome's assessment for its analysis to be estimable; allowed: "
+                     f"{' or '.join(ways) or 'a larger n_per_arm and a higher retention_logit'}")
+
+
 def parse_trial(data: object, origin: str = "trial file") -> Trial:
     """Validate a trial mapping (already parsed YAML).
+
+    Beyond the schema, refuses designs that cannot give an estimate: too few participants
+    expected at the last assessment (``attrition.retention_logit``).
 
     Raises:
         InputError: naming the file, the field and what is allowed.
@@ -230,9 +279,11 @@ def parse_trial(data: object, origin: str = "trial file") -> Trial:
     if not isinstance(data, dict):
         raise InputError(origin, "(file)", "a trial file must be a YAML mapping with name, arms, n_per_arm, primary")
     try:
-        return Trial.model_validate(data)
+        trial = Trial.model_validate(data)
     except ValidationError as exc:
         raise InputError(origin, *format_validation_error(exc)) from None
+    _check_retention(trial, origin)
+    return trial
 
 
 def load_trial(path: str | Path) -> tuple[Trial, list[ScenarioSpec]]:

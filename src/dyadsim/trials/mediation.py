@@ -397,8 +397,21 @@ def _complete(*arrays: np.ndarray | None) -> tuple[np.ndarray | None, ...]:
     cols = [np.asarray(a, dtype=np.float64) for a in arrays if a is not None]
     keep = np.ones(len(cols[0]), dtype=bool)
     for c in cols:
-        keep &= np.isfinite(c.reshape(len(keep), -1)).all(axis=1)
+        # all() over the non-participant axes: reshape(len, -1) cannot take an empty array
+        keep &= np.isfinite(c).all(axis=tuple(range(1, c.ndim))) if c.ndim > 1 else np.isfinite(c)
     return tuple(None if a is None else np.asarray(a, dtype=np.float64)[keep] for a in arrays)
+
+
+def _n_covariates(covariates: np.ndarray | None) -> int:
+    """Number of covariate columns (0 for None); works with no rows, where reshape(0, -1) cannot."""
+    if covariates is None:
+        return 0
+    return int(np.prod(covariates.shape[1:])) if covariates.ndim > 1 else 1
+
+
+def _as_columns(covariates: np.ndarray | None, n: int) -> np.ndarray | None:
+    """Covariates as an (n, q) matrix (None stays None)."""
+    return None if covariates is None else covariates.reshape(n, _n_covariates(covariates))
 
 
 def mediate(
@@ -412,11 +425,10 @@ def mediate(
     """
     _unbatch(x, y)
     x, m, y, covariates = _complete(x, m, y, covariates)
-    if len(x) < 5 + (0 if covariates is None else covariates.reshape(len(x), -1).shape[1]):
-        return _failed_single(len(x), n_boot, alpha, "too few complete cases")
+    if len(x) < 5 + _n_covariates(covariates):
+        return _failed_single(len(x), n_boot, alpha, f"too few complete cases ({len(x)})")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    res = mediate_batch(x, [m], y, None if covariates is None else covariates.reshape(len(x), -1),
-                        n_boot=n_boot, alpha=alpha, rng=rng)
+    res = mediate_batch(x, [m], y, _as_columns(covariates, len(x)), n_boot=n_boot, alpha=alpha, rng=rng)
     ok = bool(res.converged[0])
     return MediationResult(
         a=float(res.paths["a"][0]), b=float(res.paths["b"][0]), c_prime=float(res.paths["c_prime"][0]),
@@ -446,13 +458,11 @@ def mediate_serial(
     _unbatch(x, y)
     x, m1, m2, y, covariates = _complete(x, m1, m2, y, covariates)
     nan = float("nan")
-    q = 0 if covariates is None else covariates.reshape(len(x), -1).shape[1]
-    if len(x) < 6 + q:
+    if len(x) < 6 + _n_covariates(covariates):
         return SerialMediationResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, False, False,
-                                     len(x), n_boot, 0, alpha, False, "too few complete cases")
+                                     len(x), n_boot, 0, alpha, False, f"too few complete cases ({len(x)})")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    res = mediate_batch(x, [m1, m2], y, None if covariates is None else covariates.reshape(len(x), -1),
-                        n_boot=n_boot, alpha=alpha, rng=rng)
+    res = mediate_batch(x, [m1, m2], y, _as_columns(covariates, len(x)), n_boot=n_boot, alpha=alpha, rng=rng)
     ok = bool(res.converged[0])
     p, pp = res.paths, res.p_paths
     return SerialMediationResult(

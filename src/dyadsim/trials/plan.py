@@ -30,6 +30,19 @@ MEDIATION_COLUMNS: tuple[str, ...] = (
 """Columns of the mediation table: one row per declared path."""
 
 
+MIN_COMPLETE_PER_ARM = 2
+"""Fewest complete cases (mediators and outcome observed) per arm for a mediation path to be
+estimated: with fewer, the arm's contribution to the a path is one point or none."""
+
+
+def _not_estimable(path: str, mediators: str, outcome: str, n: int, why: str) -> dict[str, object]:
+    """A mediation row that could not be estimated: NaN effects, no rejection, and the reason."""
+    nan = float("nan")
+    return {"path": path, "mediators": mediators, "outcome": outcome, "indirect": nan, "ci_low": nan,
+            "ci_high": nan, "joint_significant": False, "bootstrap_significant": False, "paths": "",
+            "p_paths": "", "c_prime": nan, "n": n, "converged": False, "failure": why}
+
+
 def _spec(trial: Trial, o: Outcome, data: pd.DataFrame) -> OutcomeSpec:
     covs: list[str] = []
     if "baseline" in o.covariates and f"base_{o.name}" in data.columns:
@@ -114,6 +127,15 @@ def estimate_mediation(trial: Trial, td: TrialData, n_boot: int = 1000, seed: in
         y = data.loc[two, p.outcome].to_numpy(np.float64)
         ms = [data.loc[two, m].to_numpy(np.float64) for m in p.mediators]
         rng = np.random.default_rng([seed, i])
+        complete = np.isfinite(y) & np.all([np.isfinite(m) for m in ms], axis=0)
+        per_arm = [int((complete & (x == a)).sum()) for a in (0, 1)]
+        if min(per_arm) < MIN_COMPLETE_PER_ARM:
+            # An arm with (almost) no complete cases has no contrast to estimate: not estimable,
+            # reported as such rather than fitted into a singular or meaningless regression.
+            rows.append(_not_estimable(p.name, " -> ".join(p.mediators), p.outcome, int(complete.sum()),
+                                       f"too few complete cases in an arm ({trial.arms[0].name}: {per_arm[0]}, "
+                                       f"{trial.arms[1].name}: {per_arm[1]}; at least {MIN_COMPLETE_PER_ARM} each)"))
+            continue
         if len(ms) == 1:
             r = mediate(x, ms[0], y, cov, n_boot=n_boot, alpha=trial.analysis.alpha, seed=rng)
             paths, pvals = {"a": r.a, "b": r.b}, {"a": r.p_a, "b": r.p_b}

@@ -1,0 +1,77 @@
+"""Trials hardened: hopeless retention refused up front and not-estimable trials reported, not
+crashed; mediators measured before their outcome; required sizes outside the grid estimated; a
+readable forest plot; report tables that fit the page with outcome labels; the Monte Carlo note."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from dyadsim.cli import main
+from dyadsim.errors import InputError
+from dyadsim.trials.design import load_trial
+from dyadsim.trials.plan import estimate_mediation, estimate_outcomes
+from dyadsim.trials.simulate import build_pools, draw_trial
+from test_trials import small_trial
+
+_MEDIATED = {"mediation": [{"name": "m", "mediators": ["craving_1"], "outcome": "craving_3"}],
+             "process": [{"name": "craving_1", "measure": "craving_nrs", "month": 1, "model": "linear"}]}
+
+
+# 1. Attrition that leaves too few participants ------------------------------------------------
+
+def test_hopeless_retention_is_refused_up_front_with_one_line(tmp_path: Path) -> None:
+    path = small_trial(tmp_path, attrition={"retention_logit": -5.0}, **_MEDIATED)
+    with pytest.raises(InputError) as info:
+        load_trial(path)
+    assert info.value.file == str(path) and info.value.field == "attrition.retention_logit"
+    assert "allowed: retention_logit >=" in info.value.allowed
+    res = CliRunner().invoke(main, ["trial", str(path), "--out", str(tmp_path / "t")])
+    assert res.exit_code == 2, res.output
+    lines = [x for x in res.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "attrition.retention_logit" in lines[0]
+    assert "Traceback" not in res.output and not (tmp_path / "t").exists()
+
+
+def test_moderate_retention_is_still_accepted(tmp_path: Path) -> None:
+    trial, _ = load_trial(small_trial(tmp_path, attrition={"retention_logit": 0.0}))
+    assert trial.attrition.retention_logit == 0.0
+
+
+@pytest.fixture(scope="module")
+def mediated_pools(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    trial, specs = load_trial(small_trial(tmp_path_factory.mktemp("h"), **_MEDIATED))
+    return trial, build_pools(trial, specs)
+
+
+def test_a_drawn_trial_with_no_complete_cases_is_not_estimable(mediated_pools) -> None:  # type: ignore[no-untyped-def]
+    trial, pools = mediated_pools
+    td = draw_trial(pools, 40, np.random.default_rng(2))
+    p = td.participants
+    p.loc[p["arm"] == 1, "craving_3"] = np.nan  # nobody of the treated arm assessed at month 3
+    est = estimate_outcomes(trial, td).set_index("outcome")
+    assert not est.loc["craving_3", "converged"] and np.isnan(est.loc["craving_3", "estimate"])
+    assert "fewer than 2 analysed" in est.loc["craving_3", "failure"] and not est.loc["craving_3", "reject"]
+    med = estimate_mediation(trial, td, n_boot=100).iloc[0]
+    assert not med["converged"] and np.isnan(med["indirect"]) and "too few complete cases in an arm" in med["failure"]
+    assert not med["joint_significant"] and not med["bootstrap_significant"]
+    p["craving_3"] = np.nan  # nobody at all: no complete case anywhere (crashed in the mediation before)
+    med = estimate_mediation(trial, td, n_boot=100).iloc[0]
+    assert not med["converged"] and "treated: 0" in med["failure"]
+
+
+def test_power_counts_not_estimable_replicates_as_failures(tmp_path: Path) -> None:
+    path = small_trial(tmp_path, attrition={"retention_logit": 0.0, "use_log_odds": 0.0}, **_MEDIATED)
+    res = CliRunner().invoke(main, ["power", str(path), "--n", "4", "--reps", "10", "--boot", "100",
+                                    "--out", str(tmp_path / "p"), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    summary = pd.read_csv(tmp_path / "p" / "power.csv")
+    reps = pd.read_parquet(tmp_path / "p" / "replicates.parquet")
+    assert summary["failures"].sum() > 0
+    assert not reps.loc[~reps["converged"], "reject"].any()  # a failure never rejects
+    assert "not estimable (counted as failures, not rejections)" in res.output
+    row = summary[summary["failures"] > 0].iloc[0]
+    assert f"{row['target']} [{row['kind']}] {row['failures']} of 10 replicates" in res.output

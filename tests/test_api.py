@@ -93,7 +93,12 @@ def test_the_callers_matplotlib_backend_is_kept(sim: "dyadsim.Sim", monkeypatch:
     import matplotlib
 
     before = matplotlib.get_backend()
-    monkeypatch.delitem(sys.modules, "dyadsim.report")  # its import selects Agg
+    import dyadsim.report
+
+    # Its import selects Agg. The package attribute is restored with the module so that later
+    # tests (which monkeypatch dyadsim.report) see the one module the package itself uses.
+    monkeypatch.setattr(dyadsim, "report", sys.modules["dyadsim.report"])
+    monkeypatch.delitem(sys.modules, "dyadsim.report")
     matplotlib.use("svg", force=True)  # a stand-in for the notebook's inline backend
     try:
         assert sim.plot() and matplotlib.get_backend() == "svg"

@@ -222,3 +222,63 @@ def test_the_unbroken_inputs_run(tmp_path: Path) -> None:
                                     "tau.birth,tau.stressors", "--replicates", "1", "--dyads", "10",
                                     "--outcomes", "days_of_opioid_use_postpartum_year"])
     assert res.exit_code == 0 and (tmp_path / "s").is_dir(), res.output
+
+
+def _fifo(where: Path) -> Path:
+    os.mkfifo(where / "manifest.json")
+    return where / "manifest.json"
+
+
+def _dev_zero(where: Path) -> Path:
+    (where / "manifest.json").symlink_to("/dev/zero")
+    return where / "manifest.json"
+
+
+def _folder(where: Path) -> Path:
+    (where / "manifest.json").mkdir()
+    return where / "manifest.json"
+
+
+def _written(body: bytes) -> Any:
+    def make(where: Path) -> Path:
+        (where / "manifest.json").write_bytes(body)
+        return where / "manifest.json"
+    return make
+
+
+def _huge(where: Path) -> Path:
+    from dyadsim.store import MAX_MANIFEST_BYTES
+
+    with open(where / "manifest.json", "wb") as fh:  # sparse: no disk is used
+        fh.truncate(MAX_MANIFEST_BYTES + 1)
+    return where / "manifest.json"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+@pytest.mark.parametrize("make", [_fifo, _dev_zero, _folder, _huge, _written(b"{not json"),
+                                  _written(b"\x00\x01\x02\xff" * 64), _written(b"[1, 2]"), _written(b"")],
+                         ids=["fifo", "dev_zero", "folder", "huge", "not_json", "binary", "list", "empty"])
+def test_a_manifest_that_is_not_a_small_regular_json_file_is_refused_at_once(tmp_path: Path, make: Any) -> None:
+    """A FIFO used to hang ``rerun`` and a symlink to /dev/zero was read without end: each is refused
+    in well under a second, by path, without reading it and without writing anything."""
+    import signal
+
+    path = make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    def stuck(signum: int, frame: Any) -> None:
+        raise TimeoutError("rerun hung on a non-regular manifest")
+
+    old = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(10)
+    try:
+        started = time.perf_counter()
+        res = CliRunner().invoke(main, ["rerun", str(path), "--out", str(tmp_path / "again"), "--no-progress"])
+        elapsed = time.perf_counter() - started
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert res.exception is None or isinstance(res.exception, SystemExit), f"{res.exception!r}\n{res.output}"
+    assert res.exit_code == 2 and str(path) in res.output, res.output
+    assert elapsed < 5.0, elapsed
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

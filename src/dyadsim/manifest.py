@@ -27,6 +27,7 @@ from .errors import InputError
 from .params import ParamSet
 from .population import PopulationSpec
 from .scenario import Scenario, parse_scenario, scenario_params, scenario_population
+from .yamlsafe import read_text
 
 DEPENDENCIES = ("numpy", "numba", "llvmlite", "pandas", "pyarrow", "duckdb", "pydantic", "PyYAML", "scipy",
                 "matplotlib", "click")
@@ -132,14 +133,12 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         path = path / "manifest.json"
     origin = str(path)
+    # A small regular file only: a FIFO, a device or a symlink to one is refused without reading it.
+    text = read_text(path, "manifest", limit=MAX_MANIFEST_BYTES, expect="DIR/manifest.json of a dyadsim run")
     try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise InputError(origin, "(file)", f"larger than {MAX_MANIFEST_BYTES} bytes")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(origin, "(file)", f"cannot be read ({exc.strerror or exc})") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(origin, "(file)", f"is not valid JSON ({exc})") from None
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InputError(origin, "(file)", f"the manifest is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("package") != MARKER:
         raise InputError(origin, "package", "not a dyadsim manifest (give DIR/manifest.json of a dyadsim run)")
     # A manifest of an older dyadsim has no hash and is read as it is.

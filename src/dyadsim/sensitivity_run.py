@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -120,10 +121,16 @@ def params_from_morris(folder: Path, k: int) -> list[str]:
         InputError: the folder is not a finished ``dyadsim sensitivity --method morris`` output.
     """
     where = str(folder)
+    from .store import MAX_MANIFEST_BYTES
+    from .yamlsafe import read_text
+
     try:
-        man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        indices = pd.read_csv(folder / "indices.csv")
-    except (OSError, ValueError):
+        # Small regular files only: a FIFO or a device in their place is refused, never read.
+        man = json.loads(read_text(folder / "manifest.json", "manifest", limit=MAX_MANIFEST_BYTES,
+                                   expect="a dyadsim sensitivity output folder"))
+        indices = pd.read_csv(io.StringIO(read_text(folder / "indices.csv", "table", limit=MAX_MANIFEST_BYTES,
+                                                    expect="a dyadsim sensitivity output folder")))
+    except (InputError, OSError, ValueError):
         raise InputError(where, "--from-morris", "is not a finished dyadsim sensitivity output "
                          "(manifest.json and indices.csv)") from None
     if not isinstance(man, dict) or man.get("package") != "dyadsim" or man.get("kind") != "sensitivity" or man.get("method") != "morris":

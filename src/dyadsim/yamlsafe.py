@@ -17,6 +17,7 @@ Every refusal is an :class:`~dyadsim.errors.InputError` naming the file and what
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ MAX_ALIASES = 1_000
 
 # Control characters other than tab, newline and carriage return mark a binary file.
 _BINARY = {c for c in range(32) if c not in (9, 10, 13)} | {127}
+_BINARY_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_BINARY)) + "]")
 
 
 class _Limit(Exception):
@@ -123,8 +125,12 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def read_text(path: str | Path, what: str = "file") -> str:
-    """The text of a small regular UTF-8 file.
+def read_text(path: str | Path, what: str = "file", *, limit: int = MAX_BYTES, expect: str = "a YAML text file") -> str:
+    """The text of a small regular UTF-8 file of at most ``limit`` bytes.
+
+    The file is opened without blocking and checked on the opened descriptor, so a FIFO, a device
+    (``/dev/zero``) or a symlink to one is refused at once instead of hanging or being read without
+    end. ``expect`` says what to give instead (e.g. "a YAML text file").
 
     Raises:
         InputError: missing, not a regular file, too large, binary or not UTF-8.
@@ -133,30 +139,35 @@ def read_text(path: str | Path, what: str = "file") -> str:
     if "\x00" in origin:
         raise InputError(origin.replace("\x00", "\\0"), "(file)", f"the {what} path contains a NUL character")
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InputError(origin, "(file)", f"the {what} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(origin, "(file)", f"the {what} is a folder; give {expect}") from None
     except OSError as exc:
         raise InputError(origin, "(file)", f"the {what} cannot be read ({exc.strerror})") from None
+    st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
-        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise InputError(origin, "(file)", f"the {what} is {kind}; give a YAML file")
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(origin, "(file)", f"the {what} cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(origin, "(file)", f"the {what} is larger than {MAX_BYTES:,} bytes")
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a FIFO, device or socket)"
+        raise InputError(origin, "(file)", f"the {what} is {kind}; give {expect}")
+    with os.fdopen(fd, "rb") as fh:
+        if st.st_size > limit:
+            raise InputError(origin, "(file)", f"the {what} is larger than {limit:,} bytes ({st.st_size:,})")
+        try:
+            raw = fh.read(limit + 1)
+        except OSError as exc:
+            raise InputError(origin, "(file)", f"the {what} cannot be read ({exc.strerror})") from None
+    if len(raw) > limit:
+        raise InputError(origin, "(file)", f"the {what} is larger than {limit:,} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(origin, "(file)", f"the {what} is not UTF-8 text (byte {exc.start}); "
-                         "give a YAML text file") from None
-    bad = next((i for i, ch in enumerate(text) if ord(ch) in _BINARY), None)
-    if bad is not None:
+        raise InputError(origin, "(file)", f"the {what} is not UTF-8 text (byte {exc.start}); give {expect}") from None
+    found = _BINARY_RE.search(text)
+    if found is not None:
         raise InputError(origin, "(file)", f"the {what} holds a binary control character "
-                         f"(code {ord(text[bad])} at character {bad}); give a YAML text file")
+                         f"(code {ord(found.group())} at character {found.start()}); give {expect}")
     return text
 
 

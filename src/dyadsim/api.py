@@ -64,12 +64,22 @@ def _source(scenario: str | Path | dict | Scenario) -> tuple[dict[str, Any], Pat
                      f"{type(scenario).__name__}")
 
 
+def _folder_arg(folder: Any, origin: str) -> Path:
+    """``save``'s folder as a Path, refused by name when it is not a path."""
+    if not isinstance(folder, (str, Path)) or not str(folder).strip():
+        raise InputError(origin, "folder", f"give the folder to write as a path (str or Path), got {folder!r:.60}")
+    return Path(folder)
+
+
 def _apply(data: Any, overrides: dict[str, Any], origin: str) -> Any:
     """The scenario mapping with cohort fields and dotted parameter names set."""
     if not isinstance(data, dict):
         return data  # parse_scenario names the problem
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     for key, value in overrides.items():
+        if not isinstance(key, str):
+            raise InputError(origin, repr(key), "an override's name must be text: a cohort field or a dotted "
+                             "parameter name such as 'use_cycle.cue_prob' (list: dyadsim params)")
         if key in COHORT_FIELDS:
             data.setdefault("cohort", {})[key] = value
         elif key in ("name", "description"):
@@ -107,6 +117,9 @@ class Sim:
         from .manifest import scenario_record
 
         data, path, origin = _source(scenario)
+        if params is not None and not isinstance(params, dict):
+            raise InputError(origin, "params", "give a mapping of dotted parameter names to values, such as "
+                             f"{{'use_cycle.cue_prob': 0.2}}, got {type(params).__name__}")
         applied = {**(params or {}), **overrides}
         scn = parse_scenario(_apply(data, applied, origin), origin)
         self.scenario: Scenario = scn
@@ -179,8 +192,10 @@ class Sim:
             df = frames[table]
         if by is None:
             return df
-        cols = [by] if isinstance(by, str) else list(by)
         origin = f"Sim {self.name!r} {table}"
+        if not (isinstance(by, str) or (isinstance(by, (list, tuple)) and all(isinstance(c, str) for c in by))):
+            raise InputError(origin, "by", f"give a column name or a list of them, got {type(by).__name__}")
+        cols = [by] if isinstance(by, str) else list(by)
         if table == "outcomes":
             if len(cols) != 1:
                 raise InputError(origin, "by", "give one column of the outcomes table")
@@ -219,6 +234,7 @@ class Sim:
         from .store import write_run
 
         res = self._done()
+        folder = _folder_arg(folder, f"Sim {self.name!r}")
         with _same_backend():
             from .report import write_report
 
@@ -328,6 +344,7 @@ class CompareResult:
         earlier dyadsim folder); ``dyadsim rerun FOLDER/manifest.json`` reproduces it."""
         from .store import write_atomic
 
+        folder = _folder_arg(folder, "CompareResult")
         src = Path(self._folder.name)
 
         def write(tmp: Path) -> dict[str, Any]:
@@ -362,8 +379,9 @@ def compare(scenarios: list[ScenarioLike], *, dyads: int | None = None, replicat
     from .compare import comparison_of, run_loaded, write_comparison_files
     from .engine.cache import compile_notice
 
-    if isinstance(scenarios, (str, Path, dict, Scenario, Sim)) or len(scenarios) < 2:
-        raise InputError("compare", "scenarios", "give a list of 2 to 20 scenarios")
+    if not isinstance(scenarios, (list, tuple)) or len(scenarios) < 2:
+        raise InputError("compare", "scenarios", "give a list of 2 to 20 scenarios (file paths, example names, "
+                         f"mappings, Scenario objects or Sims), got {type(scenarios).__name__}")
     sims = [s if isinstance(s, Sim) else Sim(s) for s in scenarios]
     loaded = comparison_of([(s.scenario, s.params, s.population) for s in sims], [None] * len(sims), dyads=dyads,
                            replicates=replicates, seed=seed)

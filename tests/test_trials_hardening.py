@@ -75,3 +75,41 @@ def test_power_counts_not_estimable_replicates_as_failures(tmp_path: Path) -> No
     assert "not estimable (counted as failures, not rejections)" in res.output
     row = summary[summary["failures"] > 0].iloc[0]
     assert f"{row['target']} [{row['kind']}] {row['failures']} of 10 replicates" in res.output
+
+
+# 2. A mediator is measured before its outcome -------------------------------------------------
+
+_CRAVING = {"name": "craving_1", "measure": "craving_nrs", "month": 1, "model": "linear"}
+_LATE = {"name": "craving_12", "measure": "craving_nrs", "month": 12, "model": "linear"}
+_WINDOW = {"name": "use_days_pp_1_6", "measure": "tlfb_days", "months": [1, 6], "model": "count"}
+
+
+@pytest.mark.parametrize("process, path, field, words", [
+    ([_CRAVING, _LATE], {"mediators": ["craving_12"], "outcome": "use_days_pp_1_6"}, "mediation.0.mediators.0",
+     "month 12, not before its outcome 'use_days_pp_1_6' (month 6)"),
+    ([_CRAVING], {"mediators": ["craving_3"], "outcome": "craving_3"}, "mediation.0.mediators.0",
+     "is the path's outcome"),
+    ([_CRAVING, {**_CRAVING, "name": "craving_3b", "month": 3}], {"mediators": ["craving_3b"], "outcome": "craving_3"},
+     "mediation.0.mediators.0", "month 3, not before its outcome 'craving_3' (month 3)"),
+    ([_CRAVING, _LATE], {"mediators": ["craving_12", "craving_1"], "outcome": "use_days_pp_1_6"},
+     "mediation.0.mediators.0", "not before its next mediator 'craving_1'"),
+    ([_CRAVING], {"mediators": ["craving_1", "craving_1"], "outcome": "use_days_pp_1_6"},
+     "mediation.0.mediators.1", "named twice"),
+])
+def test_a_mediator_not_measured_before_its_outcome_is_refused(tmp_path: Path, process: list, path: dict,
+                                                               field: str, words: str) -> None:
+    trial = small_trial(tmp_path, process=process, secondary=[_WINDOW], mediation=[{"name": "m", **path}])
+    with pytest.raises(InputError) as info:
+        load_trial(trial)
+    assert info.value.file == str(trial) and info.value.field == field, info.value
+    assert words in info.value.allowed and "measured before" in info.value.allowed, info.value.allowed
+    res = CliRunner().invoke(main, ["trial", str(trial), "--out", str(tmp_path / "t")])
+    assert res.exit_code == 2 and field in res.output and not (tmp_path / "t").exists(), res.output
+
+
+def test_a_mediator_measured_inside_a_window_outcome_is_accepted(tmp_path: Path) -> None:
+    """Craving at month 1 explains days of use in months 1-6: measured before the window closes."""
+    trial, _ = load_trial(small_trial(tmp_path, process=[_CRAVING], secondary=[_WINDOW],
+                                      mediation=[{"name": "m", "mediators": ["craving_1"],
+                                                  "outcome": "use_days_pp_1_6"}]))
+    assert trial.mediation[0].mediators == ["craving_1"]

@@ -267,11 +267,44 @@ def _check_retention(trial: Trial, origin: str) -> None:
                      f"{' or '.join(ways) or 'a larger n_per_arm and a higher retention_logit'}")
 
 
+def _check_mediation_order(trial: Trial, origin: str) -> None:
+    """Refuse a mediation path whose mediator is its outcome, repeats, or is not measured before
+    what it is meant to explain.
+
+    Temporal precedence is a condition of mediation (the mediator must change before the outcome;
+    Kazdin 2007, Annu. Rev. Clin. Psychol. 3:1-27; MacKinnon 2008, ch. 1): each mediator's last
+    assessment month comes strictly before the next mediator's and before the outcome's last
+    month (a window outcome, e.g. days of use in months 1-6, may have a mediator measured inside
+    its window, as craving at month 1 is).
+    """
+    by_name = {o.name: o for o in trial.outcomes}
+    for i, p in enumerate(trial.mediation):
+        chain = [*p.mediators, p.outcome]
+        for j, name in enumerate(p.mediators):
+            field = f"mediation.{i}.mediators.{j}"
+            if name == p.outcome:
+                raise InputError(origin, field, f"{name!r} is the path's outcome; a mediator must be another "
+                                 "outcome of this trial, measured before its outcome")
+            if name in p.mediators[:j] or name in p.mediators[j + 1:]:
+                later = j if name in p.mediators[:j] else p.mediators.index(name, j + 1)
+                raise InputError(origin, f"mediation.{i}.mediators.{later}", f"{name!r} is named twice; list each "
+                                 "mediator once, in time order (each measured before the next and before the outcome)")
+            nxt = by_name[chain[j + 1]]
+            here = by_name[name].last_month
+            if here >= nxt.last_month:
+                what = "outcome" if j + 1 == len(p.mediators) else "next mediator"
+                raise InputError(origin, field, f"{name!r} is measured at postpartum month {here}, not before its "
+                                 f"{what} {nxt.name!r} (month {nxt.last_month}); a mediator must be measured before "
+                                 "its outcome: measure it earlier (a process outcome at an earlier month) or "
+                                 "choose a later outcome")
+
+
 def parse_trial(data: object, origin: str = "trial file") -> Trial:
     """Validate a trial mapping (already parsed YAML).
 
     Beyond the schema, refuses designs that cannot give an estimate: too few participants
-    expected at the last assessment (``attrition.retention_logit``).
+    expected at the last assessment (``attrition.retention_logit``), and mediation paths whose
+    mediators are not measured before their outcome (``mediation.I.mediators.J``).
 
     Raises:
         InputError: naming the file, the field and what is allowed.
@@ -283,6 +316,7 @@ def parse_trial(data: object, origin: str = "trial file") -> Trial:
     except ValidationError as exc:
         raise InputError(origin, *format_validation_error(exc)) from None
     _check_retention(trial, origin)
+    _check_mediation_order(trial, origin)
     return trial
 
 

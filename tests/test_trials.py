@@ -131,8 +131,33 @@ def test_power_rises_with_n_and_estimates_are_unbiased(tmp_module: Path) -> None
 
 def test_n_for_power_reads_the_curve() -> None:
     curve = pd.DataFrame({"n": [50, 100, 150], "power": [0.5, 0.7, 0.9]})
-    assert n_for_power(curve, 0.8) == pytest.approx(125.0)
-    assert n_for_power(curve, 0.5) == 50.0 and np.isnan(n_for_power(curve, 0.95))
+    n, how = n_for_power(curve, 0.8)
+    assert n == pytest.approx(125.0) and how == "within grid"
+    assert n_for_power(curve, 0.7) == (pytest.approx(100.0), "within grid")
+
+
+def _normal_curve(sizes: list[int], effect: float = 0.35) -> pd.DataFrame:
+    """Exact power of a two-sided two-sample z test (alpha 0.05), standardized effect ``effect``."""
+    from scipy.stats import norm
+
+    z = norm.ppf(0.975)
+    return pd.DataFrame({"n": sizes, "replicates": 1000,
+                         "power": [float(norm.cdf(effect * np.sqrt(n / 2) - z)) for n in sizes]})
+
+
+def test_a_size_below_or_above_the_grid_is_extrapolated_not_clamped() -> None:
+    """The true size for 80% power at d = 0.35 is 2 (1.96 + 0.84)^2 / 0.35^2 = 128 per arm: a grid
+    wholly above it says "below grid" with an estimate near 128 (not the grid's smallest size), a
+    grid wholly below it says "above grid" with an estimate near 128 (not "not reached")."""
+    from scipy.stats import norm
+
+    exact = 2 * (norm.ppf(0.975) + norm.ppf(0.8)) ** 2 / 0.35**2
+    below, how = n_for_power(_normal_curve([200, 250, 300]), 0.8)
+    assert how == "below grid" and below < 200 and abs(below - exact) < 0.1 * exact, below
+    above, how = n_for_power(_normal_curve([20, 40, 60]), 0.8)
+    assert how == "above grid" and above > 60 and abs(above - exact) < 0.1 * exact, above
+    flat = pd.DataFrame({"n": [50, 100], "power": [0.2, 0.1], "replicates": 100})
+    assert n_for_power(flat, 0.8)[1] == "not estimable"
 
 
 def test_power_resumes_and_does_not_depend_on_the_executor(tmp_path: Path) -> None:

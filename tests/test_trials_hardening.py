@@ -113,3 +113,24 @@ def test_a_mediator_measured_inside_a_window_outcome_is_accepted(tmp_path: Path)
                                       mediation=[{"name": "m", "mediators": ["craving_1"],
                                                   "outcome": "use_days_pp_1_6"}]))
     assert trial.mediation[0].mediators == ["craving_1"]
+
+
+# 3. Required sizes outside the grid -----------------------------------------------------------
+
+def test_power_says_how_each_required_size_was_read_off(tmp_path: Path) -> None:
+    """required_n.csv says for each target whether its size lies within, below or above the grid;
+    the printed line never gives a grid size as the answer when the power was already reached there."""
+    from dyadsim.trials.power import READ_OFF, describe_size
+
+    res = CliRunner().invoke(main, ["power", str(small_trial(tmp_path)), "--n", "20,40", "--reps", "10",
+                                    "--out", str(tmp_path / "p"), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    req = pd.read_csv(tmp_path / "p" / "required_n.csv")
+    assert {"how_80", "how_90"} <= set(req.columns) and set(req["how_80"]) <= set(READ_OFF)
+    for r in req.itertuples():
+        assert f"n for 80%: {describe_size(r.n_80, r.how_80, (20, 40))}" in res.output, res.output
+        if r.how_80 == "below grid":
+            assert r.n_80 <= 20
+        if r.how_80 == "above grid":
+            assert r.n_80 >= 40
+    assert "within grid" in (tmp_path / "p" / "power.html").read_text(encoding="utf-8")

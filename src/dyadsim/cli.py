@@ -549,9 +549,11 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
         remove_work(work)
     click.echo(f"{res.trial.name}: power over {len(grid)} size(s), {reps} replicates each "
                f"({res.manifest['elapsed_s']:.0f} s)")
+    from .trials.power import describe_size
+
+    span = (int(res.summary["n"].min()), int(res.summary["n"].max()))
     for r in res.required.itertuples():
-        n80 = "not reached" if math.isnan(r.n_80) else f"{r.n_80:.0f}"
-        n90 = "not reached" if math.isnan(r.n_90) else f"{r.n_90:.0f}"
+        n80, n90 = describe_size(r.n_80, r.how_80, span), describe_size(r.n_90, r.how_90, span)
         last = res.summary[(res.summary["target"] == r.target) & (res.summary["kind"] == r.kind)].iloc[-1]
         click.echo(f"  {r.target} [{r.kind}]: power {last.power:.2f} +- {last.mcse:.2f} at n = {last.n}; "
                    f"n for 80%: {n80}, for 90%: {n90}")

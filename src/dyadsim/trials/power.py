@@ -121,25 +121,78 @@ def summarize_power(table: pd.DataFrame) -> pd.DataFrame:
                            kind="stable").reset_index(drop=True)
 
 
-def n_for_power(curve: pd.DataFrame, level: float) -> float:
-    """Smallest size at which power reaches ``level``, by linear interpolation between grid
-    points of the (Monte Carlo) curve; NaN when the largest size falls short."""
+READ_OFF = ("within grid", "below grid", "above grid", "not estimable")
+"""How a required size was read off a power curve (column ``how_80``/``how_90`` of required_n.csv)."""
+
+
+def _probit_fit(n: np.ndarray, p: np.ndarray, reps: np.ndarray) -> tuple[float, float] | None:
+    """Least-squares fit of ``probit(power) = a + b sqrt(n)`` over the grid.
+
+    The form is the normal approximation of a test's power, ``Phi(delta sqrt(n) / sigma - z)``
+    (e.g. Chow, Shao & Wang 2008, Sample Size Calculations in Clinical Research, ch. 3): power's
+    probit is linear in the square root of the size. Powers of 0 or 1 are moved half a replicate
+    inside (0, 1) so they stay finite. None when the curve does not rise (b <= 0) or has one point.
+    """
+    from scipy.stats import norm
+
+    if len(n) < 2:
+        return None
+    half = 0.5 / np.maximum(reps, 1)
+    z = norm.ppf(np.clip(p, half, 1.0 - half))
+    x = np.sqrt(n)
+    b, a = np.polyfit(x, z, 1)
+    return (float(a), float(b)) if b > 0 and np.isfinite(a) else None
+
+
+def n_for_power(curve: pd.DataFrame, level: float) -> tuple[float, str]:
+    """Size at which power reaches ``level``, and how it was read off (one of :data:`READ_OFF`).
+
+    Within the grid: linear interpolation between the grid points around the crossing. When even
+    the smallest size has the power (``below grid``) or the largest falls short (``above grid``),
+    the size is extrapolated from the probit fit of :func:`_probit_fit`: an estimate outside what
+    was simulated, to be checked by a grid that brackets it. ``(nan, "not estimable")`` when the
+    curve does not rise with size.
+    """
     c = curve.sort_values("n")
     n, p = c["n"].to_numpy(np.float64), c["power"].to_numpy(np.float64)
+    reps = c["replicates"].to_numpy(np.float64) if "replicates" in c else np.full(len(n), 1000.0)
     hit = np.flatnonzero(p >= level)
-    if len(hit) == 0:
-        return float("nan")
-    i = int(hit[0])
-    if i == 0:
-        return float(n[0])
-    return float(n[i - 1] + (level - p[i - 1]) * (n[i] - n[i - 1]) / (p[i] - p[i - 1]))
+    if len(hit) and hit[0] > 0:
+        i = int(hit[0])
+        return float(n[i - 1] + (level - p[i - 1]) * (n[i] - n[i - 1]) / (p[i] - p[i - 1])), "within grid"
+    how = "below grid" if len(hit) else "above grid"
+    fit = _probit_fit(n, p, reps)
+    if fit is None:
+        return float("nan"), "not estimable"
+    from scipy.stats import norm
+
+    a, b = fit
+    root = (float(norm.ppf(level)) - a) / b
+    if root <= 0:
+        return 1.0, how
+    est = root * root
+    # The fit can land on the wrong side of the grid it was fitted to: keep the estimate outside it.
+    est = min(est, float(n[0])) if how == "below grid" else max(est, float(n[-1]))
+    return float(est), how
 
 
 def required_sizes(summary: pd.DataFrame, trial: Trial) -> pd.DataFrame:
-    """N per allocation unit (and in total) for 80% and 90% power, per target."""
+    """N per allocation unit (and in total) for 80% and 90% power, per target, with how each was
+    read off the curve (``how_80``, ``how_90``: :data:`READ_OFF`)."""
     rows = []
     for (target, kind), g in summary.groupby(["target", "kind"], sort=False):
-        n80, n90 = n_for_power(g, 0.8), n_for_power(g, 0.9)
-        rows.append({"target": target, "kind": kind, "n_80": n80, "n_90": n90,
+        (n80, how80), (n90, how90) = n_for_power(g, 0.8), n_for_power(g, 0.9)
+        rows.append({"target": target, "kind": kind, "n_80": n80, "how_80": how80, "n_90": n90, "how_90": how90,
                      "total_80": n80 * sum(trial.ratio), "total_90": n90 * sum(trial.ratio)})
     return pd.DataFrame(rows)
+
+
+def describe_size(n: float, how: str, grid: tuple[int, int]) -> str:
+    """A required size as a reader should see it: ``125``, ``below the grid (< 50; about 31,
+    extrapolated)``, ``above the grid (> 300; about 410, extrapolated)`` or ``not estimable``."""
+    if how == "within grid":
+        return f"{n:.0f}"
+    if how == "not estimable" or not math.isfinite(n):
+        return "not estimable (power does not rise with size)"
+    side, bound = ("below", f"< {grid[0]}") if how == "below grid" else ("above", f"> {grid[1]}")
+    return f"{side} the grid ({bound}; about {math.ceil(n)}, extrapolated)"

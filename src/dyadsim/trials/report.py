@@ -127,8 +127,11 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
             "resamples). A failed model (non-convergence, separation) counts as no rejection.</p>",
             "<img src='power.svg' alt='power curves' width='1000'>",
             "<h2>Size for 80% and 90% power (per allocation unit and in total)</h2>",
-            "<p>Read off the Monte Carlo curve by linear interpolation between grid points; blank: not reached "
-            "within the grid.</p>", _table(res.required),
+            "<p>Read off the Monte Carlo curve by linear interpolation between grid points (how: within grid). "
+            "Where the smallest size already has the power (below grid) or the largest falls short (above grid), "
+            "the size is extrapolated from a fit of probit(power) = a + b &radic;n to the curve (the normal "
+            "approximation of a test's power): an estimate outside what was simulated, to be confirmed with a grid "
+            "that brackets it.</p>", _table(res.required),
             "<h2>Power by size</h2>", _table(res.summary),
             "<h2>Model failures</h2>", _table(fails),
             "<h2>True effects in the simulated population</h2>", _table(res.truth),

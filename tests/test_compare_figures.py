@@ -152,6 +152,52 @@ def test_comparison_page_and_tables(comparison) -> None:  # type: ignore[no-unty
     assert len(ok) >= 5
 
 
+def test_every_summary_outcome_has_a_direction_and_the_forest_plot_is_signed_by_it(comparison) -> None:  # type: ignore[no-untyped-def]
+    from dyadsim.results import LOWER_IS_BETTER, NO_DIRECTION, better_sign
+
+    labels = {lbl for lbl, _ in SUMMARY}
+    # The lists name only real summary outcomes, so a renamed label cannot silently turn "higher is better".
+    assert LOWER_IS_BETTER <= labels and NO_DIRECTION <= labels and not LOWER_IS_BETTER & NO_DIRECTION
+    assert better_sign("Days of opioid use, postpartum year") == -1
+    assert better_sign("Bonding at 12 months (0-1)") == 1
+    assert better_sign("Attachment avoidant (share)") == 0
+    cmp, out, _ = comparison
+    inputs = cf.survival_inputs(cmp, out)
+    t = cf.forest_table(cmp, cf.rmst_rows(inputs, "monte_carlo"), inputs)
+    ok = t.dropna(subset=["std_difference"])
+    sign = np.where(ok["better"] == 0, 1, ok["better"])
+    np.testing.assert_allclose(ok["benefit"], sign * ok["std_difference"])
+    assert (ok["benefit_lower"] <= ok["benefit"] + 1e-12).all() and (ok["benefit"] <= ok["benefit_upper"] + 1e-12).all()
+    use = ok[ok["outcome"] == "Days of opioid use, postpartum year"].iloc[0]
+    assert use["better"] == -1 and np.sign(use["benefit"]) == -np.sign(use["difference"])
+    assert (t.loc[t["outcome"].str.startswith("RMST"), "better"] == 1).all()
+
+
+def test_the_forest_plot_names_its_direction_null_line_and_scale(comparison, monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cmp, out, _ = comparison
+    inputs = cf.survival_inputs(cmp, out)
+    table = cf.forest_table(cmp, cf.rmst_rows(inputs, "monte_carlo"), inputs)
+    seen: list[matplotlib.figure.Figure] = []
+    monkeypatch.setattr(cf.plt, "close", lambda fig=None: seen.append(fig))
+    cf.forest_figure(table, cmp.names, "monte_carlo", tmp_path / "f.png")
+    ax = seen[0].axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "\u2190 favours usual_care" in texts and "favours more_prenatal \u2192" in texts
+    assert any(h.get_label() == "no difference" for h in ax.lines)
+    assert "standardized difference" in ax.get_xlabel() and "right is better" in ax.get_xlabel()
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert "Days of opioid use, postpartum year (lower is better)" in ticks
+    assert "Attachment avoidant (share) (no better direction)" in ticks
+    lo, hi = ax.get_xlim()
+    assert lo == pytest.approx(-hi)
+    # Every row label fits the figure (not cut at the left edge) at the size it is written.
+    seen[0].canvas.draw()
+    renderer = seen[0].canvas.get_renderer()
+    assert min(t.get_window_extent(renderer).x0 for t in ax.get_yticklabels()) >= 0
+    assert min(t.get_fontsize() for t in ax.get_yticklabels()) >= 9
+
+
 def test_report_figures_are_labelled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dyadsim import load_scenario, run_scenario
     from dyadsim.report import write_report

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq  # noqa: E402
 
 from . import intervals, survival  # noqa: E402
 from .report import MONTHLY_PANELS  # noqa: E402
-from .results import SUMMARY, is_share  # noqa: E402
+from .results import SUMMARY, better_sign, is_share  # noqa: E402
 
 if TYPE_CHECKING:
     from .compare import Comparison
@@ -267,15 +267,28 @@ def forest_table(cmp: Comparison, rm: pd.DataFrame, inputs: dict[str, dict[str, 
         for c in ("difference", "lower", "upper"):
             d[f"std_{c}"] = np.where(d["sd"] > 0, d[c] / d["sd"], np.nan)
     d["domain"] = d["outcome"].map(domain_of)
+    # Signed so that a positive value favours the compared scenario (less use, more MOUD, ...);
+    # an outcome with no better direction keeps its raw sign (better = 0).
+    d["better"] = d["outcome"].map(better_sign)
+    sign = np.where(d["better"] == 0, 1, d["better"])
+    lo, hi = sign * d["std_lower"], sign * d["std_upper"]
+    d["benefit"], d["benefit_lower"], d["benefit_upper"] = sign * d["std_difference"], np.fmin(lo, hi), np.fmax(lo, hi)
     order = {name: k for k, (name, _) in enumerate(DOMAINS)}
     return d.sort_values(by="domain", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
+def _row_label(outcome: str, better: int, width: int = 58) -> str:
+    """A forest plot's row label: the outcome, shortened, with what its sign means."""
+    text = outcome if len(outcome) <= width else outcome[: width - 3] + "..."
+    return text + (" (lower is better)" if better < 0 else " (no better direction)" if better == 0 else "")
+
+
 def forest_figure(table: pd.DataFrame, names: list[str], kind: str, path: Path) -> None:
-    """One forest plot: every outcome on the standardized scale, grouped by domain."""
+    """One forest plot: every outcome on the standardized scale, grouped by domain, signed so that
+    right of the null line favours the compared scenario (see :func:`forest_table`)."""
     outcomes = list(dict.fromkeys(table["outcome"]))
     arms = names[1:]
-    step = 1.0
+    better = table.drop_duplicates("outcome").set_index("outcome")["better"]
     ys: dict[str, float] = {}
     heads: list[tuple[float, str]] = []
     y = 0.0
@@ -284,39 +297,55 @@ def forest_figure(table: pd.DataFrame, names: list[str], kind: str, path: Path) 
         if not these:
             continue
         heads.append((y, dom))
-        y += step
+        y += 1.0
         for o in these:
             ys[o] = y
-            y += step
+            y += 1.0
         y += 0.4
-    fig, ax = plt.subplots(figsize=(12, 0.28 * y + 1.8))
+    # Sized to be read where it is shown (the page draws it 1100 px wide): 9-10 pt text at 150 dpi.
+    fig, ax = plt.subplots(figsize=(15, 0.34 * y + 2.4))
     for k, arm in enumerate(arms):
         sub = table[table["scenario"] == arm]
         off = (k - (len(arms) - 1) / 2) * 0.18
         yy = np.array([ys[o] + off for o in sub["outcome"]])
-        err = np.vstack([sub["std_difference"] - sub["std_lower"], sub["std_upper"] - sub["std_difference"]])
-        ax.errorbar(sub["std_difference"], yy, xerr=np.nan_to_num(np.abs(err)), fmt="o", ms=4, capsize=2,
-                    color=_colour(k + 1), label=arm)
-    ax.axvline(0, color="grey", lw=0.8)
+        err = np.vstack([sub["benefit"] - sub["benefit_lower"], sub["benefit_upper"] - sub["benefit"]])
+        hollow = (sub["better"] == 0).to_numpy()
+        colour = _colour(k + 1)
+        for mask, face in ((~hollow, colour), (hollow, "white")):
+            if mask.any():
+                ax.errorbar(sub["benefit"].to_numpy()[mask], yy[mask], xerr=np.nan_to_num(np.abs(err[:, mask])),
+                            fmt="o", ms=5, capsize=2, color=colour, mfc=face, label=arm if face == colour else None)
+    ax.axvline(0, color="black", lw=1.0, label="no difference")
     for yh, dom in heads:
-        ax.text(0.0, yh, dom, transform=ax.get_yaxis_transform(), ha="right", va="center", fontweight="bold",
-                fontsize=9, parse_math=False)
-    ax.set_yticks(list(ys.values()), [o if len(o) < 60 else o[:57] + "..." for o in ys], fontsize=7.5)
+        ax.text(0.0, yh, dom + "  ", transform=ax.get_yaxis_transform(), ha="right", va="center",
+                fontweight="bold", fontsize=10, parse_math=False)
+    ax.set_yticks(list(ys.values()), [_row_label(o, int(better[o])) for o in ys], fontsize=9)
     ax.set_ylim(y, -1)
+    lo, hi = ax.get_xlim()
+    span = max(abs(lo), abs(hi))
+    ax.set_xlim(-span, span)  # the null line in the middle: both directions get the same room
     first = table[table["scenario"] == arms[0]].set_index("outcome") if arms else table
+    ax.text(1.01, -0.5, f"{arms[0]} - {names[0]} (raw)" if arms else "", transform=ax.get_yaxis_transform(),
+            fontsize=9, va="center", fontweight="bold", parse_math=False)
     for o, yo in ys.items():
         if o in first.index:
             r = first.loc[o]
             ax.text(1.01, yo, f"{r['difference']:+.3g} [{r['lower']:+.3g}, {r['upper']:+.3g}]",
-                    transform=ax.get_yaxis_transform(), fontsize=7, va="center")
-    ax.set_xlabel(f"standardized difference from {names[0]} (difference / between-dyad SD under {names[0]})",
+                    transform=ax.get_yaxis_transform(), fontsize=9, va="center")
+    favoured = ", ".join(arms) if arms else "the compared scenario"
+    for x, ha, text in ((0.01, "left", f"\u2190 favours {names[0]}"), (0.99, "right", f"favours {favoured} \u2192")):
+        ax.annotate(text, (x, 1.0), xycoords="axes fraction", xytext=(0, 4), textcoords="offset points", ha=ha,
+                    va="bottom", fontsize=10, fontweight="bold", color="#444444", annotation_clip=False)
+    ax.set_xlabel(f"standardized difference from {names[0]} (difference / between-dyad SD under {names[0]}), "
+                  "signed so that right is better; hollow: no better direction, raw sign", fontsize=9,
                   parse_math=False)
-    ax.set_title(f"Differences by domain ({intervals.figure_label(kind)} intervals); right: raw difference of {arms[0]}"
-                 if arms else "Differences", fontsize=10, parse_math=False)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Differences by domain ({intervals.figure_label(kind)} intervals)", fontsize=11,
+                 parse_math=False, pad=22)
+    ax.tick_params(axis="x", labelsize=9)
+    ax.legend(fontsize=9, loc="lower right")
     ax.grid(axis="x", color="#eeeeee")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=150)
     plt.close(fig)
 
 
@@ -365,9 +394,11 @@ death; these replace differences of mean event days, which condition on the even
 <table><tr><th>time to</th><th>scenario</th><th>at risk</th><th>events</th><th>RMST (days)</th>
 <th>RMST difference (days)</th></tr>{rrows}</table>
 <h2>All summary outcomes on one scale</h2>
-<p>Standardized differences (difference / between-dyad SD under {esc(cmp.names[0])}), grouped by domain;
-the raw difference of the first compared scenario is printed on the right.</p>
-<img src="figures/differences.png" alt="forest plot of standardized differences by domain">
+<p>Standardized differences (difference / between-dyad SD under {esc(cmp.names[0])}), grouped by domain,
+signed so that right of the null line favours the compared scenario (an outcome where lower is better, such as
+days of use, is flipped and marked; the avoidant and resistant shares have no better direction and keep their
+raw sign, hollow); the raw difference of the first compared scenario is printed on the right.</p>
+<img src="figures/differences.png" alt="forest plot of standardized differences by domain" style="max-width:100%">
 <h2>Monthly trajectories</h2><img src="figures/monthly.png" alt="monthly trajectories by scenario">
 <h2>Overdose by period</h2><img src="figures/overdose.png" alt="overdose rate by period">
 """

@@ -204,6 +204,32 @@ SUMMARY: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
 )
 
 
+LOWER_IS_BETTER: frozenset[str] = frozenset({
+    "Days of opioid use in pregnancy (after enrolment)", "Days of opioid use, postpartum year",
+    "Any use in postpartum year (share)", "Return to use by 6 months postpartum (share)",
+    "Non-fatal overdose, postpartum year (per 100 mothers)", "Maternal death from overdose (per 1,000)",
+    "Preterm birth (share)", "NOWS pharmacotherapy (share of infants)", "Infant length of stay (days)",
+    "CPS report (share)", "Removal from mother's care (share)", "Craving at 12 months (0-10)",
+    "Perceived stress at 12 months (PSS-10)", "Parenting stress at 12 months (PSI-SF)",
+    "Depressive symptoms at 12 months (EPDS >= 13, share)", "Attachment disorganized (share)",
+    "Attachment disorganization score (logit)",
+})
+"""Summary outcomes for which less is better for mother or child (use, harm, stress, disorganization)."""
+NO_DIRECTION: frozenset[str] = frozenset({"Attachment avoidant (share)", "Attachment resistant (share)"})
+"""Summary outcomes with no better direction: an organized insecure pattern is neither a gain nor a
+loss against secure or disorganized attachment on its own (it depends on where the shift comes from)."""
+
+
+def better_sign(label: str) -> int:
+    """+1 when more of the outcome is better, -1 when less is, 0 when neither (see
+    :data:`LOWER_IS_BETTER`, :data:`NO_DIRECTION`). Every other summary outcome (MOUD, parenting,
+    bonding, secure attachment, well-being) and every restricted mean time to an event (later is
+    better: first use, MOUD discontinuation, removal) is better when larger."""
+    if label in NO_DIRECTION:
+        return 0
+    return -1 if label in LOWER_IS_BETTER else 1
+
+
 def replicate_summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per-replicate mean, SD, count and minimum of each summary outcome (long format)."""
     from .streaming import RunStats

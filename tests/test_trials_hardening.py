@@ -134,3 +134,49 @@ def test_power_says_how_each_required_size_was_read_off(tmp_path: Path) -> None:
         if r.how_80 == "above grid":
             assert r.n_80 >= 40
     assert "within grid" in (tmp_path / "p" / "power.html").read_text(encoding="utf-8")
+
+
+# 4. Report tables a researcher reads ----------------------------------------------------------
+
+def _tables(page: str) -> list[str]:
+    import re
+
+    return re.findall(r"<table>.*?</table>", page, flags=re.S)
+
+
+def test_trial_and_power_pages_use_outcome_labels_fit_the_page_and_say_what_the_intervals_carry(
+        tmp_path: Path) -> None:
+    """Every table of report.html and power.html is in a sideways-scrolling box, has at most 12
+    columns with readable headers (no machine names such as ci_low), names each outcome by what it
+    measures and when, and says next to the numbers that they carry no parameter uncertainty."""
+    import html
+    import re
+
+    from dyadsim.trials.tables import labels
+
+    path = small_trial(tmp_path)
+    trial = load_trial(path)[0]
+    runner = CliRunner()
+    assert runner.invoke(main, ["trial", str(path), "--out", str(tmp_path / "t"), "--seed", "3"]).exit_code == 0
+    res = runner.invoke(main, ["power", str(path), "--n", "20,40", "--reps", "10", "--out", str(tmp_path / "p"),
+                               "--no-progress"])
+    assert res.exit_code == 0, res.output
+    names = labels(trial)
+    assert all(names[o.name] != o.name and "month" in names[o.name] for o in trial.outcomes)
+    for page_path in (tmp_path / "t" / "report.html", tmp_path / "p" / "power.html"):
+        page = page_path.read_text(encoding="utf-8")
+        tables = _tables(page)
+        assert tables and page.count("<div class='scroll'><table>") == len(tables), page_path.name
+        for tab in tables:
+            heads = re.findall(r"<th>(.*?)</th>", tab)
+            assert len(heads) <= 12, (page_path.name, heads)
+            assert not [h for h in heads if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", h)], (page_path.name, heads)
+        for o in trial.outcomes[:1]:
+            assert html.escape(names[o.name]) in page, (page_path.name, names[o.name])
+        assert "not uncertainty in the model&#x27;s parameters" in page or \
+            "says nothing of uncertainty in the model&#x27;s parameters" in page, page_path.name
+    report = (tmp_path / "t" / "report.html").read_text(encoding="utf-8")
+    for o in trial.outcomes:
+        assert html.escape(names[o.name]) in report, o.name
+    # The CSVs keep every column under its machine name.
+    assert {"ci_low", "ci_high", "effect_size_kind", "true_odds_ratio"} <= set(pd.read_csv(tmp_path / "t" / "estimates.csv"))

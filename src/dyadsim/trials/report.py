@@ -17,21 +17,28 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from ..grounding import calibration_notice  # noqa: E402
 from .consort import consort_lines, draw_consort  # noqa: E402
 from .run import PowerResult, TrialResult  # noqa: E402
+from .tables import (  # noqa: E402
+    by_arm_rows,
+    estimate_rows,
+    html_table,
+    labels,
+    mediation_rows,
+    power_rows,
+    required_rows,
+    truth_rows,
+)
 
 _CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-        "th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}")
+        "th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}"
+        "div.scroll{overflow-x:auto;max-width:100%;margin-bottom:1em}td small{color:#666}"
+        "caption{caption-side:bottom;text-align:left;font-size:12px;color:#444;padding-top:3px}")
 _NOTE = ("Simulated under the model's assumptions (see 'dyadsim params --assumed'): a tool for "
          "reasoning about designs, never a prediction of a real trial's result.")
-
-
-def _table(df: pd.DataFrame, digits: int = 3) -> str:
-    return df.to_html(index=False, float_format=lambda x: f"{x:.{digits}g}", na_rep="", border=0, escape=True)
 
 
 def _page(title: str, body: str) -> str:
@@ -53,9 +60,9 @@ def write_trial_report(res: TrialResult, folder: Path) -> None:
     med.to_csv(folder / "mediation.csv", index=False)
     (folder / "consort.json").write_text(json.dumps(res.data.consort, indent=1), encoding="utf-8")
     draw_consort(res.data.consort, t.primary.name, folder / "consort.svg", f"{t.name}: participant flow")
-    est = res.estimates[["outcome", "role", "arm", "model", "scale", "estimate", "ci_low", "ci_high", "p_value",
-                         "p_adjusted", "reject", "effect_size", "effect_size_kind", "n_control", "n_treatment",
-                         "true_difference", "true_ratio", "true_odds_ratio", "true_standardized", "converged"]]
+    names = labels(t)
+    mc_only = ("Intervals and p values are those of one simulated trial of this size (its sampling "
+               "uncertainty under the model), not uncertainty in the model's parameters.")
     body = [f"<p>{html.escape(t.description)}</p>",
             f"<p>Trial seed {res.seed}; arms {', '.join(html.escape(a.name) for a in t.arms)} "
             f"(ratio {':'.join(map(str, t.ratio))}); {t.n_per_arm} per allocation unit; analysis: intention to treat, "
@@ -63,17 +70,19 @@ def write_trial_report(res: TrialResult, folder: Path) -> None:
             f"adjusted by {html.escape(t.analysis.multiplicity)}.</p>",
             "<h2>Participant flow (CONSORT)</h2><img src='consort.svg' alt='CONSORT flow diagram' width='640'>",
             "<pre>" + html.escape("\n".join(consort_lines(res.data.consort, t.primary.name))) + "</pre>",
-            "<h2>Outcomes by arm (as observed)</h2>", _table(res.by_arm),
+            "<h2>Outcomes by arm (as observed)</h2>", html_table(by_arm_rows(res.by_arm, names)),
             "<h2>Effect estimates, with the true effect in the simulated population</h2>",
             "<p>Estimate on the model's scale (mean difference, rate ratio, odds ratio, hazard ratio) with 95% CI; "
             "true values are over every eligible mother of the pools without drop-out or with her measurement error "
             "averaged out: difference and ratio of arm means, marginal odds ratio (an adjusted logistic model "
-            "estimates a conditional odds ratio, which is further from 1).</p>", _table(est)]
+            "estimates a conditional odds ratio, which is further from 1). Every column, under its file name, is in "
+            "estimates.csv.</p>", html_table(estimate_rows(res.estimates, names), mc_only)]
     if len(med):
         body += ["<h2>Mediation</h2><p>Complete cases, treatment against control, strata as covariates; joint "
                  "significance of every path and the percentile bootstrap interval of the product of coefficients "
                  f"({t.analysis.bootstrap} resamples). True effects: the treatment arm minus the treatment arm with "
-                 "the path cut (indirect), on the same dyads and random numbers.</p>", _table(med)]
+                 "the path cut (indirect), on the same dyads and random numbers.</p>",
+                 html_table(mediation_rows(med, names), mc_only)]
     body.append("<p>Files: participants.parquet, by_arm.csv, estimates.csv, mediation.csv, consort.json, "
                 "consort.svg, manifest.json.</p>")
     (folder / "report.html").write_text(_page(f"Simulated trial: {t.name}", "".join(body)), encoding="utf-8")
@@ -117,7 +126,10 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
     power_figure(res, folder / "power.svg")
     power_figure(res, folder / "power.png")
     t = res.trial
-    fails = res.summary.groupby(["target", "kind"], sort=False)["failures"].sum().reset_index()
+    names = labels(t)
+    grid = (int(res.summary["n"].min()), int(res.summary["n"].max()))
+    mc_only = ("\u00b1: Monte Carlo SE of the power estimate from the replicate trials (it shrinks with more "
+               "replicates); it says nothing of uncertainty in the model's parameters, which is not in these curves.")
     body = [f"<p>{html.escape(t.description)}</p>",
             f"<p>{res.manifest['reps']} replicate trials per size, drawn from pools of {t.pool_dyads} simulated "
             f"dyads per arm ({res.manifest['eligible_in_pool']} eligible); executor: "
@@ -131,11 +143,11 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
             "Where the smallest size already has the power (below grid) or the largest falls short (above grid), "
             "the size is extrapolated from a fit of probit(power) = a + b &radic;n to the curve (the normal "
             "approximation of a test's power): an estimate outside what was simulated, to be confirmed with a grid "
-            "that brackets it.</p>", _table(res.required),
-            "<h2>Power by size</h2>", _table(res.summary),
-            "<h2>Model failures</h2>", _table(fails),
-            "<h2>True effects in the simulated population</h2>", _table(res.truth),
-            _table(res.true_paths) if len(res.true_paths) else "",
+            "that brackets it.</p>", html_table(required_rows(res.required, names, grid)),
+            "<h2>Power by size</h2><p>Power (share of replicate trials rejecting) \u00b1 its Monte Carlo SE, and "
+            "how many replicates' models failed (counted as no rejection).</p>",
+            html_table(power_rows(res.summary, names), mc_only),
+            "<h2>True effects in the simulated population</h2>", html_table(truth_rows(res.truth, res.true_paths, names)),
             "<p>Files: power.csv, power.parquet, replicates.parquet, required_n.csv, true_effects.csv, "
             "true_paths.csv, power.svg, power.png, manifest.json.</p>"]
     (folder / "power.html").write_text(_page(f"Power: {t.name}", "".join(body)), encoding="utf-8")

@@ -160,6 +160,18 @@ def test_a_size_below_or_above_the_grid_is_extrapolated_not_clamped() -> None:
     assert n_for_power(flat, 0.8)[1] == "not estimable"
 
 
+def test_a_curve_already_at_full_power_everywhere_is_below_the_grid_not_not_estimable() -> None:
+    """Power 1 at every size (a large effect on a process measure) has no slope to extrapolate:
+    the size is below the grid, said so without a made-up estimate."""
+    from dyadsim.trials.power import describe_size
+
+    saturated = pd.DataFrame({"n": [50, 100, 150], "power": [1.0, 1.0, 1.0], "replicates": 200})
+    n, how = n_for_power(saturated, 0.8)
+    assert how == "below grid" and np.isnan(n)
+    text = describe_size(n, how, (50, 150))
+    assert text.startswith("below the grid (< 50") and "about" not in text
+
+
 def test_power_resumes_and_does_not_depend_on_the_executor(tmp_path: Path) -> None:
     path = small_trial(tmp_path, mediation=[{"name": "m", "mediators": ["craving_1"], "outcome": "craving_3"}],
                        process=[{"name": "craving_1", "measure": "craving_nrs", "month": 1, "model": "linear"}])

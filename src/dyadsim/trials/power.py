@@ -139,6 +139,8 @@ def _probit_fit(n: np.ndarray, p: np.ndarray, reps: np.ndarray) -> tuple[float, 
         return None
     half = 0.5 / np.maximum(reps, 1)
     z = norm.ppf(np.clip(p, half, 1.0 - half))
+    if np.ptp(z) < 1e-9:  # a flat curve: a fitted slope would be rounding noise
+        return None
     x = np.sqrt(n)
     b, a = np.polyfit(x, z, 1)
     return (float(a), float(b)) if b > 0 and np.isfinite(a) else None
@@ -151,7 +153,8 @@ def n_for_power(curve: pd.DataFrame, level: float) -> tuple[float, str]:
     the smallest size has the power (``below grid``) or the largest falls short (``above grid``),
     the size is extrapolated from the probit fit of :func:`_probit_fit`: an estimate outside what
     was simulated, to be checked by a grid that brackets it. ``(nan, "not estimable")`` when the
-    curve does not rise with size.
+    curve does not rise with size and falls short, ``(nan, "below grid")`` when it is flat at or
+    above the level at every size.
     """
     c = curve.sort_values("n")
     n, p = c["n"].to_numpy(np.float64), c["power"].to_numpy(np.float64)
@@ -163,7 +166,9 @@ def n_for_power(curve: pd.DataFrame, level: float) -> tuple[float, str]:
     how = "below grid" if len(hit) else "above grid"
     fit = _probit_fit(n, p, reps)
     if fit is None:
-        return float("nan"), "not estimable"
+        # Power already at the level on a flat curve (often 1 at every size): the size is below the
+        # grid, but there is no slope to extrapolate from.
+        return float("nan"), how if how == "below grid" else "not estimable"
     from scipy.stats import norm
 
     a, b = fit
@@ -192,7 +197,9 @@ def describe_size(n: float, how: str, grid: tuple[int, int]) -> str:
     extrapolated)``, ``above the grid (> 300; about 410, extrapolated)`` or ``not estimable``."""
     if how == "within grid":
         return f"{n:.0f}"
-    if how == "not estimable" or not math.isfinite(n):
+    if how == "not estimable":
         return "not estimable (power does not rise with size)"
+    if how == "below grid" and not math.isfinite(n):
+        return f"below the grid (< {grid[0]}; power is flat at every size, nothing to extrapolate from)"
     side, bound = ("below", f"< {grid[0]}") if how == "below grid" else ("above", f"> {grid[1]}")
     return f"{side} the grid ({bound}; about {math.ceil(n)}, extrapolated)"

@@ -11,20 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-
-from dyadsim.cli import main
+from test_reproducible import _cli  # a CLI call that fails the test on any uncaught exception
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SMALL = ["--dyads", "40", "--replicates", "1", "--seed", "5", "--no-progress"]
-
-
-def _cli(args: list[str]) -> tuple[int, str]:
-    res = CliRunner().invoke(main, args)
-    if res.exception is not None and not isinstance(res.exception, SystemExit):
-        raise AssertionError(f"uncaught {res.exception!r}") from res.exception
-    return res.exit_code, res.output
 
 
 @pytest.fixture(scope="module")

@@ -66,10 +66,10 @@ def work_per_lane_day() -> dict[str, int]:
 
     from dyadsim.engine import codegen, kernel
     from dyadsim.engine.lower import Lowerer, uses
-    from dyadsim.modules import UPDATE_ORDER, stream_ranges
-    from dyadsim.params import ParamSet
-    from dyadsim.registry import STREAMS
-    from dyadsim.states import N_STATES
+    from dyadsim.model.modules import UPDATE_ORDER, stream_ranges
+    from dyadsim.model.params import ParamSet
+    from dyadsim.core.registry import STREAMS
+    from dyadsim.model.states import N_STATES
 
     gen = kernel._GEN
     tree = ast.parse(codegen.generate())
@@ -159,7 +159,7 @@ def _time_engine(params, n: int, engine: str, threads: int, block: int) -> tuple
 def _time_roofline(fn, lane_days: int, threads: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     import numpy as np
 
-    from dyadsim import rng
+    from dyadsim.core import rng
 
     keys = rng.stream_keys(SEED, [f"roof{k}" for k in range(64)])
     per = lane_days // threads
@@ -175,7 +175,7 @@ def _time_roofline(fn, lane_days: int, threads: int) -> tuple[float, float]:  # 
 def memory_child(n: int) -> None:
     """Run ``n`` dyads with the lane engine in this fresh process; print peak MB and throughput."""
     from dyadsim.engine.run import simulate
-    from dyadsim.params import ParamSet
+    from dyadsim.model.params import ParamSet
 
     params = ParamSet()
     simulate(params, 4, SEED, engine="numba", threads=0)
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from dyadsim.engine import codegen
     from dyadsim.engine.run import simulate
-    from dyadsim.params import ParamSet
+    from dyadsim.model.params import ParamSet
 
     params = ParamSet()
     print(f"dyadsim engine benchmark  python {platform.python_version()}  numpy {np.__version__}  "

@@ -7,7 +7,7 @@ The same work (``--sets`` parameter sets drawn from the priors of the use-cycle 
 shared machine and keeping the best time of each:
 
 * raw: ``dyadsim.engine.run.simulate`` called for each set, one engine thread, nothing else;
-* in-process sweep: :func:`dyadsim.sweep.run_sweep` with one worker thread, one set per task (the
+* in-process sweep: :func:`dyadsim.run.sweep.run_sweep` with one worker thread, one set per task (the
   outcomes table, the statistics, a Parquet part file per task, the resume bookkeeping and the
   final gathering);
 * the same sweep on two workers: a 2-thread in-process pool and a 2-process Dask ``LocalCluster``.
@@ -35,9 +35,9 @@ def main() -> None:
     a = ap.parse_args()
 
     from dyadsim.engine.run import simulate
-    from dyadsim.evaluate import ScenarioSpec, apply_set
-    from dyadsim.space import SPACE
-    from dyadsim.sweep import DaskExecutor, InProcessExecutor, run_sweep, warm_engine
+    from dyadsim.run.evaluate import ScenarioSpec, apply_set
+    from dyadsim.config.space import SPACE
+    from dyadsim.run.sweep import DaskExecutor, InProcessExecutor, run_sweep, warm_engine
 
     spec = ScenarioSpec.load(ROOT / "examples" / "usual_care.yaml")
     space = SPACE.select("module:use_cycle")

@@ -5,7 +5,7 @@ Usage: .venv/bin/python benchmarks/memory.py [--sizes 100000 300000 1000000] [--
 Each size runs the real executable in its own process (one replicate, written to a temporary
 folder) and reads that process's peak resident set size from ``resource.getrusage``; the slope
 between the smallest and the largest size extrapolates to the 10-million-dyad cap. Use sizes
-above one chunk (``dyadsim.runner.CHUNK_DYADS``, 32,768 dyads): below it memory still grows with
+above one chunk (``dyadsim.run.runner.CHUNK_DYADS``, 32,768 dyads): below it memory still grows with
 the chunk, so a slope from smaller sizes overstates the growth.
 """
 from __future__ import annotations

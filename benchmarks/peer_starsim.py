@@ -111,7 +111,7 @@ def make_lane_kernel():  # type: ignore[no-untyped-def]
 
 def run_dyadsim(n: int, days: int) -> float:
     """Agent-days per second of the generated lane kernel (one thread, compile excluded)."""
-    from dyadsim import rng
+    from dyadsim.core import rng
 
     kernel = make_lane_kernel()
     p = np.array(RATES)

@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
 
-    from dyadsim.sweep import DaskExecutor, run_tasks, warm_engine
+    from dyadsim.run.sweep import DaskExecutor, run_tasks, warm_engine
     from dyadsim.trials.design import load_trial
     from dyadsim.trials.power import power_tasks, run_power_task
     from dyadsim.trials.simulate import build_pools

@@ -34,10 +34,10 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 
 from dyadsim.cli import main
-from dyadsim.graph import EDGE_IDS
-from dyadsim.population import REQUIRED
-from dyadsim.registry import PARAMS
-from dyadsim.scenario import SHADOWED, Scenario
+from dyadsim.model.graph import EDGE_IDS
+from dyadsim.model.population import REQUIRED
+from dyadsim.core.registry import PARAMS
+from dyadsim.config.scenario import SHADOWED, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = ROOT / ".venv" / "bin" / "dyadsim"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from dyadsim import modules
-from dyadsim.graph import GRAPH
-from dyadsim.params import ParamSet  # noqa: F401  (registers every parameter)
-from dyadsim.registry import PARAM_MODULE, PARAMS, STATE_MODULE, STATES  # noqa: F401
+from dyadsim.model import modules
+from dyadsim.model.graph import GRAPH
+from dyadsim.model.params import ParamSet  # noqa: F401  (registers every parameter)
+from dyadsim.core.registry import PARAM_MODULE, PARAMS, STATE_MODULE, STATES  # noqa: F401
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 
@@ -25,7 +25,7 @@ def render() -> str:
     lines += ["", "## Mechanisms", ""]
     for m in (modules.context, *modules.UPDATE_ORDER):
         short = m.__name__.rsplit(".", 1)[-1]
-        lines += [f"### `{short}` (`src/dyadsim/modules/{short}.py`)", "", inspect.getdoc(m) or "", ""]
+        lines += [f"### `{short}` (`src/dyadsim/model/modules/{short}.py`)", "", inspect.getdoc(m) or "", ""]
         rows = [(k, p) for k, p in PARAMS.items() if PARAM_MODULE[k] == short]
         if rows:
             lines += ["| parameter | default | unit | range | source |", "|---|---|---|---|---|"]

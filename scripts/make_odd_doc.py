@@ -17,12 +17,12 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-from dyadsim import instruments, modules
+from dyadsim.model import instruments, modules
 from dyadsim.engine import layout
-from dyadsim.graph import GRAPH
-from dyadsim.params import ParamSet  # noqa: F401  (registers every parameter)
-from dyadsim.population import load_spec
-from dyadsim.registry import PARAM_MODULE, PARAMS, STATES, STREAMS
+from dyadsim.model.graph import GRAPH
+from dyadsim.model.params import ParamSet  # noqa: F401  (registers every parameter)
+from dyadsim.model.population import load_spec
+from dyadsim.core.registry import PARAM_MODULE, PARAMS, STATES, STREAMS
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "odd.md"
 
@@ -173,7 +173,7 @@ def render() -> str:
     L += ["Recorded by postpartum month: " + ", ".join(f"`{k}`" for k in layout.MONTHLY) + ".", "",
           "Recorded by trimester: " + ", ".join(f"`{k}`" for k in layout.PREGNANCY) + ".", "",
           "Daily cohort aggregates: " + ", ".join(f"`{k}`" for k in layout.AGGREGATES) + ".", "",
-          "Instruments (observed scores drawn after the run, `src/dyadsim/instruments.py`):", "",
+          "Instruments (observed scores drawn after the run, `src/dyadsim/model/instruments.py`):", "",
           "| instrument | measures (latent) | range | reference mean (SD) | reliability | cut-off |",
           "|---|---|---|---|---|---|"]
     for inst in instruments.INSTRUMENTS:

@@ -2,9 +2,9 @@
 
 Each instrument maps a latent level to its published scale so that the usual-care cohort's latent
 mean and between-mother SD at postpartum month 6 correspond to the published reference mean and
-SD (:func:`dyadsim.instruments.derive_anchors`). When the dynamics change, the anchors must follow:
+SD (:func:`dyadsim.model.instruments.derive_anchors`). When the dynamics change, the anchors must follow:
 this script simulates the default usual-care cohort (10,000 dyads, seed 1), derives the anchors
-and rewrites the two numbers at the end of each ``_ref(...)`` call in ``src/dyadsim/instruments.py``.
+and rewrites the two numbers at the end of each ``_ref(...)`` call in ``src/dyadsim/model/instruments.py``.
 Read the diff before committing.
 
 Usage: ``.venv/bin/python scripts/update_instrument_anchors.py``
@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dyadsim import instruments
+from dyadsim.model import instruments
 from dyadsim.engine.run import simulate
-from dyadsim.params import ParamSet
-from dyadsim.results import outcomes_table
+from dyadsim.model.params import ParamSet
+from dyadsim.run.results import outcomes_table
 
 N_DYADS = 10_000
 SEED = 1

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from dyadsim.engine.run import SimOutput, simulate
-from dyadsim.params import ParamSet
-from dyadsim.results import outcomes_table
+from dyadsim.model.params import ParamSet
+from dyadsim.run.results import outcomes_table
 
 COHORT_N = 1500
 COHORT_SEED = 11

@@ -1,6 +1,6 @@
 """The notebook API: ``dyadsim.Sim(...).run()`` equals ``dyadsim run`` of the same scenario, its
 overrides are validated and recorded, its tables, figures, HTML view and saved folder are what they
-say; ``dyadsim.compare`` takes scenarios in memory; the quick-start notebook executes."""
+say; ``dyadsim.analysis.compare`` takes scenarios in memory; the quick-start notebook executes."""
 from __future__ import annotations
 
 import json
@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 import dyadsim
 from dyadsim.cli import main
-from dyadsim.errors import InputError
-from dyadsim.store import same_table
+from dyadsim.core.errors import InputError
+from dyadsim.run.store import same_table
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -39,7 +39,7 @@ def test_sim_equals_the_command_line(sim: "dyadsim.Sim", tmp_path: Path) -> None
 
 
 def test_scenario_as_path_mapping_scenario_and_params_dict(tmp_path: Path) -> None:
-    from dyadsim.scenario import load_scenario
+    from dyadsim.config.scenario import load_scenario
 
     a = dyadsim.Sim(EXAMPLES / "usual_care.yaml", params={"use_cycle.cue_prob": 0.3})
     b = dyadsim.Sim({"name": "usual_care"}, **{"use_cycle.cue_prob": 0.3})
@@ -93,12 +93,12 @@ def test_the_callers_matplotlib_backend_is_kept(sim: "dyadsim.Sim", monkeypatch:
     import matplotlib
 
     before = matplotlib.get_backend()
-    import dyadsim.report
+    import dyadsim.report.run_report
 
     # Its import selects Agg. The package attribute is restored with the module so that later
-    # tests (which monkeypatch dyadsim.report) see the one module the package itself uses.
-    monkeypatch.setattr(dyadsim, "report", sys.modules["dyadsim.report"])
-    monkeypatch.delitem(sys.modules, "dyadsim.report")
+    # tests (which monkeypatch dyadsim.report.run_report) see the one module the package itself uses.
+    monkeypatch.setattr(dyadsim, "report", sys.modules["dyadsim.report.run_report"])
+    monkeypatch.delitem(sys.modules, "dyadsim.report.run_report")
     matplotlib.use("svg", force=True)  # a stand-in for the notebook's inline backend
     try:
         assert sim.plot() and matplotlib.get_backend() == "svg"
@@ -134,7 +134,7 @@ def test_compare_in_memory(sim: "dyadsim.Sim", tmp_path: Path) -> None:
     assert res.exit_code == 0 and "identical to the original" in res.output, res.output
     with pytest.raises(InputError, match="2 to 20"):
         dyadsim.compare(["usual_care"])
-    assert callable(dyadsim.compare) and hasattr(dyadsim.compare, "load_comparison")
+    assert dyadsim.compare is dyadsim.api.compare  # the public name is the function, no module in the way
 
 
 def test_quickstart_notebook_executes(tmp_path: Path) -> None:

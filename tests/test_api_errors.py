@@ -1,4 +1,4 @@
-"""The Python API refuses bad input with the same :class:`~dyadsim.errors.InputError` as the
+"""The Python API refuses bad input with the same :class:`~dyadsim.core.errors.InputError` as the
 command line (naming the scenario, the field and what is allowed), never a raw TypeError or
 AttributeError, and writes nothing when it refuses."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import dyadsim
-from dyadsim.errors import InputError
+from dyadsim.core.errors import InputError
 
 BAD_VALUES = [None, "x", [], {}, {"a": 1}, math.nan, math.inf, -1, 1e308, True, object(), b"x", (1, 2), 2**70]
 KEYS = ["dyads", "seed", "replicates", "horizon_months", "name", "description", "use_cycle.cue_prob",

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dyadsim.cli import main
-from dyadsim.grounding import calibration_notice
+from dyadsim.config.grounding import calibration_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if not p.stem.startswith("trial_"))
@@ -38,7 +38,7 @@ def test_every_example_runs(example: Path, tmp_path: Path) -> None:
     assert "use_cycle.cue_prob" in man["parameters"] and len(man["scenario_hash"]) == 64
     df = pd.read_parquet(out / "outcomes.parquet")
     assert len(df) == 120
-    from dyadsim.store import open_catalog
+    from dyadsim.run.store import open_catalog
 
     con = open_catalog(out)
     assert con.execute("SELECT count(*) FROM outcomes").fetchone()[0] == 120
@@ -91,7 +91,7 @@ def test_negative_dyads_on_command_line(tmp_path: Path) -> None:
 
 def test_interrupted_write_leaves_no_complete_run(tmp_path: Path) -> None:
     from dyadsim import load_scenario, run_scenario
-    from dyadsim.store import write_run
+    from dyadsim.run.store import write_run
 
     scn, params, pop = load_scenario(ROOT / "examples" / "usual_care.yaml")
     result = run_scenario(scn, params, pop, dyads=20, replicates=1, progress=False)
@@ -134,7 +134,7 @@ def test_graph_json_and_drawing(tmp_path: Path) -> None:
 
 def test_scenario_link_changes_results(tmp_path: Path) -> None:
     from dyadsim import load_scenario, run_scenario
-    from dyadsim.scenario import parse_scenario, scenario_params
+    from dyadsim.config.scenario import parse_scenario, scenario_params
 
     scn, params, pop = load_scenario(ROOT / "examples" / "usual_care.yaml")
     base = run_scenario(scn, params, pop, dyads=300, replicates=1, progress=False).outcomes

@@ -17,7 +17,7 @@ from dyadsim.engine import codegen
 from dyadsim.engine.lower import ContractError, Lowerer
 from dyadsim.engine.reference import with_vexp
 from dyadsim.engine.vexp import vexp, vexp_np
-from dyadsim.modules import UPDATE_ORDER
+from dyadsim.model.modules import UPDATE_ORDER
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,7 +168,7 @@ def test_constructs_outside_the_contract_are_refused_with_the_line(body, msg):
 
 def test_a_module_added_to_the_update_order_gets_its_lane_step_and_a_call_in_the_day(monkeypatch):
     """Nothing is written out per module: the day, the gates and the steps follow UPDATE_ORDER."""
-    import dyadsim.modules as modules
+    import dyadsim.model.modules as modules
 
     toy = _toy_module()
     order = (*UPDATE_ORDER, toy)
@@ -199,7 +199,7 @@ def test_a_second_process_loads_the_compiled_lanes_from_the_disk_cache(default_p
 
     simulate(default_params, 3, 1, engine="numba", threads=1)
     code = textwrap.dedent("""
-        from dyadsim.params import ParamSet
+        from dyadsim.model.params import ParamSet
         from dyadsim.engine.run import simulate
         from dyadsim.engine import kernel
         simulate(ParamSet(), 3, 1, engine="numba", threads=1)

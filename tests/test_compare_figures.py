@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dyadsim import compare_figures as cf
-from dyadsim import survival
-from dyadsim.grounding import calibration_notice
-from dyadsim.results import SUMMARY
+from dyadsim.report import compare_figures as cf
+from dyadsim.analysis import survival
+from dyadsim.config.grounding import calibration_notice
+from dyadsim.run.summary import SUMMARY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +98,7 @@ def test_every_outcome_has_a_domain() -> None:
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A small comparison written to disk, recording the axes of every figure saved."""
-    from dyadsim.compare import write_comparison
+    from dyadsim.jobs.compare import write_comparison
 
     axes_seen: list[tuple[str, str, str]] = []
     original = matplotlib.figure.Figure.savefig
@@ -153,7 +153,7 @@ def test_comparison_page_and_tables(comparison) -> None:  # type: ignore[no-unty
 
 
 def test_every_summary_outcome_has_a_direction_and_the_forest_plot_is_signed_by_it(comparison) -> None:  # type: ignore[no-untyped-def]
-    from dyadsim.results import LOWER_IS_BETTER, NO_DIRECTION, better_sign
+    from dyadsim.run.summary import LOWER_IS_BETTER, NO_DIRECTION, better_sign
 
     labels = {lbl for lbl, _ in SUMMARY}
     # The lists name only real summary outcomes, so a renamed label cannot silently turn "higher is better".
@@ -200,7 +200,7 @@ def test_the_forest_plot_names_its_direction_null_line_and_scale(comparison, mon
 
 def test_report_figures_are_labelled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dyadsim import load_scenario, run_scenario
-    from dyadsim.report import write_report
+    from dyadsim.report.run_report import write_report
 
     scn, params, pop = load_scenario(ROOT / "examples" / "usual_care.yaml")
     with pytest.warns(Warning):

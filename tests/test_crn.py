@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dyadsim.engine.run import simulate
-from dyadsim.states import S
+from dyadsim.model.states import S
 
 N = 300
 SEED = 7

@@ -59,7 +59,7 @@ def test_odd_doc_up_to_date() -> None:
              "7. Submodels"]
     pos = [text.index(h) for h in heads]
     assert pos == sorted(pos)
-    from dyadsim import modules
+    from dyadsim.model import modules
 
     for m in modules.UPDATE_ORDER:
         assert f"`{m.__name__.rsplit('.', 1)[-1]}`" in text.split("7. Submodels", 1)[1]

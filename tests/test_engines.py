@@ -8,9 +8,9 @@ import pytest
 
 from dyadsim.engine import layout
 from dyadsim.engine.run import ENGINES, simulate
-from dyadsim.registry import STATES
-from dyadsim.results import outcomes_table
-from dyadsim.states import S
+from dyadsim.core.registry import STATES
+from dyadsim.run.results import outcomes_table
+from dyadsim.model.states import S
 
 N_REF = 400
 
@@ -160,7 +160,7 @@ def test_all_exact_engines_agree_with_programmes_and_supports_on():
     """Gates open (programmes, supports): lanes, one dyad at a time and the reference, bit for bit."""
     from pathlib import Path
 
-    from dyadsim.scenario import load_scenario
+    from dyadsim.config.scenario import load_scenario
 
     root = Path(__file__).resolve().parent.parent
     _, ps, pop = load_scenario(root / "examples" / "more_with_supports.yaml")

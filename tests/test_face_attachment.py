@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dyadsim import modules  # noqa: F401
+from dyadsim.model import modules  # noqa: F401
 from dyadsim.engine.run import initial_states, simulate
-from dyadsim.modules import attachment, infant, stressors
-from dyadsim.params import ParamSet
-from dyadsim.population import load_spec
-from dyadsim.registry import STREAMS
-from dyadsim.states import S
+from dyadsim.model.modules import attachment, infant, stressors
+from dyadsim.model.params import ParamSet
+from dyadsim.model.population import load_spec
+from dyadsim.core.registry import STREAMS
+from dyadsim.model.states import S
 
 SPEC = load_spec()
 YEAR = int(attachment.CLASSIFY_DAY) + 1
@@ -192,7 +192,7 @@ def test_wellbeing_residuals_are_their_parameters():
         s[S.sens_sum] = 150.0
         s[S.sync_sum] = 150.0
         u = np.random.default_rng(5).random((len(STREAMS), 200))
-        from dyadsim.modules import wellbeing
+        from dyadsim.model.modules import wellbeing
         for k in (S.nows_birth_severity, S.preterm, S.att_security, S.att_disorganization, S.temperament,
                   S.distress_sum, S.sep_days, S.housing_eff, S.low_income, S.pp_use_days):
             s[k] = 0.0

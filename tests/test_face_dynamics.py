@@ -14,9 +14,9 @@ import pytest
 
 from dyadsim.engine import layout
 from dyadsim.engine.run import SimOutput, simulate
-from dyadsim.params import ParamSet
-from dyadsim.population import load_spec
-from dyadsim.states import S
+from dyadsim.model.params import ParamSet
+from dyadsim.model.population import load_spec
+from dyadsim.model.states import S
 
 N = 3000
 SEED = 11
@@ -157,8 +157,8 @@ def _overdose_after(days_abstinent: int, on_moud_before: bool, stop_moud: bool, 
     """Share of mock dyads who overdose on a day of use after ``days_abstinent`` abstinent days
     (tolerance evolves by the use-cycle step; same uniforms for every condition)."""
     from dyadsim.engine.run import initial_states
-    from dyadsim.modules import overdose, use_cycle
-    from dyadsim.registry import STREAMS
+    from dyadsim.model.modules import overdose, use_cycle
+    from dyadsim.core.registry import STREAMS
     ps = ParamSet()
     ps.set("overdose.potency_log_or", 3.0)  # a potent supply: enough events to compare
     p, w = ps.vector(), ps.link_vector()

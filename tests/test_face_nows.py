@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 from dyadsim.engine.run import simulate
-from dyadsim.params import ParamSet
-from dyadsim.results import outcomes_table
+from dyadsim.model.params import ParamSet
+from dyadsim.run.results import outcomes_table
 
 N, SEED = 3000, 23
 
@@ -96,8 +96,8 @@ def test_discharge_on_or_after_ready_day(nicu: pd.DataFrame) -> None:
 
 def test_scenario_care_settings_map_to_parameters() -> None:
     """``care: {nows_setting: esc, nows_drug: buprenorphine}`` selects ESC and the infant's drug."""
-    from dyadsim.errors import InputError
-    from dyadsim.scenario import parse_scenario, scenario_params
+    from dyadsim.core.errors import InputError
+    from dyadsim.config.scenario import parse_scenario, scenario_params
 
     ps = scenario_params(parse_scenario({"name": "x", "care": {"nows_setting": "esc", "nows_drug": "buprenorphine"}}))
     assert ps.get("nows.esc") == 1.0 and ps.get("nows.rooming_in") == 0.0 and ps.get("nows.infant_drug") == 2.0

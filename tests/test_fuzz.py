@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dyadsim.cli import main
-from dyadsim.errors import InputError
-from dyadsim.graph import EDGE_IDS
-from dyadsim.population import REQUIRED
-from dyadsim.params import ParamSet  # noqa: F401  (registers every parameter)
-from dyadsim.registry import PARAMS
+from dyadsim.core.errors import InputError
+from dyadsim.model.graph import EDGE_IDS
+from dyadsim.model.population import REQUIRED
+from dyadsim.model.params import ParamSet  # noqa: F401  (registers every parameter)
+from dyadsim.core.registry import PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "more_with_supports.yaml").read_text())
@@ -100,8 +100,8 @@ def _get(d: Any, path: tuple[str, ...]) -> Any:
 def _sane(scn_path: Path) -> None:
     """An accepted scenario simulates a few dyads to finite, in-range outcomes."""
     from dyadsim.engine.run import simulate
-    from dyadsim.results import outcomes_table
-    from dyadsim.scenario import load_scenario
+    from dyadsim.run.results import outcomes_table
+    from dyadsim.config.scenario import load_scenario
 
     scn, params, pop = load_scenario(scn_path)
     out = simulate(params, 4, 1, pop, engine="numba", threads=1)
@@ -115,7 +115,7 @@ def _sane(scn_path: Path) -> None:
 
 
 def _load(path: Path) -> InputError | None:
-    from dyadsim.scenario import load_scenario
+    from dyadsim.config.scenario import load_scenario
 
     try:
         load_scenario(path)

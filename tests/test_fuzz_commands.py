@@ -247,7 +247,7 @@ def _written(body: bytes) -> Any:
 
 
 def _huge(where: Path) -> Path:
-    from dyadsim.store import MAX_MANIFEST_BYTES
+    from dyadsim.run.store import MAX_MANIFEST_BYTES
 
     with open(where / "manifest.json", "wb") as fh:  # sparse: no disk is used
         fh.truncate(MAX_MANIFEST_BYTES + 1)

@@ -11,12 +11,13 @@ import yaml
 from pydantic import ValidationError
 
 import dyadsim
-from dyadsim import graph
-from dyadsim.graph import EDGE_IDS, GRAPH, TAU, L
-from dyadsim.params import ParamSet  # noqa: F401  (registers every module)
-from dyadsim.registry import PARAMS
+from dyadsim.model import graph
+from dyadsim.report import graph_draw
+from dyadsim.model.graph import EDGE_IDS, GRAPH, TAU, L
+from dyadsim.model.params import ParamSet  # noqa: F401  (registers every module)
+from dyadsim.core.registry import PARAMS
 
-MODULES_DIR = Path(dyadsim.__file__).resolve().parent / "modules"
+MODULES_DIR = Path(dyadsim.__file__).resolve().parent / "model" / "modules"
 
 FIGURE_1 = (
     "stressors", "neg_appraisal", "problem_coping", "emotion_coping", "pos_affect", "neg_affect",
@@ -167,7 +168,7 @@ def test_validation_rejects_unknown_node_and_bad_strength():
 
 @pytest.mark.parametrize("suffix", [".svg", ".png"])
 def test_draw_writes_non_empty_file(tmp_path, suffix):
-    out = graph.draw(tmp_path / f"g{suffix}", marked={"craving_use": ["MORE"]})
+    out = graph_draw.draw(tmp_path / f"g{suffix}", marked={"craving_use": ["MORE"]})
     assert out == tmp_path / f"g{suffix}"
     assert out.exists() and out.stat().st_size > 1000
     head = out.read_bytes()[:200]
@@ -179,5 +180,5 @@ def test_draw_writes_non_empty_file(tmp_path, suffix):
 
 def test_draw_rejects_bad_suffix(tmp_path):
     with pytest.raises(ValueError, match="suffix"):
-        graph.draw(tmp_path / "g.gif")
+        graph_draw.draw(tmp_path / "g.gif")
     assert not (tmp_path / "g.gif").exists()

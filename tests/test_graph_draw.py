@@ -9,10 +9,10 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from dyadsim import graph_draw as gd
+from dyadsim.report import graph_draw as gd
 from dyadsim.cli import main
-from dyadsim.graph import GRAPH, GROUP_COLOURS
-from dyadsim.modules.programs import TARGETS
+from dyadsim.model.graph import GRAPH, GROUP_COLOURS
+from dyadsim.model.modules.programs import TARGETS
 
 HAS_DOT = gd.dot_available()
 

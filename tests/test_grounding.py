@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dyadsim.grounding import assumed_counts, calibration_notice
-from dyadsim.space import SPACE
+from dyadsim.config.grounding import assumed_counts, calibration_notice
+from dyadsim.config.space import SPACE
 
 ROOT = Path(__file__).resolve().parent.parent
 

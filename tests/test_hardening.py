@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from dyadsim.cli import main
-from dyadsim.errors import InputError
-from dyadsim.yamlsafe import MAX_BYTES, MAX_DEPTH, load_yaml, parse_yaml
+from dyadsim.core.errors import InputError
+from dyadsim.core.yamlsafe import MAX_BYTES, MAX_DEPTH, load_yaml, parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
@@ -90,9 +90,9 @@ def _fail_if_simulated(*args: object, **kwargs: object) -> None:
 
 
 def test_out_is_checked_before_simulating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dyadsim.runner
+    import dyadsim.run.runner
 
-    monkeypatch.setattr(dyadsim.runner, "simulate", _fail_if_simulated)
+    monkeypatch.setattr(dyadsim.run.runner, "simulate", _fail_if_simulated)
     afile = tmp_path / "afile"
     afile.write_text("x")
     monkeypatch.chdir(tmp_path)
@@ -155,7 +155,7 @@ def test_stale_partial_folders_are_removed(tmp_path: Path) -> None:
 
 def test_os_error_in_final_rename_is_reported_and_keeps_the_old_run(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import dyadsim.store
+    import dyadsim.run.store
 
     run = tmp_path / "run"
     assert _run_into(run)[0] == 0
@@ -166,7 +166,7 @@ def test_os_error_in_final_rename_is_reported_and_keeps_the_old_run(tmp_path: Pa
             raise OSError(28, "No space left on device")
         real(src, dst)
 
-    monkeypatch.setattr(dyadsim.store.os, "rename", flaky)
+    monkeypatch.setattr(dyadsim.run.store.os, "rename", flaky)
     code, text = _run_into(run, "--force")
     assert code == 2 and "No space left on device" in text and "--out" in text, text
     assert (run / "manifest.json").is_file()
@@ -191,10 +191,10 @@ def test_compare_names_never_become_paths(tmp_path: Path) -> None:
 def test_chunked_run_equals_one_block(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Per-dyad outcomes, trajectories and daily aggregates do not depend on the chunking, in
     memory or streamed to Parquet."""
-    import dyadsim.runner as runner
+    import dyadsim.run.runner as runner
     from dyadsim.engine.run import simulate
-    from dyadsim.results import aggregates_table, outcomes_table
-    from dyadsim.scenario import load_scenario
+    from dyadsim.run.results import aggregates_table, outcomes_table
+    from dyadsim.config.scenario import load_scenario
 
     scn, params, pop = load_scenario(USUAL)
     scn = scn.model_copy(update={"output": scn.output.model_copy(update={"trajectory_sample": 5})})
@@ -259,9 +259,9 @@ def test_early_ctrl_c_ends_quietly(tmp_path: Path, delay: float) -> None:
 BOUNDSCHECK = """
 import numpy as np
 from dyadsim.engine.run import simulate
-from dyadsim.params import ParamSet
-from dyadsim.population import load_spec
-from dyadsim.registry import PARAMS
+from dyadsim.model.params import ParamSet
+from dyadsim.model.population import load_spec
+from dyadsim.core.registry import PARAMS
 
 runs = 0
 for corner in (None, "low", "high"):
@@ -307,8 +307,8 @@ def test_kernels_run_with_bounds_checking(tmp_path: Path) -> None:
 @pytest.mark.parametrize("replicates", [1, 2])
 def test_streamed_differences_equal_in_memory_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    replicates: int) -> None:
-    import dyadsim.compare as compare
-    import dyadsim.runner as runner
+    import dyadsim.analysis.compare as compare
+    import dyadsim.run.runner as runner
 
     monkeypatch.setattr(runner, "CHUNK_DYADS", 16)
     monkeypatch.setattr(compare, "CHUNK_DYADS", 16)
@@ -327,10 +327,10 @@ def test_streamed_differences_equal_in_memory_ones(tmp_path: Path, monkeypatch: 
 def test_running_report_statistics_equal_the_table_ones() -> None:
     """The report's monthly means and attachment shares built chunk by chunk equal those of the
     whole outcomes table."""
-    from dyadsim.modules.attachment import CLASSES
-    from dyadsim.report import monthly_means
-    from dyadsim.runner import run_scenario
-    from dyadsim.scenario import load_scenario
+    from dyadsim.model.modules.attachment import CLASSES
+    from dyadsim.report.run_report import monthly_means
+    from dyadsim.run.runner import run_scenario
+    from dyadsim.config.scenario import load_scenario
 
     scn, params, pop = load_scenario(USUAL)
     res = run_scenario(scn, params, pop, dyads=120, seed=4, replicates=2, progress=False)
@@ -350,10 +350,10 @@ def test_a_stop_swallowed_by_compiled_code_is_not_lost(tmp_path: Path) -> None:
     """A SIGTERM that arrives while Numba compiles is raised inside a ctypes callback, where Python
     prints and ignores it; the recorded request still stops the run after its first chunk, and the
     finished folder is never put in place."""
-    from dyadsim import interrupt
-    from dyadsim.runner import run_scenario
-    from dyadsim.scenario import load_scenario
-    from dyadsim.store import _replace
+    from dyadsim.core import interrupt
+    from dyadsim.run.runner import run_scenario
+    from dyadsim.config.scenario import load_scenario
+    from dyadsim.run.store import _replace
 
     scn, params, spec = load_scenario(USUAL)
     work = tmp_path / "partial"

@@ -40,8 +40,8 @@ def test_sensitivity_refuses_a_bad_scheduler_address_and_writes_nothing(tmp_path
 
 def test_sensitivity_with_an_unreachable_scheduler_leaves_no_working_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dyadsim import sweep
-    from dyadsim.errors import InputError
+    from dyadsim.run import sweep
+    from dyadsim.core.errors import InputError
 
     def unreachable(self: object) -> None:
         raise InputError("command line", "--scheduler", "could not reach a Dask scheduler at 'tcp://h:1'")
@@ -96,7 +96,7 @@ def _closed_pipe_run(args: list[str]) -> "subprocess.CompletedProcess[bytes]":
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "dyadsim.entry", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "dyadsim.cli.entry", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=ROOT)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
@@ -120,7 +120,7 @@ def test_a_pipe_closed_before_any_output_ends_quietly() -> None:
     import sys
 
     # The reader is gone before dyadsim writes: the short output waits in the buffer until the last flush.
-    done = subprocess.run(f"'{sys.executable}' -m dyadsim.entry --version | true", shell=True, cwd=ROOT,
+    done = subprocess.run(f"'{sys.executable}' -m dyadsim.cli.entry --version | true", shell=True, cwd=ROOT,
                           capture_output=True, timeout=120)
     assert done.stderr.decode() == "", done.stderr
 
@@ -135,7 +135,7 @@ def test_warnings_print_as_plain_lines(tmp_path: Path) -> None:
 
 
 def test_a_trial_example_is_written_with_its_scenarios_and_the_right_command(tmp_path: Path) -> None:
-    from dyadsim import examples
+    from dyadsim.config import examples
     from dyadsim.trials.design import load_trial
 
     out = tmp_path / "t.yaml"
@@ -164,7 +164,7 @@ def test_a_scenario_example_still_suggests_run(tmp_path: Path) -> None:
 
 
 def test_graph_says_when_graphviz_is_missing_and_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dyadsim import graph_draw
+    from dyadsim.report import graph_draw
 
     monkeypatch.setattr(graph_draw, "dot_available", lambda: False)
     res = CliRunner().invoke(main, ["graph", "--out", str(tmp_path / "g.svg")])
@@ -178,7 +178,7 @@ def test_graph_says_when_graphviz_is_missing_and_how_to_get_it(tmp_path: Path, m
 def test_monte_carlo_intervals_say_they_are_stochastic_only(tmp_path: Path) -> None:
     import html
 
-    from dyadsim.intervals import scope_note
+    from dyadsim.core.intervals import scope_note
 
     note = scope_note("monte_carlo")
     assert note is not None and scope_note("parameter") is None

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from dyadsim import instruments as ins
+from dyadsim.model import instruments as ins
 
 N = 40_000
 SEED = 7

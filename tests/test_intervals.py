@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from scipy.stats import t as student_t
 
-from dyadsim import intervals
-from dyadsim.results import SUMMARY, is_share, summary_from_replicates
+from dyadsim.core import intervals
+from dyadsim.run.summary import SUMMARY, is_share
+from dyadsim.run.streaming import summary_from_replicates
 
 
 def test_wilson_known_values() -> None:
@@ -97,8 +98,8 @@ def test_summary_names_its_interval_and_warns_below_three_replicates() -> None:
 
 
 def test_compare_uses_the_helper_with_one_replicate() -> None:
-    from dyadsim.compare import _interval
-    from dyadsim.streaming import Moments
+    from dyadsim.analysis.compare import _interval
+    from dyadsim.run.streaming import Moments
 
     m = Moments()
     m.add(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))

@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from dyadsim import modules
+from dyadsim.model import modules
 from dyadsim.cli import main
 from dyadsim.engine.run import SimOutput, initial_states, simulate
-from dyadsim.params import ParamSet
-from dyadsim.population import load_spec
-from dyadsim.registry import STREAMS
-from dyadsim.results import outcomes_table
-from dyadsim.states import S
+from dyadsim.model.params import ParamSet
+from dyadsim.model.population import load_spec
+from dyadsim.core.registry import STREAMS
+from dyadsim.run.results import outcomes_table
+from dyadsim.model.states import S
 
 N, SEED = 1500, 21
 MORE_PRENATAL = {"programs.more_on": 1.0, "programs.more_start_week": 20.0}
@@ -213,7 +213,7 @@ def test_graph_marks_more_targets(tmp_path: Path) -> None:
 
 
 def _scenario_outcomes(extra: dict, n: int = N) -> pd.DataFrame:
-    from dyadsim.scenario import parse_scenario, scenario_params, scenario_population
+    from dyadsim.config.scenario import parse_scenario, scenario_params, scenario_population
 
     scn = parse_scenario({"name": "policy", **extra})
     return outcomes_table(simulate(scenario_params(scn), n, SEED, scenario_population(scn)))
@@ -271,7 +271,7 @@ def test_nicu_dosing_removes_the_nicu_separation_effect_on_moud() -> None:
 def test_engines_agree_with_interventions_on(example: str) -> None:
     """With programmes and supports switched on (their gates open) the compiled engine still
     equals the NumPy reference bit for bit."""
-    from dyadsim.scenario import load_scenario
+    from dyadsim.config.scenario import load_scenario
 
     root = Path(__file__).resolve().parent.parent
     _, ps, pop = load_scenario(root / "examples" / f"{example}.yaml")

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dyadsim.errors import InputError
-from dyadsim.evaluate import SUMMARY_STATISTICS, ScenarioSpec, Statistic, evaluate, statistics_named
-from dyadsim.graph import GRAPH
-from dyadsim.params import ParamSet
-from dyadsim.registry import PARAMS
-from dyadsim.space import KINDS, SPACE
-from dyadsim.sweep import DaskExecutor, InProcessExecutor, run_sweep
+from dyadsim.core.errors import InputError
+from dyadsim.run.evaluate import SUMMARY_STATISTICS, ScenarioSpec, Statistic, evaluate, statistics_named
+from dyadsim.model.graph import GRAPH
+from dyadsim.model.params import ParamSet
+from dyadsim.core.registry import PARAMS
+from dyadsim.config.space import KINDS, SPACE
+from dyadsim.run.sweep import DaskExecutor, InProcessExecutor, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 DYADS = 80
@@ -107,7 +107,7 @@ def test_statistic_names_derived_and_unknown_refused() -> None:
 
 
 def test_evaluate_matches_a_run_and_is_tidy(usual_care: ScenarioSpec) -> None:
-    from dyadsim.runner import run_scenario
+    from dyadsim.run.runner import run_scenario
 
     tab = evaluate([usual_care], None, seeds=[4, 5], dyads=DYADS, statistics=STATS)
     assert list(tab.columns) == ["scenario", "set", "seed", "statistic", "value", "sd", "n"]

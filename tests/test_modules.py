@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dyadsim import modules  # noqa: F401
+from dyadsim.model import modules  # noqa: F401
 from dyadsim.engine.run import initial_states
-from dyadsim.graph import GRAPH, TAU, L
-from dyadsim.modules import (allostasis, attachment, cps, moud, nows, overdose, pregnancy, use_cycle)
-from dyadsim.params import ParamSet
-from dyadsim.population import load_spec
-from dyadsim.registry import STREAMS
-from dyadsim.states import N_STATES, S
+from dyadsim.model.graph import GRAPH, TAU, L
+from dyadsim.model.modules import allostasis, attachment, cps, moud, nows, overdose, pregnancy, use_cycle
+from dyadsim.model.params import ParamSet
+from dyadsim.model.population import load_spec
+from dyadsim.core.registry import STREAMS
+from dyadsim.model.states import N_STATES, S
 
 SPEC = load_spec()
 EDGES = {e.id: e for e in GRAPH.edges}
@@ -272,7 +272,7 @@ def test_nows_methadone_exposure_at_least_buprenorphine():
 def _year_of_care(n: int, intox_share: float, params: ParamSet | None = None, seed: int = 50):
     """A cohort raised for a year (postpartum days 0..364) by a mother of constant sensitivity 0.6,
     synchrony 0.5, using on a share ``intox_share`` of days (the same days in every call)."""
-    from dyadsim.modules import infant
+    from dyadsim.model.modules import infant
 
     s, p, w = make_cohort(n, params=params)
     rng = np.random.default_rng(seed)

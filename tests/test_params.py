@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from dyadsim.graph import EDGE_IDS, GRAPH, L
-from dyadsim.params import ParamSet
-from dyadsim.registry import PARAMS, PARAM_MODULE, STATES, STREAMS
+from dyadsim.model.graph import EDGE_IDS, GRAPH, L
+from dyadsim.model.params import ParamSet
+from dyadsim.core.registry import PARAMS, PARAM_MODULE, STATES, STREAMS
 
 EDGES = {e.id: e for e in GRAPH.edges}
 
@@ -185,8 +185,8 @@ def test_every_parameter_and_edge_has_a_prior_within_its_range():
     """Every parameter and edge strength carries a prior for calibration and sensitivity
     analysis: settings are fixed, log-uniform only on positive ranges, and a rate or time constant
     spanning a factor of 4 or more is placed on the log scale."""
-    from dyadsim.graph import GRAPH
-    from dyadsim.registry import PARAMS, PRIORS
+    from dyadsim.model.graph import GRAPH
+    from dyadsim.core.registry import PARAMS, PRIORS
 
     for name, p in PARAMS.items():
         assert p.prior_dist in PRIORS[1:], name

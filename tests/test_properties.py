@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from dyadsim.engine import layout
 from dyadsim.engine.run import simulate
-from dyadsim.graph import GRAPH
-from dyadsim.params import ParamSet
-from dyadsim.registry import PARAMS, STATES
-from dyadsim.results import outcomes_table, summarize
-from dyadsim.states import S
+from dyadsim.model.graph import GRAPH
+from dyadsim.model.params import ParamSet
+from dyadsim.core.registry import PARAMS, STATES
+from dyadsim.run.results import outcomes_table
+from dyadsim.run.streaming import summarize
+from dyadsim.model.states import S
 
 N = 30
 EDGES = {e.id: e for e in GRAPH.edges}

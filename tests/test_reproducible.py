@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from dyadsim.cli import main
-from dyadsim.store import open_catalog, same_table
-from dyadsim.tidy import monthly_columns, monthly_table
+from dyadsim.run.store import open_catalog, same_table
+from dyadsim.run.tidy import monthly_columns, monthly_table
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -56,7 +56,7 @@ def test_finished_run_is_kept_without_force(run_dir: Path) -> None:
 
 def test_killed_run_leaves_a_partial_folder_that_the_next_run_removes(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "dyadsim.entry", "run", str(EXAMPLES / "usual_care.yaml"), "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "dyadsim.cli.entry", "run", str(EXAMPLES / "usual_care.yaml"), "--out",
                              str(out), "--dyads", "20000", "--replicates", "3", "--no-progress"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -164,7 +164,7 @@ def test_rerun_refuses_what_is_not_a_dyadsim_manifest(tmp_path: Path) -> None:
 
 
 def test_examples_ship_in_the_package_and_match_the_repository(tmp_path: Path) -> None:
-    from dyadsim import examples
+    from dyadsim.config import examples
 
     repo = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
     assert sorted(p.name for p in PACKAGED.glob("*.yaml")) == repo

@@ -64,9 +64,9 @@ def test_rerun_names_a_file_edited_after_the_run(run: Path) -> None:
 
 
 def test_rerun_names_a_file_the_rerun_writes_differently(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dyadsim.report
+    import dyadsim.jobs.run
 
-    real = dyadsim.report.write_report
+    real = dyadsim.jobs.run.write_report
 
     def altered(result, folder):  # type: ignore[no-untyped-def]
         out = real(result, folder)
@@ -74,7 +74,7 @@ def test_rerun_names_a_file_the_rerun_writes_differently(run: Path, monkeypatch:
             fh.write("<!-- not the original -->")
         return out
 
-    monkeypatch.setattr(dyadsim.report, "write_report", altered)
+    monkeypatch.setattr(dyadsim.jobs.run, "write_report", altered)
     code, text = _cli(["rerun", str(run), "--no-progress"])
     assert code == 1, text
     assert "report.html: DIFFERS from the original run's" in text, text
@@ -103,7 +103,7 @@ def test_old_manifest_without_file_hashes_still_reruns(run: Path) -> None:
 
 
 def test_manifest_carries_its_own_sha256(run: Path) -> None:
-    from dyadsim.store import canonical_json
+    from dyadsim.run.store import canonical_json
 
     man = _manifest(run)
     digest = man.pop("manifest_sha256")

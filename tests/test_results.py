@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from dyadsim.modules.attachment import CLASSES
-from dyadsim.population import default_spec_dict
-from dyadsim.results import SUMMARY, aggregates_table, outcomes_table, summarize
+from dyadsim.model.modules.attachment import CLASSES
+from dyadsim.model.population import default_spec_dict
+from dyadsim.run.summary import SUMMARY
+from dyadsim.run.results import aggregates_table, outcomes_table
+from dyadsim.run.streaming import summarize
 
 REQUIRED = (
     ["dyad_id", "aces", "moud_type", "use_days_pregnancy", "use_days_t1"]
@@ -210,7 +212,7 @@ def test_daily_use_aggregates_match_per_dyad_use_days(default_params):
     ps.set("overdose.od_logit", -3.0)  # enough deaths in a small cohort to see the difference
     ps.set("overdose.fatal_share", 0.2)
     out = simulate(ps, 300, 4, threads=2)
-    from dyadsim.states import S
+    from dyadsim.model.states import S
 
     deaths = int((out.final[:, S.alive] == 0).sum())
     assert deaths > 0, "the check needs at least one fatal overdose"

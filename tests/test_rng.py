@@ -5,7 +5,7 @@ import numba
 import numpy as np
 import pytest
 
-from dyadsim import rng
+from dyadsim.core import rng
 
 MASK = (1 << 64) - 1
 

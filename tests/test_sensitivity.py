@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dyadsim import sensitivity as sa
-from dyadsim import sensitivity_plots as sp
-from dyadsim.errors import InputError
-from dyadsim.grounding import calibration_notice
+from dyadsim.analysis import sensitivity as sa
+from dyadsim.report import sensitivity_plots as sp
+from dyadsim.core.errors import InputError
+from dyadsim.config.grounding import calibration_notice
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +147,9 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_switched_off_link_and_unread_parameter_get_exact_zero(scenario_file: Path, tmp_path: Path) -> None:
-    from dyadsim.evaluate import ScenarioSpec
-    from dyadsim.evaluate import statistics_named
-    from dyadsim.sensitivity_run import SweepEvaluator, dyadsim_problem
+    from dyadsim.run.evaluate import ScenarioSpec
+    from dyadsim.run.evaluate import statistics_named
+    from dyadsim.jobs.sensitivity import SweepEvaluator, dyadsim_problem
 
     problem = dyadsim_problem(PARAMS3.split(","), label="sens_test")
     assert problem.groups == ("use_cycle", "links", "programs")
@@ -165,7 +165,7 @@ def test_switched_off_link_and_unread_parameter_get_exact_zero(scenario_file: Pa
         assert sobol.loc[name, "ST"] == 0.0 and sobol.loc[name, "S1"] == 0.0, name
     assert ind.loc["use_cycle.cue_prob", "mu_star"] > 0.0 and sobol.loc["use_cycle.cue_prob", "ST"] > 0.0
     # Log-uniform priors are honoured: the unit design maps through each prior's inverse CDF.
-    from dyadsim.space import SPACE
+    from dyadsim.config.space import SPACE
 
     np.testing.assert_allclose(res.design.values, SPACE.select(list(problem.names)).from_unit(res.design.unit))
 
@@ -174,7 +174,7 @@ def test_cli_morris_writes_page_and_resumes(scenario_file: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from dyadsim import store
+    from dyadsim.run import store
     from dyadsim.cli import main
 
     out = tmp_path / "sens"
@@ -225,7 +225,7 @@ def test_cli_refuses_bad_options_with_allowed_values(scenario_file: Path, tmp_pa
 
 
 def test_work_folder_of_another_request_or_not_ours_is_kept(tmp_path: Path) -> None:
-    from dyadsim.sensitivity_run import prepare_work
+    from dyadsim.jobs.sensitivity import prepare_work
 
     out = tmp_path / "o"
     work, resumed = prepare_work(out, {"a": 1}, force=False)

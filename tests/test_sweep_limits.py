@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dyadsim import sensitivity as sa
-from dyadsim.budget import Budget, check_budget, sweep_budget
+from dyadsim.analysis import sensitivity as sa
+from dyadsim.run.budget import Budget, check_budget, sweep_budget
 from dyadsim.cli import main
-from dyadsim.errors import InputError
-from dyadsim.params import ParamSet
-from dyadsim.sensitivity_run import dyadsim_problem
-from dyadsim.space import SPACE
+from dyadsim.core.errors import InputError
+from dyadsim.model.params import ParamSet
+from dyadsim.jobs.sensitivity import dyadsim_problem
+from dyadsim.config.space import SPACE
 
 ROOT = Path(__file__).resolve().parent.parent
 EDGE_U = np.array([0.0, np.nextafter(0.0, 1.0), 0.5, np.nextafter(1.0, 0.0), 1.0])
@@ -72,7 +72,7 @@ def test_cli_refuses_an_unbounded_n_before_running(n: str, tmp_path: Path) -> No
 
 
 def test_memory_error_message_names_what_to_reduce(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import dyadsim.sensitivity_run as sr
+    import dyadsim.jobs.sensitivity as sr
 
     def boom(*args: object, **kwargs: object) -> None:
         raise MemoryError

@@ -16,8 +16,12 @@ from scipy import stats
 
 from dyadsim.trials.analysis import OutcomeSpec, adjust, analyze, analyze_arms, reject
 from dyadsim.trials.analysis import _rubin
-from dyadsim.trials.mediation import (bootstrap_counts, indices_to_counts, mediate, mediate_batch,
-                                      mediate_serial, simulate_mediation)
+from dyadsim.trials.mediation import (bootstrap_counts,
+    indices_to_counts,
+    mediate,
+    mediate_batch,
+    mediate_serial,
+    simulate_mediation)
 
 
 def _trial(seed: int, n: int = 120, times: tuple[int, ...] = (3,), effect: float = 0.4) -> pd.DataFrame:

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 
 from dyadsim.cli import main
-from dyadsim.errors import InputError
-from dyadsim.grounding import calibration_notice
-from dyadsim.sweep import DaskExecutor, InProcessExecutor
+from dyadsim.core.errors import InputError
+from dyadsim.config.grounding import calibration_notice
+from dyadsim.run.sweep import DaskExecutor, InProcessExecutor
 from dyadsim.trials.design import load_trial, parse_trial
 from dyadsim.trials.plan import estimate_outcomes
 from dyadsim.trials.power import n_for_power, parse_grid, summarize_power

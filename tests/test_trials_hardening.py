@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dyadsim.cli import main
-from dyadsim.errors import InputError
+from dyadsim.core.errors import InputError
 from dyadsim.trials.design import load_trial
 from dyadsim.trials.plan import estimate_mediation, estimate_outcomes
 from dyadsim.trials.simulate import build_pools, draw_trial

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from dyadsim.cli import main
-from dyadsim.errors import InputError
-from dyadsim.results import outcomes_table
-from dyadsim.runner import run_scenario
-from dyadsim.scenario import load_scenario, parse_scenario
-from dyadsim.space import SPACE
-from dyadsim.intervals import KINDS, bands
-from dyadsim.uncertainty import draw_parameters
+from dyadsim.core.errors import InputError
+from dyadsim.run.results import outcomes_table
+from dyadsim.run.runner import run_scenario
+from dyadsim.config.scenario import load_scenario, parse_scenario
+from dyadsim.config.space import SPACE
+from dyadsim.core.intervals import KINDS, bands
+from dyadsim.config.uncertainty import draw_parameters
 
 MONTE_CARLO, PARAMETER = KINDS["monte_carlo"], KINDS["parameter"]
 

@@ -18,23 +18,19 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
+from dyadsim.core.version import __version__
 
-# The public names are imported on first use, so that ``import dyadsim.cli`` (the command line)
-# starts quickly and can take over Ctrl-C before the numerical libraries load.
-_LAZY = {"ParamSet": "params", "RunResult": "runner", "run_scenario": "runner", "Scenario": "scenario",
-         "load_scenario": "scenario", "Sim": "api", "CompareResult": "api", "open_catalog": "store"}
+# The public names are imported on first use, so that the command line (``dyadsim.cli``) starts
+# quickly and can take over Ctrl-C before the numerical libraries load.
+_LAZY = {"ParamSet": "model.params", "RunResult": "run.runner", "run_scenario": "run.runner",
+         "Scenario": "config.scenario", "load_scenario": "config.scenario", "Sim": "api", "CompareResult": "api",
+         "compare": "api", "open_catalog": "run.store"}
 
 __all__ = ["CompareResult", "ParamSet", "RunResult", "Scenario", "Sim", "compare", "load_scenario", "open_catalog",
            "run_scenario", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "compare":
-        # The submodule dyadsim.compare, which is also callable as dyadsim.api.compare (Python binds
-        # a package's attribute to its submodule once imported, so the function and the module
-        # must be one object to keep ``dyadsim.compare([...])`` working).
-        return import_module(".compare", __name__)
     if name in _LAZY:
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'dyadsim' has no attribute {name!r}")

@@ -1,13 +1,13 @@
 """A Python API for notebooks: ``dyadsim.Sim(...).run()`` and ``dyadsim.compare([...])``.
 
-Built on the same machinery as the command line (:func:`dyadsim.scenario.load_scenario`'s
-validation, :func:`dyadsim.runner.run_scenario`, :mod:`dyadsim.compare`, the report's figures,
-:func:`dyadsim.store.write_run`), so a notebook run equals ``dyadsim run`` of the same scenario,
+Built on the same machinery as the command line (:func:`dyadsim.config.scenario.load_scenario`'s
+validation, :func:`dyadsim.run.runner.run_scenario`, :mod:`dyadsim.analysis.compare`, the report's figures,
+:func:`dyadsim.run.store.write_run`), so a notebook run equals ``dyadsim run`` of the same scenario,
 and a saved run can be rerun with ``dyadsim rerun``. Results are held in memory: use it for
 cohorts that fit (the command line streams any size to disk).
 
 A scenario is given as a file path, the name of a packaged example (``dyadsim example --list``),
-a mapping with the fields of a scenario file, or a :class:`~dyadsim.scenario.Scenario`.
+a mapping with the fields of a scenario file, or a :class:`~dyadsim.config.scenario.Scenario`.
 Overrides are ``name``, ``description``, cohort fields (``dyads``, ``seed``, ``replicates``, ``horizon_months``) or dotted
 parameter names (``**{"use_cycle.cue_prob": 0.2}``, ``"links.craving_use.strength"``), also as a
 ``params={...}`` mapping; they are folded into the scenario itself, so they are validated like a
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,16 +25,16 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pandas as pd
 
-from .errors import InputError
-from .params import ParamSet
-from .population import PopulationSpec
-from .scenario import Cohort, Scenario, parse_scenario, scenario_params, scenario_population
+from dyadsim.core.errors import InputError
+from dyadsim.model.params import ParamSet
+from dyadsim.model.population import PopulationSpec
+from dyadsim.config.scenario import Cohort, Scenario, parse_scenario, scenario_params, scenario_population
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .compare import Comparison
-    from .runner import RunResult
+    from dyadsim.analysis.compare import Comparison
+    from dyadsim.run.runner import RunResult
 
 ScenarioLike = Union[str, Path, dict, Scenario, "Sim"]
 COHORT_FIELDS = tuple(Cohort.model_fields)
@@ -46,8 +45,8 @@ TABLES = ("outcomes", "monthly", "aggregates", "trajectories", "summary")
 
 def _source(scenario: str | Path | dict | Scenario) -> tuple[dict[str, Any], Path | None, str]:
     """The scenario's fields as a mapping, the file it came from (if any) and an origin for errors."""
-    from . import examples
-    from .yamlsafe import load_yaml, parse_yaml
+    from dyadsim.config import examples
+    from dyadsim.core.yamlsafe import load_yaml, parse_yaml
 
     if isinstance(scenario, Scenario):
         return scenario.model_dump(mode="json"), None, f"Scenario {scenario.name!r}"
@@ -114,7 +113,7 @@ class Sim:
 
     def __init__(self, scenario: str | Path | dict | Scenario = "usual_care", *, params: dict[str, Any] | None = None,
                  **overrides: Any) -> None:
-        from .manifest import scenario_record
+        from dyadsim.run.manifest import scenario_record
 
         data, path, origin = _source(scenario)
         if params is not None and not isinstance(params, dict):
@@ -137,13 +136,11 @@ class Sim:
 
     def run(self, progress: bool = False) -> "Sim":
         """Simulate every replicate (in memory); returns the Sim itself, now with results."""
-        from .engine.cache import compile_notice
-        from .manifest import run_fields
-        from .runner import run_scenario
+        from dyadsim.jobs.run import announce_compile
+        from dyadsim.run.manifest import run_fields
+        from dyadsim.run.runner import run_scenario
 
-        notice = compile_notice(self.scenario.engine.kind)
-        if notice:
-            print(notice, file=sys.stderr)
+        announce_compile(self.scenario.engine.kind)
         self.result = run_scenario(self.scenario, self.params, self.population, progress=progress)
         self.result.manifest.update(run_fields(self.record, self.command))
         return self
@@ -160,7 +157,7 @@ class Sim:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        """What ``manifest.json`` records for this run (see :mod:`dyadsim.manifest`)."""
+        """What ``manifest.json`` records for this run (see :mod:`dyadsim.run.manifest`)."""
         return self._done().manifest
 
     def to_df(self, table: str = "outcomes", by: str | list[str] | None = None) -> pd.DataFrame:
@@ -178,7 +175,7 @@ class Sim:
         Raises:
             InputError: an unknown table or column, naming it and what is allowed.
         """
-        from .tidy import monthly_table, summarize_frame
+        from dyadsim.run.tidy import monthly_table, summarize_frame
 
         res = self._done()
         if table not in TABLES:
@@ -215,10 +212,10 @@ class Sim:
 
     def plot(self) -> list["Figure"]:
         """The report's figures (monthly trajectories, daily shares, attachment, well-being) as
-        matplotlib figures, drawn by :func:`dyadsim.report.make_figures`."""
+        matplotlib figures, drawn by :func:`dyadsim.report.run_report.make_figures`."""
         res = self._done()
         with _same_backend(), tempfile.TemporaryDirectory(prefix="dyadsim-plot-") as tmp:
-            from .report import make_figures
+            from dyadsim.report.run_report import make_figures
 
             files = make_figures(res, Path(tmp))
             return _figures(Path(tmp), files)
@@ -229,16 +226,14 @@ class Sim:
         dyadsim folder. ``dyadsim rerun FOLDER/manifest.json`` reproduces it bit for bit.
 
         Raises:
-            OutputError: the folder may not be used (see :func:`dyadsim.store.check_target`).
+            OutputError: the folder may not be used (see :func:`dyadsim.run.store.check_target`).
         """
-        from .store import write_run
-
         res = self._done()
         folder = _folder_arg(folder, f"Sim {self.name!r}")
         with _same_backend():
-            from .report import write_report
+            from dyadsim.jobs.run import save_run
 
-            return write_run(res, folder, extras=lambda f: write_report(res, f), force=force)
+            return save_run(res, folder, force=force)
 
     def __repr__(self) -> str:
         c = self.scenario.cohort
@@ -327,7 +322,7 @@ class CompareResult:
 
     def outcomes(self, name: str) -> pd.DataFrame:
         """The per-dyad outcomes of scenario ``name``."""
-        from .compare import file_stem
+        from dyadsim.analysis.compare import file_stem
 
         if name not in self.names:
             raise InputError("comparison", "name", f"choose one of {', '.join(self.names)}")
@@ -342,7 +337,7 @@ class CompareResult:
     def save(self, folder: str | Path, *, force: bool = False) -> Path:
         """Write the comparison as ``dyadsim compare`` does, atomically (``force``: replace an
         earlier dyadsim folder); ``dyadsim rerun FOLDER/manifest.json`` reproduces it."""
-        from .store import write_atomic
+        from dyadsim.run.store import write_atomic
 
         folder = _folder_arg(folder, "CompareResult")
         src = Path(self._folder.name)
@@ -376,8 +371,9 @@ def compare(scenarios: list[ScenarioLike], *, dyads: int | None = None, replicat
     Raises:
         InputError: naming the scenario, the field and what is allowed.
     """
-    from .compare import comparison_of, run_loaded, write_comparison_files
-    from .engine.cache import compile_notice
+    from dyadsim.analysis.compare import comparison_of, run_loaded
+    from dyadsim.jobs.compare import write_comparison_files
+    from dyadsim.jobs.run import announce_compile
 
     if not isinstance(scenarios, (list, tuple)) or len(scenarios) < 2:
         raise InputError("compare", "scenarios", "give a list of 2 to 20 scenarios (file paths, example names, "
@@ -388,9 +384,7 @@ def compare(scenarios: list[ScenarioLike], *, dyads: int | None = None, replicat
     # Each scenario's own record (file text, overrides), with the comparison's shared cohort.
     loaded.records = [{**s.record, "scenario": scn.model_dump(mode="json")}
                       for s, (scn, _, _) in zip(sims, loaded.scenarios)]
-    notice = compile_notice(loaded.scenarios[0][0].engine.kind)
-    if notice:
-        print(notice, file=sys.stderr)
+    announce_compile(loaded.scenarios[0][0].engine.kind)
     loaded.command = (f"dyadsim.compare({[s.name if isinstance(s, Sim) else str(s) for s in scenarios]!r}, "
                       f"dyads={dyads!r}, replicates={replicates!r}, seed={seed!r})")
     folder = tempfile.TemporaryDirectory(prefix="dyadsim-compare-")

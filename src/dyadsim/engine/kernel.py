@@ -2,7 +2,7 @@
 
 Both run a block of dyads in one call that releases the GIL (``nogil=True``), so blocks run in
 parallel on a thread pool. Each dyad's uniforms come from the counter-based generator in
-:mod:`dyadsim.rng`, indexed by (stream, dyad, the dyad's day), so results are identical whatever
+:mod:`dyadsim.core.rng`, indexed by (stream, dyad, the dyad's day), so results are identical whatever
 the block size, lane count or thread count.
 
 * :func:`simulate_lanes` / :func:`simulate_lanes_fast`: the generated lane driver
@@ -16,9 +16,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .. import rng
-from ..states import S
-from . import codegen, layout
+from dyadsim.core import rng
+from dyadsim.model.states import S
+from dyadsim.engine import codegen, layout
 
 # error_model="numpy": division by zero gives inf/nan instead of a per-division Python check
 # (2x faster here); inline="always" lets LLVM optimise across module steps. No fastmath, so the

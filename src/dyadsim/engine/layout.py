@@ -5,14 +5,14 @@ modules' steps: it adds today's values to per-dyad accumulators ``mon[i, k, mont
 months) and ``preg[i, k, trimester]`` (pregnancy), weighted by ``followed`` so days after the end
 of follow-up add nothing. Every recorded value is a latent state on its own scale (0-1), or a count
 of days: scores on published instrument scales, with measurement error, are drawn after the run by
-:mod:`dyadsim.instruments`. Perceived stress is the mean of negative appraisal and negative affect
+:mod:`dyadsim.model.instruments`. Perceived stress is the mean of negative appraisal and negative affect
 (written out in place: code shared with Numba may call no plain Python function).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..states import S
+from dyadsim.model.states import S
 
 DAYS_PER_MONTH = 30.4375
 TRIMESTER_DAYS = 98.0  # 14 weeks

@@ -13,7 +13,7 @@ into a list of plain assignments in which
 * module-level numeric constants become literals, locals are renamed ``v_<name>``.
 
 Renderers (:mod:`dyadsim.engine.lanes`) then turn the canonical names into a lane row, a scalar
-or a NumPy row. Anything outside the module contract (``dyadsim.modules``) is refused with the
+or a NumPy row. Anything outside the module contract (``dyadsim.model.modules``) is refused with the
 module, function and line, rather than compiled into something different.
 """
 from __future__ import annotations

@@ -16,11 +16,11 @@ from types import FunctionType
 
 import numpy as np
 
-from .. import rng
-from ..modules import UPDATE_ORDER, make_day_step
-from ..states import S
-from . import layout
-from .vexp import vexp_np
+from dyadsim.core import rng
+from dyadsim.model.modules import UPDATE_ORDER, make_day_step
+from dyadsim.model.states import S
+from dyadsim.engine import layout
+from dyadsim.engine.vexp import vexp_np
 
 
 class _SwapExp(ast.NodeTransformer):

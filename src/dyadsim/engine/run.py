@@ -13,12 +13,13 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from .. import modules, rng
-from ..params import ParamSet
-from ..population import PopulationSpec, baseline_states, draw_baseline, load_spec
-from ..registry import PARAMS, STREAMS
-from ..states import N_STATES, S
-from . import layout
+from dyadsim.model import modules
+from dyadsim.core import rng
+from dyadsim.model.params import ParamSet
+from dyadsim.model.population import PopulationSpec, baseline_states, draw_baseline, load_spec
+from dyadsim.core.registry import PARAMS, STREAMS
+from dyadsim.model.states import N_STATES, S
+from dyadsim.engine import layout
 
 Engine = Literal["numba", "numba_fast", "numba_dyad", "numpy"]
 ENGINES: tuple[str, ...] = ("numba", "numba_fast", "numba_dyad", "numpy")
@@ -121,9 +122,9 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if engine == "numpy":
-        from .reference import simulate_block as block_fn
+        from dyadsim.engine.reference import simulate_block as block_fn
     else:
-        from . import kernel
+        from dyadsim.engine import kernel
         block_fn = {"numba": kernel.simulate_lanes, "numba_fast": kernel.simulate_lanes_fast,
                     "numba_dyad": kernel.simulate_block}[engine]
     lanes = engine in ("numba", "numba_fast")

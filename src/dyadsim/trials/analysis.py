@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._gee import GEEFailure, gee_exchangeable
+from dyadsim.trials._gee import GEEFailure, gee_exchangeable
 
 __all__ = ["OutcomeSpec", "Estimate", "analyze", "analyze_arms", "adjust", "reject", "MODELS", "MISSING"]
 

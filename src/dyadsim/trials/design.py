@@ -16,11 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError, format_validation_error
-from ..evaluate import ScenarioSpec
-from ..scenario import NAME_PATTERN
-from ..yamlsafe import load_yaml
-from .measures import INSTRUMENT_MONTHS, MEASURES
+from dyadsim.core.errors import InputError, format_validation_error
+from dyadsim.run.evaluate import ScenarioSpec
+from dyadsim.config.scenario import NAME_PATTERN
+from dyadsim.core.yamlsafe import load_yaml
+from dyadsim.trials.measures import INSTRUMENT_MONTHS, MEASURES
 
 MODELS: dict[str, tuple[str, ...]] = {
     "continuous": ("linear", "gee"),

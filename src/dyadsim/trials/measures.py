@@ -1,7 +1,7 @@
 """What a trial measures: outcome measures derived from a simulated dyad's outcomes, as a study sees them.
 
 Each measure maps the per-dyad outcomes table (``docs/outcomes.md``) to one value per dyad at an
-assessment month after birth, through the instruments of :mod:`dyadsim.instruments` (observed
+assessment month after birth, through the instruments of :mod:`dyadsim.model.instruments` (observed
 scores with measurement error) where the quantity is a questionnaire or an observation:
 
 * ``tlfb_days``: timeline follow-back days of opioid use over postpartum months ``months[0]`` to
@@ -10,7 +10,7 @@ scores with measurement error) where the quantity is a questionnaire or an obser
   months; Robinson et al. 2014 found ICC > 0.7 for opioids). Count outcome.
 * ``any_use``: any opioid use in those months (binary; the misuse outcome of relapse trials).
 * ``pss10``, ``epds``, ``craving_nrs``, ``psi_sf``, ``pbq``, ``kips``: the instrument's observed
-  score at ``month`` (an assessment month of :data:`dyadsim.instruments.ASSESSMENT_MONTHS`).
+  score at ``month`` (an assessment month of :data:`dyadsim.model.instruments.ASSESSMENT_MONTHS`).
 * ``salience``: salience of infant cues at ``month`` (latent 0-1 scale). No validated instrument
   exists; it is taken as measured without error (*assumed*; an observational or eye-tracking
   measure of attention to infant cues would add error and lower power).
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine.layout import DAYS_PER_MONTH
-from ..instruments import ASSESSMENT_MONTHS, BY_NAME
+from dyadsim.engine.layout import DAYS_PER_MONTH
+from dyadsim.model.instruments import ASSESSMENT_MONTHS, BY_NAME
 
 KINDS: tuple[str, ...] = ("continuous", "count", "binary", "survival")
 """Outcome types; each has its analysis models (see :mod:`dyadsim.trials.analysis`)."""

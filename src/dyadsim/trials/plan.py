@@ -14,11 +14,11 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from .analysis import Estimate, OutcomeSpec, adjust, analyze_arms
-from .design import Outcome, Trial, repeated_months
-from .measures import MEASURES
-from .mediation import mediate, mediate_serial
-from .simulate import TrialData
+from dyadsim.trials.analysis import Estimate, OutcomeSpec, adjust, analyze_arms
+from dyadsim.trials.design import Outcome, Trial, repeated_months
+from dyadsim.trials.measures import MEASURES
+from dyadsim.trials.mediation import mediate, mediate_serial
+from dyadsim.trials.simulate import TrialData
 
 ESTIMATE_COLUMNS: tuple[str, ...] = (
     "outcome", "role", "arm", "model", "scale", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",

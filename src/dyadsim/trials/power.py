@@ -13,7 +13,7 @@ nothing).
 
 Replicate ``r`` at size ``N`` draws from ``numpy.random.default_rng([seed, N, r])``, so results
 do not depend on how replicates are batched or which executor ran them, and a stopped analysis
-resumes where it stopped (:func:`dyadsim.sweep.run_tasks`).
+resumes where it stopped (:func:`dyadsim.run.sweep.run_tasks`).
 """
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from .design import Trial
-from .plan import estimate_mediation, estimate_outcomes
-from .simulate import Pools, draw_trial
+from dyadsim.core.errors import InputError
+from dyadsim.trials.design import Trial
+from dyadsim.trials.plan import estimate_mediation, estimate_outcomes
+from dyadsim.trials.simulate import Pools, draw_trial
 
 REPLICATE_COLUMNS: tuple[str, ...] = ("n", "rep", "target", "kind", "reject", "estimate", "p_value", "converged")
 """Columns of the per-replicate table: sample size per allocation unit, replicate, target (outcome

@@ -18,19 +18,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..grounding import calibration_notice  # noqa: E402
-from .consort import consort_lines, draw_consort  # noqa: E402
-from .run import PowerResult, TrialResult  # noqa: E402
-from .tables import (  # noqa: E402
-    by_arm_rows,
+from dyadsim.config.grounding import calibration_notice  # noqa: E402
+from dyadsim.trials.consort import consort_lines, draw_consort  # noqa: E402
+from dyadsim.trials.run import PowerResult, TrialResult  # noqa: E402
+from dyadsim.trials.tables import (by_arm_rows,
     estimate_rows,
     html_table,
     labels,
     mediation_rows,
     power_rows,
     required_rows,
-    truth_rows,
-)
+    truth_rows)
 
 _CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"

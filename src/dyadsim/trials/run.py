@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
-from ..sweep import Executor, claim, run_tasks
-from .design import Trial, load_trial
-from .plan import estimate_mediation, estimate_outcomes
-from .power import REPLICATE_COLUMNS, power_tasks, required_sizes, run_power_task, summarize_power
-from .simulate import Pools, TrialData, build_pools, draw_trial, true_effects, true_paths
+from dyadsim.core.version import __version__
+from dyadsim.run.sweep import Executor, claim, run_tasks
+from dyadsim.trials.design import Trial, load_trial
+from dyadsim.trials.plan import estimate_mediation, estimate_outcomes
+from dyadsim.trials.power import REPLICATE_COLUMNS, power_tasks, required_sizes, run_power_task, summarize_power
+from dyadsim.trials.simulate import Pools, TrialData, build_pools, draw_trial, true_effects, true_paths
 
 
 @dataclass
@@ -121,7 +121,7 @@ def run_power(path: str | Path, grid: list[int], reps: int, work: Path, executor
               progress: bool = False, batch: int | None = None, n_boot: int | None = None) -> PowerResult:
     """Power of the trial at ``path`` for every size in ``grid``, ``reps`` replicates each,
     resuming from ``work`` (see the module doc)."""
-    from ..engine.cache import SOURCE_HASH
+    from dyadsim.engine.cache import SOURCE_HASH
 
     started = time.perf_counter()
     trial, specs = load_trial(path)

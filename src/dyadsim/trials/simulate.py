@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine.layout import DAYS_PER_MONTH
-from ..errors import InputError
-from ..evaluate import ScenarioSpec, apply_set
-from .design import Trial, repeated_months
-from .measures import MEASURES, baseline_values
+from dyadsim.engine.layout import DAYS_PER_MONTH
+from dyadsim.core.errors import InputError
+from dyadsim.run.evaluate import ScenarioSpec, apply_set
+from dyadsim.trials.design import Trial, repeated_months
+from dyadsim.trials.measures import MEASURES, baseline_values
 
 _STRATA_DEFAULTS = ("moud_type",)
 
@@ -96,8 +96,8 @@ def _outcome_columns(df: pd.DataFrame, trial: Trial, months: int) -> pd.DataFram
 
 
 def _simulate_arm(spec: ScenarioSpec, trial: Trial, extra: dict[str, float] | None = None) -> pd.DataFrame:
-    from ..engine.run import simulate
-    from ..results import outcomes_table
+    from dyadsim.engine.run import simulate
+    from dyadsim.run.results import outcomes_table
 
     params = apply_set(spec.params, list(extra), np.array(list(extra.values()))) if extra else spec.params
     out = simulate(params, trial.pool_dyads, trial.seed, spec.population, engine=spec.scenario.engine.kind,

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from .design import Outcome, Trial
-from .measures import MEASURES
+from dyadsim.trials.design import Outcome, Trial
+from dyadsim.trials.measures import MEASURES
 
 _TRUE_COLUMN = {"mean_difference": "true_difference", "rate_ratio": "true_ratio", "odds_ratio": "true_odds_ratio"}
 """Which true effect is on an estimate's scale (a hazard ratio has none: the simulator's truth is
@@ -140,7 +140,7 @@ def mediation_rows(med: pd.DataFrame, names: dict[str, str]) -> list[dict[str, s
 
 def required_rows(req: pd.DataFrame, names: dict[str, str], grid: tuple[int, int]) -> list[dict[str, str]]:
     """Sizes for 80% and 90% power, said as :func:`dyadsim.trials.power.describe_size` says them."""
-    from .power import describe_size
+    from dyadsim.trials.power import describe_size
 
     return [{"Target": _named(str(r["target"]), names), "Test": html.escape(str(r["kind"])),
              "Per allocation unit, 80%": html.escape(describe_size(r["n_80"], r["how_80"], grid)),

@@ -1,0 +1,153 @@
+"""Medication for opioid use disorder (MOUD): initiation, re-entry, retention, discontinuation.
+
+Initiation: a mother with a planned MOUD type starts at her baseline start week (on MOUD from
+day 0 if that is before enrolment). Any mother off MOUD (never started, or after stopping) may
+also enter treatment with a daily hazard, in pregnancy (``init_hazard_pregnancy``) and after birth
+(``init_hazard_postpartum``), raised by a recent crisis (overdose, CPS report; edge
+``crisis_moud_initiation``) and by motivation to stop (edge ``motivation_moud_initiation``), a peer recovery specialist and trained providers (lever
+``lever_moud_initiation``), earlier treatment (``reentry_log_hr``), and lowered by stigma in care,
+transport (low income) and, after birth, childcare barriers (seed 003). At entry she starts
+methadone with probability ``methadone_share`` or buprenorphine.
+
+Retention: each day on MOUD a discontinuation hazard applies. It falls with time on treatment in
+the current episode (Weibull shape ``stop_shape`` < 1: early drop-out is commonest) and rises after
+birth, most in the first months (edge ``birth_moud_discontinuation``, scaled by a profile that
+decays from 1 at birth to ``pp_risk_floor`` with time constant ``pp_risk_days``). Its log is also
+raised by craving and recent use and lowered by self-control (so longer treatment, which
+stabilises craving, habit and self-control, improves retention through mechanism), raised by
+stigma and by separation from the infant (no dosing while the infant is in the NICU), lowered by
+longer prenatal treatment (edge ``prenatal_moud_retention``, per 90 days, capped at 270) and by
+supports (``lever_moud_retention``); methadone differs from buprenorphine (``methadone_stop_log_hr``).
+After birth a dose out of step with the postpartum body (``dose_mismatch``) fades with its time
+constant and lets some withdrawal through (see :mod:`use_cycle`).
+
+Every episode's start and stop day and type are recorded (first three episodes).
+
+Sources: Schiff et al. 2021 (AJOG 225:424: 64.1% continued 12 months; 34% if started the month
+before delivery versus 80% if used throughout pregnancy); Wilder et al. 2015 (11% discontinued in
+pregnancy, 56% of methadone by 6 months; HR 0.98 per week of prenatal treatment); seed 003
+(ill-equipped system, peer support, stigma); seed 004 (postpartum vulnerability).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dyadsim.model.graph import TAU, L
+from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.model.states import S
+from dyadsim.model.modules.context import P as CTX
+from dyadsim.model.modules.supports import P as SUP
+
+P = declare_params("moud", (
+    Param("stop_hazard", 0.0012, "1/day", 0.0003, 0.005,
+          "assumed (order of Schiff 2021: 35.9% stop in 12 months)", "daily discontinuation hazard at reference (day 30)"),
+    Param("stop_shape", 0.7, "Weibull shape", 0.3, 1.0, "assumed (early drop-out commonest)",
+          "shape of the hazard in time on treatment (1: constant)"),
+    Param("stop_ref_days", 30.0, "days", 7.0, 90.0, "assumed", "time on treatment at which the hazard is stop_hazard"),
+    Param("pp_risk_days", 90.0, "days", 30.0, 365.0, "assumed (Wilder 2015: postpartum risk of discontinuation)",
+          "decay of the postpartum rise in discontinuation"),
+    Param("pp_risk_floor", 0.3, "share", 0.0, 1.0, "assumed", "share of the birth effect that persists"),
+    Param("methadone_stop_log_hr", 0.2, "log HR", -0.5, 1.0, "assumed (Wilder 2015 methadone figures)",
+          "methadone versus buprenorphine"),
+    Param("init_hazard_pregnancy", 0.002, "1/day", 0.0001, 0.02, "assumed (prenatal care contact)",
+          "daily hazard of entering MOUD in pregnancy, at reference"),
+    Param("init_hazard_postpartum", 0.0008, "1/day", 0.00005, 0.01, "assumed",
+          "daily hazard of entering MOUD after birth, at reference"),
+    Param("reentry_log_hr", 0.5, "log HR", -1.0, 1.5, "assumed", "re-entry after an earlier episode"),
+    Param("stigma_init_log_hr", -0.7, "log HR per unit", -2.0, 0.0, "assumed (seed 003 culture of care)",
+          "stigma in care lowers initiation"),
+    Param("transport_init_log_hr", -0.4, "log HR", -1.5, 0.0, "assumed (seed 003 transport barriers)",
+          "low income (transport) lowers initiation"),
+    Param("childcare_init_log_hr", -0.5, "log HR per unit", -1.5, 0.0, "assumed (seed 003 childcare barriers)",
+          "after birth, lack of support (childcare) lowers initiation"),
+    Param("methadone_share", 0.5, "probability", 0.0, 1.0, "assumed", "share of new entries on methadone"),
+    Param("prenatal_cap_days", 270.0, "days", 90.0, 300.0, "assumed", "prenatal days beyond which retention gains no more"),
+    Param("prenatal_unit_days", 90.0, "days", 30.0, 180.0, "assumed", "prenatal days per unit of prenatal_moud_retention"),
+))
+U = declare_streams("moud", (Stream("stop", "discontinuation"), Stream("initiate", "initiation or re-entry"),
+                             Stream("type", "methadone or buprenorphine at entry")))
+
+EP_START = (S.moud_ep1_start, S.moud_ep2_start, S.moud_ep3_start)
+EP_STOP = (S.moud_ep1_stop, S.moud_ep2_stop, S.moud_ep3_stop)
+EP_TYPE = (S.moud_ep1_type, S.moud_ep2_type, S.moud_ep3_type)
+
+
+def init(s: np.ndarray, p: np.ndarray) -> None:
+    """On MOUD at enrolment when the planned start week is before enrolment (episode 1, day 0)."""
+    has = s[S.moud_type] > 0.5
+    start_day = s[S.moud_start_week] * 7.0
+    before = 1.0 * (has & (start_day <= s[S.enrol_gest_day]))
+    s[S.on_moud] = before
+    s[S.moud_started] = before
+    s[S.prenatal_moud_days] = before * (s[S.enrol_gest_day] - start_day)
+    s[S.moud_episode_days] = s[S.prenatal_moud_days] + before
+    s[S.moud_episodes] = before
+    s[S.moud_current_type] = before * s[S.moud_type]
+    for k in range(len(EP_START)):
+        s[EP_START[k]] = -1.0 + (k == 0) * before
+        s[EP_STOP[k]] = -1.0
+        s[EP_TYPE[k]] = (k == 0) * before * s[S.moud_type]
+    s[S.moud_at_delivery] = 0.0
+    s[S.moud_stop_pp_day] = -1.0
+    s[S.moud_stop_gest_day] = -1.0
+    s[S.dose_mismatch] = 0.0
+
+
+def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
+    """One day of MOUD: planned start or initiation, discontinuation; episodes and delivery status."""
+    alive = s[S.alive]
+    pregnant = s[S.pregnant]
+    born = s[S.born]
+    gest = s[S.enrol_gest_day] + t
+    was_on = s[S.on_moud] * alive
+    planned = 1.0 * (s[S.moud_type] > 0.5) * pregnant * (1.0 - s[S.moud_started]) * (gest >= s[S.moud_start_week] * 7.0)
+    # Unplanned initiation or re-entry (any mother off MOUD).
+    log_h = (w[L.crisis_moud_initiation] * s[S.crisis] + w[L.motivation_moud_initiation] * s[S.motivation]
+             + s[S.lever_moud_initiation]
+             + p[P.reentry_log_hr] * s[S.moud_started]
+             + p[P.stigma_init_log_hr] * p[CTX.stigma] * s[S.lever_stigma_scale]
+             + p[P.transport_init_log_hr] * s[S.low_income]
+             + p[P.childcare_init_log_hr] * born * (1.0 - s[S.support_eff]))
+    h0 = pregnant * p[P.init_hazard_pregnancy] + born * p[P.init_hazard_postpartum]
+    enter = (1.0 - planned) * (1.0 - was_on) * alive * (u[U.initiate] < 1.0 - np.exp(-h0 * np.exp(log_h)))
+    start = np.minimum(planned + enter, 1.0) * (1.0 - was_on) * alive
+    new_type = planned * s[S.moud_type] + enter * (1.0 + 1.0 * (u[U.type] >= p[P.methadone_share]))
+    s[S.moud_current_type] = start * new_type + (1.0 - start) * s[S.moud_current_type]
+    s[S.moud_started] = np.minimum(s[S.moud_started] + start, 1.0)
+    on = np.minimum(was_on + start, 1.0)
+    days = (s[S.moud_episode_days] + 1.0) * on
+    # With NICU dosing continuity a NICU stay no longer counts as a separation for MOUD.
+    separation = np.maximum(s[S.separated] - p[SUP.nicu_dosing] * s[S.nicu] * s[S.in_hospital], 0.0)
+    prenatal_units = np.minimum(s[S.prenatal_moud_days], p[P.prenatal_cap_days]) / p[P.prenatal_unit_days]
+    pp_profile = born * (p[P.pp_risk_floor] + (1.0 - p[P.pp_risk_floor])
+                         * np.exp(-np.maximum(s[S.pp_day], 0.0) / p[P.pp_risk_days]))
+    # Edges into MOUD are effects on retention, so the discontinuation log-hazard takes minus them.
+    log_hr = -(w[L.birth_moud_discontinuation] * pp_profile
+               + w[L.prenatal_moud_retention] * prenatal_units
+               + w[L.use_moud_discontinuation] * s[S.intoxication]
+               + w[L.craving_moud_discontinuation] * s[S.craving]
+               + w[L.self_control_moud_retention] * s[S.self_control]
+               + w[L.stigma_moud_discontinuation] * p[CTX.stigma] * s[S.lever_stigma_scale]
+               + w[L.separation_moud_discontinuation] * separation) - s[S.lever_moud_retention] \
+        + p[P.methadone_stop_log_hr] * (s[S.moud_current_type] == 1.0)
+    weibull = np.exp((p[P.stop_shape] - 1.0) * np.log(np.maximum(days, 1.0) / p[P.stop_ref_days]))
+    stop = on * (1.0 - start) * (u[U.stop] < 1.0 - np.exp(-p[P.stop_hazard] * weibull * np.exp(log_hr)))
+    on = on - stop
+    s[S.on_moud] = on
+    s[S.moud_episode_days] = days * on
+    # Episodes: the slot of a start is the count before it; of a stop, the count minus one.
+    n_ep = s[S.moud_episodes]
+    for k in range(len(EP_START)):
+        s[EP_START[k]] = s[EP_START[k]] + start * (n_ep == k) * (t + 1.0)
+        s[EP_TYPE[k]] = s[EP_TYPE[k]] + start * (n_ep == k) * new_type
+        s[EP_STOP[k]] = s[EP_STOP[k]] + stop * (n_ep == k + 1) * (t + 1.0)
+    s[S.moud_episodes] = n_ep + start
+    s[S.prenatal_moud_days] = s[S.prenatal_moud_days] + pregnant * on
+    at_birth = 1.0 * (s[S.pp_day] == 0.0)
+    s[S.moud_at_delivery] = s[S.moud_at_delivery] + at_birth * on
+    mis = s[S.dose_mismatch] * (1.0 - 1.0 / p[TAU.dose_mismatch])
+    s[S.dose_mismatch] = at_birth * on + (1.0 - at_birth) * mis
+    first_pp = stop * born * (s[S.moud_stop_pp_day] < 0.0)
+    s[S.moud_stop_pp_day] = s[S.moud_stop_pp_day] + first_pp * (s[S.pp_day] + 1.0)
+    first_preg = stop * pregnant * (s[S.moud_stop_gest_day] < 0.0)
+    s[S.moud_stop_gest_day] = s[S.moud_stop_gest_day] + first_preg * (gest + 1.0)

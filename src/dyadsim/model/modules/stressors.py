@@ -1,0 +1,65 @@
+"""Stressors from the eco-social context and from the infant.
+
+Each day a stressful event happens with probability ``1 - exp(-rate)``; the log of the rate is a
+base plus the edges into ``stressors``: housing instability, low income, social support (minus),
+CPS contact (prior, or a current report), stigma in care, pain in the weeks after delivery,
+separation from the infant, and the infant's distress (the reciprocal loop of Figure 1). The state
+``stressors`` is the event rate smoothed with time constant ``tau.stressors`` (events/day).
+
+Sleep loss after delivery (``sleep_loss``) follows a newborn's night waking, which falls with the
+infant's age, and the infant's distress, while the mother cares for the infant herself; it lowers
+self-control and raises negative affect (the postpartum transition).
+
+Sources: seed 000 §Stress and Cognitive Appraisal; seed 003 (social determinants, culture of
+care); seed 004 (pain after delivery, CPS involvement, parenting stress).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dyadsim.model.graph import TAU, L
+from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.model.states import S
+from dyadsim.model.modules.context import P as CTX
+from dyadsim.model.modules.pregnancy import P as PREG
+
+P = declare_params("stressors", (
+    Param("base_rate", 0.12, "events/day", 0.03, 0.4, "assumed (about one stressful event a week)",
+          "daily rate of stressful events at reference context"),
+    Param("newborn_sleep_loss", 0.6, "0-1", 0.0, 1.0, "assumed (night feeds and waking of a newborn)",
+          "sleep loss of a mother caring for a newborn, before infant distress"),
+    Param("sleep_settle_days", 120.0, "days", 30.0, 365.0, "assumed (night waking falls over the first months)",
+          "time constant of the fall of newborn sleep loss with infant age"),
+))
+U = declare_streams("stressors", (Stream("event", "a stressful event today"),))
+
+
+def init(s: np.ndarray, p: np.ndarray) -> None:
+    """Start at the base rate; no postpartum sleep loss yet."""
+    s[S.stressors] = p[P.base_rate]
+    s[S.sleep_loss] = 0.0
+
+
+def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
+    """Draw today's stressful event and update the smoothed stressor rate."""
+    born = s[S.born]
+    pain = born * (s[S.pp_day] < p[PREG.pain_days])
+    cps = np.minimum(s[S.prior_cps] + s[S.cps_report], 1.0)
+    log_rr = (w[L.housing_stressors] * s[S.housing_eff]
+              + w[L.income_stressors] * s[S.low_income]
+              + w[L.support_stressors] * s[S.support_eff]
+              + w[L.cps_stressors] * cps
+              + w[L.stigma_stressors] * p[CTX.stigma] * s[S.lever_stigma_scale]
+              + w[L.pain_stressors] * s[S.lever_pain_scale] * pain
+              + w[L.separation_stressors] * s[S.separated] * s[S.alive]
+              + w[L.infant_distress_stressors] * s[S.infant_distress] * born)
+    rate = p[P.base_rate] * np.exp(log_rr)
+    event = 1.0 * (u[U.event] < 1.0 - np.exp(-rate))
+    s[S.stressors] = s[S.stressors] + (event - s[S.stressors]) / p[TAU.stressors]
+    # Sleep loss after delivery: a newborn's night waking (falling with age) and its distress,
+    # while the mother cares for the infant herself.
+    age = np.maximum(s[S.pp_day], 0.0)
+    caring = born * (1.0 - s[S.separated])
+    sl_t = caring * np.minimum(p[P.newborn_sleep_loss] * np.exp(-age / p[P.sleep_settle_days])
+                               + w[L.infant_distress_sleep] * s[S.infant_distress], 1.0)
+    s[S.sleep_loss] = s[S.sleep_loss] + (sl_t - s[S.sleep_loss]) / p[TAU.sleep_loss]

@@ -1,0 +1,227 @@
+"""The three-stage use cycle (Koob & Volkow) with lapses, relapses, quit attempts and recovery.
+
+Binge/intoxication: attentional bias to drug cues grows with recent use and reward dysregulation;
+a drug cue meets the mother on some days (more often when her network still uses, edge
+``network_cue``) and, through cue reactivity, raises today's craving (phasic, edge
+``attentional_bias_cue_reactivity`` then ``cue_reactivity_craving``); habit (automatic use)
+builds with use and acts when a cue meets the mother: stimulus-response use that needs no craving
+(Everitt & Robbins 2005). Withdrawal/negative affect: on abstinent days withdrawal rises with tolerance
+unless MOUD suppresses it (a dose out of step after delivery lets some through). Preoccupation/
+anticipation: background (tonic) craving relaxes toward a target raised by negative affect,
+withdrawal, reward dysregulation, stress sensitization and parenting stress, and lowered by
+positive affect and MOUD; today's craving is the tonic level plus the cue response.
+
+So lapses arise from cues and habit as well as from negative affect: stress contributes but is
+neither necessary nor sufficient (Preston et al. 2018).
+
+Recovery: harms of use accumulate slowly (``harm``); motivation to stop relaxes toward a target
+raised by harms, a recent crisis (overdose, CPS report), pregnancy and bonding with the infant.
+While using, a quit attempt happens with a daily hazard that grows with motivation (edge
+``motivation_quit``); a quit attempt or entry into MOUD sets ``resolve``, which fades and, while
+it lasts, lowers the odds of use (edge ``resolve_use``). Self-control relaxes toward a ceiling
+(raised by motivation and mindfulness, lowered by sleep loss, shifted per mother by a random
+effect) that craving and recent use erode; it recovers once they fall. The slow states (habit,
+reward dysregulation, sensitization, tolerance) give hysteresis (Grasman et al. 2016), but every
+state can be left: quit attempts and cue-driven lapses keep both transitions possible.
+
+A day of use is an event with log-odds ``use_logit + w.craving_use * craving + w.self_control_use *
+self_control + w.habit_use * habit + w.resolve_use * resolve + ...`` (vulnerability = craving -
+self-control - external support, Grasman et al. 2016, scaled from weeks to days).
+
+Bookkeeping: a *lapse* is a use day outside a sustained episode (and at least ``relapse_window``
+days after the previous lapse); it becomes a *relapse* when ``relapse_uses`` use days fall within
+``relapse_window`` days of it; an episode ends in *remission* after ``abstinence_days`` without use.
+A *return to use* is a use day after at least ``abstinence_days`` abstinent days (counted after
+birth), when tolerance has been lost (see :mod:`dyadsim.model.modules.overdose`).
+
+Sources: seed 000 §Allostatic Load Leads to ... Craving; Grasman, Grasman & van der Maas 2016
+(PLoS ONE 11:e0158323); Preston et al. 2018 (Psychopharmacology 235:2713, craving and negative
+mood before lapses, stress neither necessary nor sufficient); Marlatt & Gordon 1985 (lapse versus
+relapse); Bouton 2002 (Biol Psychiatry 52:976, extinction and relapse); Everitt & Robbins 2005 (Nat Neurosci 8:1481, cue-triggered habits); seeds 003 and 004 (network, bonding, parenting stress).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dyadsim.model.graph import TAU, L
+from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.model.states import S
+from dyadsim.model.modules.individual import P as IND
+
+P = declare_params("use_cycle", (
+    Param("use_logit", -4.5, "logit", -8.0, -1.0, "assumed", "log-odds of a use day at zero craving and habit"),
+    Param("other_sud_use", 0.3, "logit", 0.0, 1.0, "assumed (Shen 2020: 78.2% other SUD)", "other substance use disorder"),
+    Param("cue_prob", 0.3, "1/day", 0.05, 0.8, "assumed", "daily probability of meeting a drug cue"),
+    Param("bias_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of attentional bias"),
+    Param("attention_regulation", 0.0, "logit", 0.0, 3.0, "assumed (intervention target: MORE mindfulness)",
+          "attention regulation: lowers attentional bias"),
+    Param("craving_logit", -2.5, "logit", -5.0, 0.0, "assumed", "intercept of craving"),
+    Param("craving_regulation", 0.0, "logit", 0.0, 3.0, "assumed (intervention target: MORE mindfulness)",
+          "mindful coping with craving: lowers craving"),
+    Param("self_control_max", 0.8, "0-1", 0.4, 1.0, "assumed (Grasman 2016 ceiling)", "ceiling of self-control"),
+    Param("automaticity_disengagement", 0.0, "0-1", 0.0, 0.8, "assumed (intervention target: MORE mindfulness)",
+          "share of habit-driven use interrupted by awareness"),
+    Param("initial_use", 0.3, "0-1", 0.0, 0.9, "assumed", "recent use at enrolment (no MOUD)"),
+    Param("habit_extinction_ratio", 4.0, "ratio", 1.0, 10.0, "assumed (Bouton 2002: extinction does not erase "
+          "learning)", "how many times slower habit extinguishes than it builds"),
+    Param("motivation_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of motivation to stop"),
+    Param("quit_hazard", 0.01, "1/day", 0.001, 0.05, "assumed (several quit attempts a year while using)",
+          "daily hazard of a quit attempt while using, at zero motivation"),
+    Param("abstinence_days", 14.0, "days", 7.0, 30.0, "assumed (tolerance lost within 1-2 weeks; MODEL.md)",
+          "abstinent days that end an episode and make the next use a return to use"),
+    Param("relapse_uses", 3.0, "days", 2.0, 7.0, "assumed (Marlatt & Gordon 1985: lapse versus relapse)",
+          "use days within the window that turn a lapse into a relapse"),
+    Param("relapse_window", 7.0, "days", 3.0, 30.0, "assumed", "window after a lapse in which a relapse forms"),
+    Param("init_habit", 0.3, "0-1", 0.0, 0.8, "assumed", "habit at enrolment on MOUD"),
+    Param("init_habit_off_moud", 0.2, "0-1", 0.0, 0.5, "assumed", "added habit at enrolment without MOUD"),
+    Param("init_bias", 0.4, "0-1", 0.0, 0.8, "assumed", "attentional bias at enrolment on MOUD"),
+    Param("init_bias_off_moud", 0.1, "0-1", 0.0, 0.4, "assumed", "added attentional bias without MOUD"),
+    Param("init_craving", 0.3, "0-1", 0.0, 0.8, "assumed", "craving at enrolment on MOUD"),
+    Param("init_craving_off_moud", 0.2, "0-1", 0.0, 0.5, "assumed", "added craving without MOUD"),
+    Param("init_self_control", 0.6, "share of ceiling", 0.3, 1.0, "assumed", "self-control at enrolment"),
+    Param("init_use_on_moud", 0.3, "share", 0.0, 1.0, "assumed", "recent use on MOUD relative to without"),
+    Param("init_withdrawal", 0.1, "0-1", 0.0, 0.5, "assumed", "withdrawal at enrolment"),
+    Param("init_tolerance", 0.4, "0-1", 0.1, 0.8, "assumed", "tolerance at enrolment (base)"),
+    Param("init_tolerance_moud", 0.4, "0-1", 0.0, 0.6, "assumed (MOUD maintains tolerance)", "added tolerance on MOUD"),
+    Param("init_tolerance_use", 0.3, "0-1 per unit use", 0.0, 0.6, "assumed", "added tolerance per unit recent use"),
+    Param("init_motivation", 0.5, "0-1", 0.1, 0.9, "assumed (pregnancy as motivation, seed 000)",
+          "motivation to stop at enrolment"),
+))
+U = declare_streams("use_cycle", (Stream("cue", "drug cue met today"), Stream("use", "a day of use"),
+                                  Stream("quit", "a quit attempt today")))
+
+
+def init(s: np.ndarray, p: np.ndarray) -> None:
+    """Mothers enter with OUD: recent use, bias and habit higher without MOUD; active use (an
+    episode) unless on MOUD."""
+    off = 1.0 - s[S.on_moud]
+    s[S.intoxication] = p[P.initial_use] * (p[P.init_use_on_moud] + (1.0 - p[P.init_use_on_moud]) * off)
+    s[S.habit] = p[P.init_habit] + p[P.init_habit_off_moud] * off
+    s[S.attentional_bias] = p[P.init_bias] + p[P.init_bias_off_moud] * off
+    s[S.cue_reactivity] = 0.0
+    s[S.craving] = p[P.init_craving] + p[P.init_craving_off_moud] * off
+    s[S.craving_tonic] = s[S.craving]
+    s[S.self_control] = p[P.self_control_max] * p[P.init_self_control]
+    s[S.use_today] = 0.0
+    s[S.withdrawal] = p[P.init_withdrawal]
+    s[S.tolerance] = (p[P.init_tolerance] + p[P.init_tolerance_moud] * s[S.on_moud]
+                      + p[P.init_tolerance_use] * off * s[S.intoxication])
+    s[S.days_since_use] = 0.0
+    s[S.first_pp_use_day] = -1.0
+    s[S.motivation] = p[P.init_motivation]
+    s[S.harm] = s[S.intoxication]
+    s[S.crisis] = 0.0
+    s[S.resolve] = 0.0
+    s[S.quit_attempts] = 0.0
+    s[S.in_episode] = off
+    s[S.days_since_lapse] = 1e4
+    s[S.uses_since_lapse] = 0.0
+    s[S.lapses] = 0.0
+    s[S.relapses] = 0.0
+    s[S.remissions] = 0.0
+    s[S.returns_pp] = 0.0
+    s[S.returns_od_pp] = 0.0
+    s[S.return_today] = 0.0
+
+
+def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
+    """One day: bias and cue, craving, motivation and quit attempts, self-control, the use
+    decision, then episode bookkeeping, intoxication, habit, withdrawal and tolerance."""
+    on = s[S.on_moud]
+    alive = s[S.alive]
+    born = s[S.born]
+    rd = s[S.reward_dysregulation]
+    ab_t = 1.0 / (1.0 + np.exp(-(p[P.bias_logit] - p[P.attention_regulation] - s[S.lever_attention]
+                                 + w[L.use_attentional_bias] * s[S.intoxication]
+                                 + w[L.reward_attentional_bias] * rd)))
+    ab = s[S.attentional_bias] + (ab_t - s[S.attentional_bias]) / p[TAU.attentional_bias]
+    s[S.attentional_bias] = ab
+    # Cues: more often when family or friends who give support still use (seed 003).
+    cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]), 1.0)
+    cue = 1.0 * (u[U.cue] < cue_p)
+    cue_sens = np.exp(p[IND.sd_cue] * s[S.re_cue])
+    # Cue reactivity: the learned drug association (habit, which extinguishes slowly) amplified by
+    # attentional bias to the cue (Field & Cox 2008); it persists into abstinence.
+    cr = np.minimum(s[S.lever_cue_scale] * cue * cue_sens * (s[S.habit] + w[L.attentional_bias_cue_reactivity] * ab), 1.0)
+    s[S.cue_reactivity] = cr
+    c_t = 1.0 / (1.0 + np.exp(-(p[P.craving_logit] - p[P.craving_regulation] - s[S.lever_craving]
+                                + w[L.neg_affect_craving] * s[S.neg_affect]
+                                + w[L.withdrawal_craving] * s[S.withdrawal]
+                                + w[L.reward_craving] * rd
+                                + w[L.sensitization_craving] * s[S.stress_sensitization]
+                                + w[L.pos_affect_craving] * s[S.pos_affect]
+                                + w[L.parenting_stress_craving] * s[S.parenting_stress] * born
+                                + w[L.moud_craving] * on)))
+    ct = s[S.craving_tonic] + (c_t - s[S.craving_tonic]) / p[TAU.craving]
+    s[S.craving_tonic] = ct
+    # Today's craving: the tonic level plus the phasic response to a cue (gap to 1 closed).
+    c = ct + (1.0 - ct) * w[L.cue_reactivity_craving] * cr
+    s[S.craving] = c
+    # Harms, crisis and motivation to stop.
+    s[S.harm] = s[S.harm] + (s[S.intoxication] - s[S.harm]) / p[TAU.harm]
+    report_today = s[S.cps_report] * (s[S.cps_report_day] == s[S.pp_day])
+    shock = np.minimum(s[S.od_today] + report_today, 1.0)
+    s[S.crisis] = s[S.crisis] * (1.0 - 1.0 / p[TAU.crisis]) + shock * (1.0 - s[S.crisis])
+    m_t = 1.0 / (1.0 + np.exp(-(p[P.motivation_logit] + w[L.harm_motivation] * s[S.harm]
+                                + w[L.crisis_motivation] * s[S.crisis]
+                                + w[L.pregnancy_motivation] * s[S.pregnant]
+                                + w[L.bonding_motivation] * s[S.bonding] * born * (1.0 - s[S.separated]))))
+    mot = s[S.motivation] + (m_t - s[S.motivation]) / p[TAU.motivation]
+    s[S.motivation] = mot
+    # A quit attempt while using (or entry into MOUD today) renews resolve.
+    using = 1.0 * (s[S.days_since_use] < p[P.abstinence_days]) * alive
+    h_quit = p[P.quit_hazard] * np.exp(w[L.motivation_quit] * mot)
+    quit = using * (u[U.quit] < 1.0 - np.exp(-h_quit))
+    s[S.quit_attempts] = s[S.quit_attempts] + quit
+    moud_entry = on * (s[S.moud_episode_days] == 1.0)
+    renew = np.minimum(quit + moud_entry, 1.0)
+    res = s[S.resolve] * (1.0 - 1.0 / p[TAU.resolve])
+    res = res + renew * (1.0 - res)
+    s[S.resolve] = res
+    sc_max = (p[P.self_control_max] + p[IND.sd_self_control] * s[S.re_self_control] + s[S.lever_self_control]
+              + w[L.motivation_self_control] * mot + w[L.sleep_self_control] * s[S.sleep_loss])
+    sc_t = np.minimum(np.maximum(sc_max + w[L.craving_self_control] * ct
+                                 + w[L.use_self_control] * s[S.intoxication], 0.0), 1.0)
+    sc = s[S.self_control] + (sc_t - s[S.self_control]) / p[TAU.self_control]
+    s[S.self_control] = sc
+    logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
+             + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
+             + w[L.resolve_use] * res
+             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
+             + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
+    use = alive * (u[U.use] < 1.0 / (1.0 + np.exp(-logit)))
+    s[S.use_today] = use
+    # Lapses, relapses, remissions and returns to use.
+    ds = s[S.days_since_use]
+    returning = use * (ds >= p[P.abstinence_days])
+    s[S.returns_pp] = s[S.returns_pp] + returning * born
+    s[S.return_today] = returning
+    in_ep = s[S.in_episode]
+    lapse = use * (1.0 - in_ep) * (s[S.days_since_lapse] >= p[P.relapse_window])
+    dsl = (1.0 - lapse) * (s[S.days_since_lapse] + 1.0)
+    usl = lapse + (1.0 - lapse) * (s[S.uses_since_lapse] + use * (1.0 - in_ep))
+    relapse = (1.0 - in_ep) * use * (usl >= p[P.relapse_uses]) * (dsl < p[P.relapse_window])
+    ds_new = (1.0 - use) * (ds + 1.0)
+    remit = in_ep * (1.0 - use) * (ds_new == p[P.abstinence_days])
+    s[S.lapses] = s[S.lapses] + lapse
+    s[S.relapses] = s[S.relapses] + relapse
+    s[S.remissions] = s[S.remissions] + remit
+    s[S.in_episode] = in_ep + relapse - remit
+    s[S.days_since_lapse] = dsl
+    s[S.uses_since_lapse] = (1.0 - relapse) * usl
+    first_pp = use * born * (s[S.first_pp_use_day] < 0.0)
+    s[S.first_pp_use_day] = s[S.first_pp_use_day] + first_pp * (s[S.pp_day] + 1.0)
+    s[S.days_since_use] = ds_new
+    s[S.intoxication] = s[S.intoxication] + (w[L.use_intoxication] * use - s[S.intoxication]) / p[TAU.intoxication]
+    # Habits are learned faster than they extinguish: extinction is new learning that leaves the
+    # old association in place (Bouton 2002), so cue-triggered use outlasts a period of abstinence.
+    habit_t = np.minimum(w[L.use_habit] * s[S.intoxication], 1.0)
+    fading = 1.0 * (habit_t < s[S.habit])
+    habit_tau = p[TAU.habit] * (1.0 + fading * (p[P.habit_extinction_ratio] - 1.0))
+    s[S.habit] = s[S.habit] + (habit_t - s[S.habit]) / habit_tau
+    tol = s[S.tolerance]
+    wd_t = np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on)
+                                 + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)
+    s[S.withdrawal] = s[S.withdrawal] + (wd_t - s[S.withdrawal]) / p[TAU.withdrawal]
+    tol = use * (tol + w[L.use_tolerance] * (1.0 - tol)) + (1.0 - use) * tol * (1.0 - 1.0 / p[TAU.tolerance])
+    s[S.tolerance] = np.maximum(tol, w[L.moud_tolerance] * on)

@@ -10,7 +10,8 @@ from pathlib import Path
 from dyadsim.model import modules
 from dyadsim.model.graph import GRAPH
 from dyadsim.model.params import ParamSet  # noqa: F401  (registers every parameter)
-from dyadsim.core.registry import PARAM_MODULE, PARAMS, STATE_MODULE, STATES  # noqa: F401
+from dyadsim.core.registry import PARAM_MODULE, PARAMS, STATES
+from dyadsim.engine.access import owners
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 
@@ -44,8 +45,11 @@ def render() -> str:
               "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| `{e.id}` | {e.source} | {e.target} | {'+' if e.sign > 0 else '-'} | {e.strength:g} | "
               f"[{e.range[0]:g}, {e.range[1]:g}] | {e.unit} | {e.evidence} | {e.strength_source} |" for e in GRAPH.edges]
-    lines += ["", "## States", "", "| state | kind | unit | bounds | meaning |", "|---|---|---|---|---|"]
-    lines += [f"| `{k}` | {st.unit} | [{st.low:g}, {st.high:g}] | {st.doc} |".replace(f"| `{k}` |", f"| `{k}` | state |", 1)
+    writer = owners()
+    lines += ["", "## States", "", "Written by: the one module that writes the state (read from the code by "
+              "`dyadsim.engine.access`); *baseline* states are drawn at enrolment and never change.", "",
+              "| state | written by | unit | bounds | meaning |", "|---|---|---|---|---|"]
+    lines += [f"| `{k}` | {writer.get(k, '*baseline*')} | {st.unit} | [{st.low:g}, {st.high:g}] | {st.doc} |"
               for k, st in STATES.items()]
     return "\n".join(lines) + "\n"
 

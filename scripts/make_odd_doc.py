@@ -19,6 +19,7 @@ from types import ModuleType
 
 from dyadsim.model import instruments, modules
 from dyadsim.engine import layout
+from dyadsim.engine.access import init_order, owners, reads_by_lag
 from dyadsim.model.graph import GRAPH
 from dyadsim.model.params import ParamSet  # noqa: F401  (registers every parameter)
 from dyadsim.model.population import load_spec
@@ -123,12 +124,14 @@ def _edges_read(m: ModuleType) -> list[str]:
 
 
 def _states_written(m: ModuleType) -> list[str]:
-    """States a module assigns: ``s[S.<state>] = ...``, or a loop ``for k in (S.a, ...): s[k] = ...``."""
-    src = inspect.getsource(m)
-    used = set(re.findall(r"s\[S\.([a-z_0-9]+)\]\s*=(?!=)", src))
-    for group in re.findall(r"for k in \(([^)]*)\):\s*\n\s*s\[k\]\s*=", src):
-        used |= set(re.findall(r"S\.([a-z_0-9]+)", group))
-    return [k for k in STATES if k in used]
+    """States a module writes (read from its code by :mod:`dyadsim.engine.access`), in table order."""
+    mine = {k for k, owner in owners().items() if owner == _short(m)}
+    return [k for k in STATES if k in mine]
+
+
+def _states_read(m: ModuleType, lag: int) -> list[str]:
+    """States of other modules that the module's step reads with the given lag (0 today, 1 yesterday)."""
+    return [k for (mod, k), v in reads_by_lag().items() if mod == _short(m) and v == lag]
 
 
 def render() -> str:
@@ -188,7 +191,7 @@ def render() -> str:
         fields = {k: v for k, v in dist.model_dump().items() if k not in ("source", "dist")}
         desc = ", ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
         L.append(f"| `{name}` | {type(dist).__name__.lower()} ({desc}) | {dist.source} |")
-    L += ["", "Initialisation order: " + ", ".join(f"`{_short(m)}`" for m in modules.INIT_ORDER) + ".", "",
+    L += ["", "Initialisation order: " + ", ".join(f"`{_short(m)}`" for m in init_order()) + ".", "",
           "### 6. Input data", "", TEXT["input"], "", "| setting | default | unit | meaning |", "|---|---|---|---|"]
     L += [f"| `{k}` | {p.default:g} | {p.unit} | {p.doc} |" for k, p in PARAMS.items() if p.kind != "mechanism"]
     L += ["", "### 7. Submodels", "",
@@ -202,7 +205,9 @@ def render() -> str:
         L += [f"#### 7.{modules.UPDATE_ORDER.index(m) + 1} `{short}`", "", inspect.getdoc(m) or "", "",
               f"Parameters: {n_par} ({n_assumed} assumed). "
               f"Arrows applied: {', '.join(f'`{e}`' for e in _edges_read(m)) or 'none'}. "
-              f"States written: {', '.join(f'`{s}`' for s in _states_written(m)) or 'none'}.", ""]
+              f"States written: {', '.join(f'`{s}`' for s in _states_written(m)) or 'none'}. "
+              f"Read from other modules today: {', '.join(f'`{s}`' for s in _states_read(m, 0)) or 'none'}; "
+              f"as of yesterday: {', '.join(f'`{s}`' for s in _states_read(m, 1)) or 'none'}.", ""]
     return "\n".join(L).rstrip("\n") + "\n"
 
 

@@ -126,7 +126,6 @@ PARAMS: dict[str, Param] = {}
 PARAM_MODULE: dict[str, str] = {}
 STATES: dict[str, State] = {}
 """All states by name, in state-vector order."""
-STATE_MODULE: dict[str, str] = {}
 STREAMS: dict[str, Stream] = {}
 """All random streams by dotted name, in stream-table order."""
 
@@ -151,15 +150,15 @@ def declare_params(module: str, params: tuple[Param, ...]) -> Any:
     return _index(f"{module.title().replace('_', '')}Params", [p.name for p in params], start)
 
 
-def declare_states(module: str, states: tuple[State, ...]) -> Any:
-    """Register a module's states; return a namedtuple of their indices in the state vector."""
+def declare_states(states: tuple[State, ...]) -> Any:
+    """Register the states of the state vector; return a namedtuple of their indices. Which module
+    writes each one is read from the modules' code (:mod:`dyadsim.engine.access`), not declared."""
     start = len(STATES)
     for st in states:
         if st.name in STATES:
             raise ValueError(f"state {st.name!r} declared twice")
         STATES[st.name] = st
-        STATE_MODULE[st.name] = module
-    return _index(f"{module.title().replace('_', '')}States", [s.name for s in states], start)
+    return _index("States", [s.name for s in states], start)
 
 
 def declare_streams(module: str, streams: tuple[Stream, ...]) -> Any:

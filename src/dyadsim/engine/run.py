@@ -20,6 +20,7 @@ from dyadsim.model.population import PopulationSpec, baseline_states, draw_basel
 from dyadsim.core.registry import PARAMS, STREAMS
 from dyadsim.model.states import N_STATES, S
 from dyadsim.engine import layout
+from dyadsim.engine.access import init_order
 
 Engine = Literal["numba", "numba_fast", "numba_dyad", "numpy"]
 ENGINES: tuple[str, ...] = ("numba", "numba_fast", "numba_dyad", "numpy")
@@ -59,7 +60,7 @@ class SimOutput:
 def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarray) -> np.ndarray:
     """(n_states, n) states at enrolment: baseline draws, then every module's ``init``."""
     s = baseline_states(draw_baseline(spec, seed, ids), N_STATES)
-    for mod in modules.INIT_ORDER:
+    for mod in init_order():
         mod.init(s, p)
     return s
 

@@ -1,8 +1,9 @@
-"""The per-dyad state vector: every state, its owning module, unit and bounds.
+"""The per-dyad state vector: every state, its unit, bounds and meaning.
 
 All states live in one table so that any module can read any other module's state (the graph has
 loops: infant distress feeds maternal stressors, synchrony feeds positive affect) without circular
-imports. Each state is written only by the module named in its group. Flags are stored as 0.0/1.0
+imports. Each state has one writer, read from the modules' code and checked
+(:func:`dyadsim.engine.access.owners`); the groups below are for the reader. Flags are stored as 0.0/1.0
 and "day" states hold -1 until the event happens.
 """
 from __future__ import annotations
@@ -244,12 +245,10 @@ _OTHER_SUBSTANCES = (
 )
 
 S = declare_states(
-    "all",
     _BASELINE + _PREGNANCY + _NOWS + _MOUD + _CPS + _MOTHER + _USE + _OVERDOSE + _DYAD
     + _INFANT + _ATTACHMENT + _WELLBEING + _SUPPORTS + _PROGRAMS + _RECOVERY
     + _NOWS_CARE + _OTHER_SUBSTANCES,
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""
 
-BASELINE_STATES: tuple[str, ...] = tuple(st.name for st in _BASELINE)
 N_STATES: int = len(S)

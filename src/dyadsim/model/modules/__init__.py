@@ -26,8 +26,13 @@ parameters, one ``return`` at the end); ``for g in range(len(CONSTANT_TUPLE))`` 
 ``if g == <constant>`` inside. No ``if``/``while`` on state values (use arithmetic: ``x * flag``).
 Anything else is refused by the code generator with the module and line.
 
+What a module reads and writes is not declared by hand: :mod:`dyadsim.engine.access` reads it from
+the module's code, checks that every state has one writer and derives the order of ``init`` (a
+module's ``init`` runs after those whose states it reads).
+
 Update order of a day (each module sees today's values of the modules before it and yesterday's
-of those after it; the lag is part of the model and declared on the edges as ``lag_days``):
+of those after it; the lag is part of the model, and :func:`dyadsim.engine.access.reads_by_lag`
+lists it for every state a step reads from another module):
 """
 from __future__ import annotations
 
@@ -80,11 +85,6 @@ UPDATE_ORDER: tuple[ModuleType, ...] = (
 __doc__ = (__doc__ or "") + "\n".join(f"{i + 1}. ``{m.__name__.rsplit('.', 1)[-1]}``"
                                       for i, m in enumerate(UPDATE_ORDER))
 
-INIT_ORDER: tuple[ModuleType, ...] = (pregnancy, supports, programs, nows, moud, cps, overdose, stressors, appraisal,
-                                      allostasis, reward, use_cycle, infant, salience, parenting,
-                                      synchrony, attachment, wellbeing, other_substances)
-"""Order of ``init``: MOUD before the use cycle (initial use depends on MOUD at enrolment)."""
-
 StepFn = Callable[..., None]
 
 
@@ -130,5 +130,5 @@ def stream_ranges(stream_names: list[str]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-__all__ = ["UPDATE_ORDER", "INIT_ORDER", "make_day_step", "gates", "stream_ranges",
+__all__ = ["UPDATE_ORDER", "make_day_step", "gates", "stream_ranges",
            "context"]

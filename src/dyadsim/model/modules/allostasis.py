@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, declare_params
 from dyadsim.model.states import S
@@ -33,18 +34,18 @@ P = declare_params("allostasis", (
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Mothers enter with load and sensitization shaped by ACEs and prior use."""
     s[S.allostatic_load] = np.minimum(p[P.initial_load] + p[P.init_load_per_ace] * s[S.aces], 1.0)
-    s[S.stress_sensitization] = 1.0 / (1.0 + np.exp(-(p[P.sensitization_logit] + p[P.init_sensitization_offset]
-                                                      + p[P.aces_sensitization] * s[S.aces])))
+    s[S.stress_sensitization] = logistic(p[P.sensitization_logit] + p[P.init_sensitization_offset]
+                                         + p[P.aces_sensitization] * s[S.aces])
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Allostatic load and stress sensitization relax toward their targets."""
     al_t = np.minimum(np.maximum(w[L.neg_affect_allostasis] * s[S.neg_affect] * (1.0 - np.minimum(p[P.stress_recovery] + s[S.lever_recovery], 1.0)), 0.0), 1.0)
-    al = s[S.allostatic_load] + (al_t - s[S.allostatic_load]) / p[TAU.allostatic_load]
+    al = relax(s[S.allostatic_load], al_t, p[TAU.allostatic_load])
     s[S.allostatic_load] = al
     # Reappraisal (MORE) lowers sensitization directly as well as through less allostatic load.
-    ss_t = 1.0 / (1.0 + np.exp(-(p[P.sensitization_logit] - s[S.lever_sensitization] + p[P.aces_sensitization] * s[S.aces]
-                                 + w[L.allostasis_sensitization] * al
-                                 + w[L.use_sensitization] * s[S.intoxication]
-                                 + w[L.withdrawal_sensitization] * s[S.withdrawal])))
-    s[S.stress_sensitization] = s[S.stress_sensitization] + (ss_t - s[S.stress_sensitization]) / p[TAU.stress_sensitization]
+    ss_t = logistic(p[P.sensitization_logit] - s[S.lever_sensitization] + p[P.aces_sensitization] * s[S.aces]
+                    + w[L.allostasis_sensitization] * al
+                    + w[L.use_sensitization] * s[S.intoxication]
+                    + w[L.withdrawal_sensitization] * s[S.withdrawal])
+    s[S.stress_sensitization] = relax(s[S.stress_sensitization], ss_t, p[TAU.stress_sensitization])

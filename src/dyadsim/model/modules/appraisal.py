@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import GRAPH, TAU, L
 from dyadsim.core.registry import Param, declare_params
 from dyadsim.model.states import S
@@ -47,7 +48,7 @@ _ACES_DEFAULT = next(e.sign * e.strength for e in GRAPH.edges if e.id == "aces_a
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return logistic(x)
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
@@ -66,37 +67,37 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Appraisal -> coping -> affect -> depressive symptoms, each relaxing toward its target."""
     skill = p[P.reappraisal_skill] + s[S.lever_reappraisal]
-    a_t = 1.0 / (1.0 + np.exp(-(p[P.appraisal_logit] - skill + p[IND.sd_stress] * s[S.re_stress]
-                                + w[L.stressors_appraisal] * s[S.lever_stress_scale] * s[S.stressors]
-                                + w[L.sensitization_appraisal] * s[S.stress_sensitization]
-                                + w[L.support_appraisal] * s[S.support_eff]
-                                + w[L.aces_appraisal] * s[S.aces])))
-    a = s[S.neg_appraisal] + (a_t - s[S.neg_appraisal]) / p[TAU.neg_appraisal]
+    a_t = logistic(p[P.appraisal_logit] - skill + p[IND.sd_stress] * s[S.re_stress]
+                   + w[L.stressors_appraisal] * s[S.lever_stress_scale] * s[S.stressors]
+                   + w[L.sensitization_appraisal] * s[S.stress_sensitization]
+                   + w[L.support_appraisal] * s[S.support_eff]
+                   + w[L.aces_appraisal] * s[S.aces])
+    a = relax(s[S.neg_appraisal], a_t, p[TAU.neg_appraisal])
     s[S.neg_appraisal] = a
-    pc_t = 1.0 / (1.0 + np.exp(-(p[P.problem_coping_logit] + s[S.lever_problem_coping]
-                                 + w[L.support_problem_coping] * s[S.support_eff]
-                                 + w[L.income_problem_coping] * s[S.low_income]
-                                 + w[L.appraisal_problem_coping] * a)))
-    ec_t = 1.0 / (1.0 + np.exp(-(p[P.emotion_coping_logit] + skill + w[L.appraisal_emotion_coping] * a)))
-    pc = s[S.problem_coping] + (pc_t - s[S.problem_coping]) / p[TAU.problem_coping]
-    ec = s[S.emotion_coping] + (ec_t - s[S.emotion_coping]) / p[TAU.emotion_coping]
+    pc_t = logistic(p[P.problem_coping_logit] + s[S.lever_problem_coping]
+                    + w[L.support_problem_coping] * s[S.support_eff]
+                    + w[L.income_problem_coping] * s[S.low_income]
+                    + w[L.appraisal_problem_coping] * a)
+    ec_t = logistic(p[P.emotion_coping_logit] + skill + w[L.appraisal_emotion_coping] * a)
+    pc = relax(s[S.problem_coping], pc_t, p[TAU.problem_coping])
+    ec = relax(s[S.emotion_coping], ec_t, p[TAU.emotion_coping])
     s[S.problem_coping] = pc
     s[S.emotion_coping] = ec
-    pa_t = 1.0 / (1.0 + np.exp(-(p[P.pos_affect_logit] + s[S.lever_pos_affect] + w[L.problem_coping_pos_affect] * pc
-                                 + w[L.emotion_coping_pos_affect] * ec
-                                 + w[L.reward_pos_affect] * s[S.reward_dysregulation]
-                                 + w[L.synchrony_pos_affect] * s[S.synchrony])))
-    na_t = 1.0 / (1.0 + np.exp(-(p[P.neg_affect_logit] + w[L.appraisal_neg_affect] * a
-                                 + w[L.problem_coping_neg_affect] * pc
-                                 + w[L.emotion_coping_neg_affect] * ec
-                                 + w[L.withdrawal_neg_affect] * s[S.withdrawal]
-                                 + w[L.depression_neg_affect] * s[S.depression]
-                                 + w[L.sleep_neg_affect] * s[S.sleep_loss]
-                                 + p[P.anxiety_neg_affect] * s[S.anxiety_dx])))
-    s[S.pos_affect] = s[S.pos_affect] + (pa_t - s[S.pos_affect]) / p[TAU.pos_affect]
-    na = s[S.neg_affect] + (na_t - s[S.neg_affect]) / p[TAU.neg_affect]
+    pa_t = logistic(p[P.pos_affect_logit] + s[S.lever_pos_affect] + w[L.problem_coping_pos_affect] * pc
+                    + w[L.emotion_coping_pos_affect] * ec
+                    + w[L.reward_pos_affect] * s[S.reward_dysregulation]
+                    + w[L.synchrony_pos_affect] * s[S.synchrony])
+    na_t = logistic(p[P.neg_affect_logit] + w[L.appraisal_neg_affect] * a
+                    + w[L.problem_coping_neg_affect] * pc
+                    + w[L.emotion_coping_neg_affect] * ec
+                    + w[L.withdrawal_neg_affect] * s[S.withdrawal]
+                    + w[L.depression_neg_affect] * s[S.depression]
+                    + w[L.sleep_neg_affect] * s[S.sleep_loss]
+                    + p[P.anxiety_neg_affect] * s[S.anxiety_dx])
+    s[S.pos_affect] = relax(s[S.pos_affect], pa_t, p[TAU.pos_affect])
+    na = relax(s[S.neg_affect], na_t, p[TAU.neg_affect])
     s[S.neg_affect] = na
-    dep_t = 1.0 / (1.0 + np.exp(-(p[P.depression_logit] - s[S.lever_depression] + w[L.neg_affect_depression] * na
-                                  + w[L.allostasis_depression] * s[S.allostatic_load]
-                                  + p[P.depression_dx_effect] * s[S.depression_dx])))
-    s[S.depression] = s[S.depression] + (dep_t - s[S.depression]) / p[TAU.depression]
+    dep_t = logistic(p[P.depression_logit] - s[S.lever_depression] + w[L.neg_affect_depression] * na
+                     + w[L.allostasis_depression] * s[S.allostatic_load]
+                     + p[P.depression_dx_effect] * s[S.depression_dx])
+    s[S.depression] = relax(s[S.depression], dep_t, p[TAU.depression])

@@ -65,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
+from dyadsim.model.forms import logistic
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -184,8 +185,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     at_birth = s[S.born] * (pp == 0.0)
     s[S.nurturance] = s[S.nurturance] + at_birth * (p[P.nurturance_sd] * logistic_z(u[U.nurturance]) - s[S.nurturance])
     abc = together * s[S.abc_skill]
-    c = 1.0 / (1.0 + np.exp(-(np.log(base / (1.0 - base)) + s[S.nurturance] + p[P.abc_nurture_logit] * abc
-                              + sd * logistic_z(u[U.care]))))
+    c = logistic(np.log(base / (1.0 - base)) + s[S.nurturance] + p[P.abc_nurture_logit] * abc
+                 + sd * logistic_z(u[U.care]))
     # --- today's experience of the infant's bids ----------------------------------------------
     # A bid the mother misses may be picked up by another caregiver in the household.
     c = c + together * share * other * (1.0 - c)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import daily_probability, logistic
 from dyadsim.model.graph import L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -54,8 +55,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     at_birth = 1.0 * (pp == 0.0)
     risk = (w[L.use_cps_report] * s[S.intoxication] + w[L.prior_cps_report] * s[S.prior_cps]
             + w[L.stigma_cps_report] * p[CTX.stigma] * s[S.lever_stigma_scale] - s[S.lever_cps_report])
-    p_birth = 1.0 / (1.0 + np.exp(-(p[P.birth_report_logit] + risk + w[L.nows_cps_report] * s[S.nows_signs])))
-    p_later = 1.0 - np.exp(-p[P.report_hazard] * np.exp(risk))
+    p_birth = logistic(p[P.birth_report_logit] + risk + w[L.nows_cps_report] * s[S.nows_signs])
+    p_later = daily_probability(p[P.report_hazard] * np.exp(risk))
     p_report = at_birth * p_birth + (1.0 - at_birth) * born * p_later
     report = (1.0 - s[S.cps_report]) * (u[U.report] < p_report)
     s[S.cps_report] = s[S.cps_report] + report
@@ -65,9 +66,9 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     log_hr = (w[L.use_removal] * s[S.intoxication] + w[L.support_removal] * s[S.support_eff]
               + p[P.housing_removal_log_hr] * s[S.housing_eff] - s[S.lever_cps_removal])
     h_rem = w[L.cps_separation] * p[P.removal_hazard] * np.exp(log_hr)
-    removal = open_case * (1.0 - s[S.removed]) * (u[U.removal] < 1.0 - np.exp(-h_rem))
+    removal = open_case * (1.0 - s[S.removed]) * (u[U.removal] < daily_probability(h_rem))
     h_re = p[P.reunify_hazard] * np.exp(p[P.reunify_use_log_hr] * s[S.intoxication])
-    reunify = s[S.removed] * s[S.alive] * (u[U.reunify] < 1.0 - np.exp(-h_re))
+    reunify = s[S.removed] * s[S.alive] * (u[U.reunify] < daily_probability(h_re))
     first = removal * (s[S.cps_removal_day] < 0.0)
     s[S.cps_removal_day] = s[S.cps_removal_day] + first * (pp + 1.0)
     s[S.removed] = s[S.removed] + removal - reunify

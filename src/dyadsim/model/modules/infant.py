@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
+from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -91,7 +92,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     # --- infant-side traits, drawn once on the day of birth --------------------------------
     temp = logistic_z(u[U.temperament])
     sub = np.minimum(np.maximum(p[CTX.substitute_care], 1e-6), 1.0 - 1e-6)
-    oc = 1.0 / (1.0 + np.exp(-(np.log(sub / (1.0 - sub)) + p[P.other_care_sd] * logistic_z(u[U.other_care]))))
+    oc = logistic(np.log(sub / (1.0 - sub)) + p[P.other_care_sd] * logistic_z(u[U.other_care]))
     s[S.temperament] = s[S.temperament] + at_birth * (temp - s[S.temperament])
     s[S.other_care] = s[S.other_care] + at_birth * (oc - s[S.other_care])
     s[S.other_share] = s[S.other_share] + at_birth * (p[P.other_share_max] * u[U.other_share] - s[S.other_share])
@@ -101,18 +102,18 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                                    + w[L.nows_soothability] * s[S.nows]
                                    + w[L.attachment_soothability] * unmet)))
     s[S.soothability] = sooth
-    ref_sooth = 1.0 / (1.0 + np.exp(-p[P.soothability_logit]))
+    ref_sooth = logistic(p[P.soothability_logit])
     # --- distress: target and coupled AR(1) -----------------------------------------------
     age = np.maximum(s[S.pp_day], 0.0) / p[P.crying_peak_day]
     crying = age * np.exp(1.0 - age)
     sep = s[S.separated]
     care = (1.0 - sep) * s[S.parenting] + sep * s[S.other_care]
-    target = 1.0 / (1.0 + np.exp(-(p[P.distress_logit] + p[P.crying_peak] * crying
-                                   + w[L.nows_infant_distress] * s[S.nows]
-                                   + w[L.separation_infant_distress] * sep
-                                   + w[L.temperament_infant_distress] * s[S.temperament]
-                                   + w[L.attachment_infant_distress] * unmet
-                                   + w[L.parenting_infant_distress] * (care * sooth / ref_sooth - 0.5))))
-    d = s[S.infant_distress] + (target - s[S.infant_distress]) / p[TAU.infant_distress] \
+    target = logistic(p[P.distress_logit] + p[P.crying_peak] * crying
+                      + w[L.nows_infant_distress] * s[S.nows]
+                      + w[L.separation_infant_distress] * sep
+                      + w[L.temperament_infant_distress] * s[S.temperament]
+                      + w[L.attachment_infant_distress] * unmet
+                      + w[L.parenting_infant_distress] * (care * sooth / ref_sooth - 0.5))
+    d = relax(s[S.infant_distress], target, p[TAU.infant_distress]) \
         + p[P.shock] * (u[U.shock] - 0.5)
     s[S.infant_distress] = born * np.minimum(np.maximum(d, 0.0), 1.0)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import daily_probability
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -109,7 +110,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
              + p[P.transport_init_log_hr] * s[S.low_income]
              + p[P.childcare_init_log_hr] * born * (1.0 - s[S.support_eff]))
     h0 = pregnant * p[P.init_hazard_pregnancy] + born * p[P.init_hazard_postpartum]
-    enter = (1.0 - planned) * (1.0 - was_on) * alive * (u[U.initiate] < 1.0 - np.exp(-h0 * np.exp(log_h)))
+    enter = (1.0 - planned) * (1.0 - was_on) * alive * (u[U.initiate] < daily_probability(h0 * np.exp(log_h)))
     start = np.minimum(planned + enter, 1.0) * (1.0 - was_on) * alive
     new_type = planned * s[S.moud_type] + enter * (1.0 + 1.0 * (u[U.type] >= p[P.methadone_share]))
     s[S.moud_current_type] = start * new_type + (1.0 - start) * s[S.moud_current_type]
@@ -131,7 +132,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                + w[L.separation_moud_discontinuation] * separation) - s[S.lever_moud_retention] \
         + p[P.methadone_stop_log_hr] * (s[S.moud_current_type] == 1.0)
     weibull = np.exp((p[P.stop_shape] - 1.0) * np.log(np.maximum(days, 1.0) / p[P.stop_ref_days]))
-    stop = on * (1.0 - start) * (u[U.stop] < 1.0 - np.exp(-p[P.stop_hazard] * weibull * np.exp(log_hr)))
+    stop = on * (1.0 - start) * (u[U.stop] < daily_probability(p[P.stop_hazard] * weibull * np.exp(log_hr)))
     on = on - stop
     s[S.on_moud] = on
     s[S.moud_episode_days] = days * on

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -133,7 +134,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     e_use = s[S.fetal_use]
     exposure = e_moud + p[P.use_equivalent] * e_use
     signs_logit = p[P.signs_logit_unexposed] + p[P.signs_per_exposure] * exposure
-    signs = at_birth * (u[U.signs] < 1.0 / (1.0 + np.exp(-signs_logit)))
+    signs = at_birth * (u[U.signs] < logistic(signs_logit))
     sev_logit = (p[P.severity_logit] + w[L.moud_nows] * e_moud + w[L.use_nows] * e_use
                  + w[L.tobacco_nows] * s[S.tobacco] + p[P.severity_spread] * (u[U.severity] - 0.5) * 2.0)
     severity = signs / (1.0 + np.exp(-sev_logit))
@@ -143,7 +144,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     with_mother = esc + rooming
     pharm_logit = (p[P.pharm_logit] + p[P.pharm_severity] * severity + p[P.rooming_pharm_effect] * rooming
                    + p[P.esc_pharm_effect] * esc)
-    pharm = signs * (u[U.pharm] < 1.0 / (1.0 + np.exp(-pharm_logit)))
+    pharm = signs * (u[U.pharm] < logistic(pharm_logit))
     drug = p[P.infant_drug]
     drug_days = (p[P.tx_days_morphine] * (drug < 0.5) + p[P.tx_days_methadone] * ((drug > 0.5) & (drug < 1.5))
                  + p[P.tx_days_buprenorphine] * (drug > 1.5))

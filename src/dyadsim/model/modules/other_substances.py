@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic
 from dyadsim.model.graph import L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -59,6 +60,6 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     preg = s[S.pregnant]
     other_logit = (p[P.other_logit] + p[P.other_pregnancy] * preg + w[L.neg_affect_other_substance] * s[S.neg_affect]
                    + w[L.opioid_other_substance] * s[S.use_today])
-    s[S.other_use_today] = alive * s[S.other_sud] * (u[U.other_use] < 1.0 / (1.0 + np.exp(-other_logit)))
+    s[S.other_use_today] = alive * s[S.other_sud] * (u[U.other_use] < logistic(other_logit))
     tob_logit = p[P.tobacco_logit] + p[P.tobacco_pregnancy] * preg
-    s[S.tobacco_today] = alive * s[S.tobacco] * (u[U.tobacco] < 1.0 / (1.0 + np.exp(-tob_logit)))
+    s[S.tobacco_today] = alive * s[S.tobacco] * (u[U.tobacco] < logistic(tob_logit))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -35,19 +36,20 @@ U = declare_streams("overdose", (Stream("overdose", "overdose on a use day"), St
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
-    """Everyone alive at enrolment, no recent overdose."""
+    """Everyone alive at enrolment, no recent overdose, no postpartum return to use with an overdose."""
     s[S.alive] = 1.0
     s[S.od_today] = 0.0
     s[S.fatal_today] = 0.0
     s[S.death_day] = -1.0
     s[S.od_history] = 0.0
+    s[S.returns_od_pp] = 0.0
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Overdose on a use day; fatal share; death; the fading memory of a non-fatal overdose."""
     logit = (p[P.od_logit] + p[P.potency_log_or] + w[L.tolerance_overdose] * s[S.tolerance]
              + w[L.moud_overdose] * s[S.on_moud] + w[L.od_history_overdose] * s[S.od_history])
-    od = w[L.use_overdose] * s[S.use_today] * (u[U.overdose] < 1.0 / (1.0 + np.exp(-logit)))
+    od = w[L.use_overdose] * s[S.use_today] * (u[U.overdose] < logistic(logit))
     fatal = od * (u[U.fatal] < p[P.fatal_share])
     nonfatal = od - fatal
     s[S.od_today] = nonfatal

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -46,14 +47,14 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     first = 1.0 * (t == 0.0)
     s[S.sens_disposition] = s[S.sens_disposition] + first * (p[P.disposition_sd] * logistic_z(u[U.disposition])
                                                              - s[S.sens_disposition])
-    target = 1.0 / (1.0 + np.exp(-(p[P.sensitivity_logit] + s[S.sens_disposition] + p[P.parenting_skill] + s[S.lever_parenting_skill]
-                                   + w[L.salience_parenting] * s[S.lever_sensitivity_scale] * s[S.salience]
-                                   + w[L.pos_affect_parenting] * s[S.pos_affect]
-                                   + w[L.neg_affect_parenting] * s[S.neg_affect]
-                                   + w[L.use_parenting] * s[S.use_today]
-                                   + w[L.withdrawal_parenting] * s[S.withdrawal])))
-    s[S.parenting] = s[S.parenting] + (target - s[S.parenting]) / p[TAU.parenting]
-    ps_t = 1.0 / (1.0 + np.exp(-(p[P.stress_logit] - p[P.stress_relief] - s[S.lever_parenting_stress]
-                                 + w[L.infant_distress_parenting_stress] * s[S.infant_distress] * s[S.born]
-                                 + w[L.appraisal_parenting_stress] * s[S.neg_appraisal])))
-    s[S.parenting_stress] = s[S.parenting_stress] + (ps_t - s[S.parenting_stress]) / p[TAU.parenting_stress]
+    target = logistic(p[P.sensitivity_logit] + s[S.sens_disposition] + p[P.parenting_skill] + s[S.lever_parenting_skill]
+                      + w[L.salience_parenting] * s[S.lever_sensitivity_scale] * s[S.salience]
+                      + w[L.pos_affect_parenting] * s[S.pos_affect]
+                      + w[L.neg_affect_parenting] * s[S.neg_affect]
+                      + w[L.use_parenting] * s[S.use_today]
+                      + w[L.withdrawal_parenting] * s[S.withdrawal])
+    s[S.parenting] = relax(s[S.parenting], target, p[TAU.parenting])
+    ps_t = logistic(p[P.stress_logit] - p[P.stress_relief] - s[S.lever_parenting_stress]
+                    + w[L.infant_distress_parenting_stress] * s[S.infant_distress] * s[S.born]
+                    + w[L.appraisal_parenting_stress] * s[S.neg_appraisal])
+    s[S.parenting_stress] = relax(s[S.parenting_stress], ps_t, p[TAU.parenting_stress])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import daily_probability
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -70,7 +71,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     gest = s[S.enrol_gest_day] + t
     window = pregnant & (gest >= PRETERM_START) & (gest < TERM_START)
     hazard = p[P.preterm_hazard] * np.exp(w[L.use_preterm] * s[S.intoxication])
-    preterm_ev = window & (u[U.preterm_labour] < 1.0 - np.exp(-hazard))
+    preterm_ev = window & (u[U.preterm_labour] < daily_probability(hazard))
     birth_ev = (preterm_ev | (gest >= s[S.term_gest_day])) & pregnant
     fb = 1.0 * birth_ev
     s[S.pregnant] = s[S.pregnant] - fb

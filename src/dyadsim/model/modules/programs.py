@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
+from dyadsim.model.forms import logistic
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.context import P as CTX
@@ -149,7 +150,8 @@ PROGRAM_START = (S.more_start_day, S.sg_start_day, S.mbp_start_day, S.abc_start_
 PROGRAM_PRACTICE_DAYS = (S.practice_days, S.sg_practice_days, S.mbp_practice_days, S.abc_practice_days)
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
-    """Nothing received at enrolment."""
+    """Nothing received at enrolment; support as the mother's own until a programme or support adds to it."""
+    s[S.support_eff] = s[S.support]
     for k in (S.more_sessions, S.more_skill, S.sg_sessions, S.sg_skill, S.mbp_sessions, S.mbp_skill,
               S.abc_sessions, S.abc_skill, S.practice_days, S.lever_attention, S.lever_craving,
               S.lever_automaticity, S.lever_reappraisal, S.lever_recovery, S.lever_problem_coping,
@@ -198,7 +200,7 @@ def deliver(p, base, barrier, u_attend, u_practice, s_sessions, skill, born, ali
     # Attendance 0 gives log(1e-300) = -691: probability exactly 0 after exp overflow, so a
     # programme nobody attends changes nothing.
     logit = np.log(attendance / (1.0 - attendance + 1e-12) + 1e-300) - barrier
-    attended = on * alive * session * (u_attend < 1.0 / (1.0 + np.exp(-logit)))
+    attended = on * alive * session * (u_attend < logistic(logit))
     sessions = s_sessions + attended
     engaged = 1.0 - np.exp(-sessions / practice_sessions)
     after_end = np.maximum(d - 7.0 * p[base + _SESSIONS], 0.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, declare_params
 from dyadsim.model.states import S
@@ -35,8 +36,8 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Reward dysregulation relaxes toward its target."""
-    target = 1.0 / (1.0 + np.exp(-(p[P.dysregulation_logit] + p[IND.sd_reward] * s[S.re_reward]
-                                   - p[P.natural_reward] - s[S.lever_natural_reward]
-                                   + w[L.use_reward] * s[S.intoxication]
-                                   + w[L.allostasis_reward] * s[S.allostatic_load])))
-    s[S.reward_dysregulation] = s[S.reward_dysregulation] + (target - s[S.reward_dysregulation]) / p[TAU.reward_dysregulation]
+    target = logistic(p[P.dysregulation_logit] + p[IND.sd_reward] * s[S.re_reward]
+                      - p[P.natural_reward] - s[S.lever_natural_reward]
+                      + w[L.use_reward] * s[S.intoxication]
+                      + w[L.allostasis_reward] * s[S.allostatic_load])
+    s[S.reward_dysregulation] = relax(s[S.reward_dysregulation], target, p[TAU.reward_dysregulation])

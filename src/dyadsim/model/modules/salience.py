@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, declare_params
 from dyadsim.model.states import S
@@ -34,10 +35,10 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     """Salience relaxes toward its target."""
     al = s[S.allostatic_load]
     early = s[S.born] * (s[S.pp_day] < p[P.early_window])
-    target = 1.0 / (1.0 + np.exp(-(p[P.salience_logit] + p[P.savoring] + s[S.lever_savoring]
-                                   + w[L.birth_salience] * s[S.birth_drive]
-                                   + w[L.reward_salience] * s[S.reward_dysregulation]
-                                   + w[L.allostasis_salience] * al
-                                   + w[L.early_hpa_salience] * al * early
-                                   + w[L.pos_affect_salience] * s[S.pos_affect])))
-    s[S.salience] = s[S.salience] + (target - s[S.salience]) / p[TAU.salience]
+    target = logistic(p[P.salience_logit] + p[P.savoring] + s[S.lever_savoring]
+                      + w[L.birth_salience] * s[S.birth_drive]
+                      + w[L.reward_salience] * s[S.reward_dysregulation]
+                      + w[L.allostasis_salience] * al
+                      + w[L.early_hpa_salience] * al * early
+                      + w[L.pos_affect_salience] * s[S.pos_affect])
+    s[S.salience] = relax(s[S.salience], target, p[TAU.salience])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import daily_probability, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -54,12 +55,12 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
               + w[L.separation_stressors] * s[S.separated] * s[S.alive]
               + w[L.infant_distress_stressors] * s[S.infant_distress] * born)
     rate = p[P.base_rate] * np.exp(log_rr)
-    event = 1.0 * (u[U.event] < 1.0 - np.exp(-rate))
-    s[S.stressors] = s[S.stressors] + (event - s[S.stressors]) / p[TAU.stressors]
+    event = 1.0 * (u[U.event] < daily_probability(rate))
+    s[S.stressors] = relax(s[S.stressors], event, p[TAU.stressors])
     # Sleep loss after delivery: a newborn's night waking (falling with age) and its distress,
     # while the mother cares for the infant herself.
     age = np.maximum(s[S.pp_day], 0.0)
     caring = born * (1.0 - s[S.separated])
     sl_t = caring * np.minimum(p[P.newborn_sleep_loss] * np.exp(-age / p[P.sleep_settle_days])
                                + w[L.infant_distress_sleep] * s[S.infant_distress], 1.0)
-    s[S.sleep_loss] = s[S.sleep_loss] + (sl_t - s[S.sleep_loss]) / p[TAU.sleep_loss]
+    s[S.sleep_loss] = relax(s[S.sleep_loss], sl_t, p[TAU.sleep_loss])

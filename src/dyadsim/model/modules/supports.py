@@ -81,7 +81,6 @@ def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Eligibility and neutral levers at enrolment."""
-    s[S.support_eff] = s[S.support]
     s[S.housing_eff] = s[S.housing_unstable]
     first_ok = (p[P.hv_first_pregnancy_only] < 0.5) | (s[S.first_pregnancy] > 0.5)
     s[S.hv_eligible] = 1.0 * ((s[S.enrol_gest_day] < 7.0 * p[P.hv_max_enrol_week]) & first_ok)

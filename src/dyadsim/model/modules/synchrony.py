@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, declare_params
 from dyadsim.model.states import S
@@ -33,8 +34,8 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     together = s[S.born] * (1.0 - s[S.separated])
     y_t = together * np.minimum(np.maximum(w[L.parenting_synchrony] * s[S.parenting]
                                            + w[L.infant_distress_synchrony] * s[S.infant_distress], 0.0), 1.0)
-    y = s[S.synchrony] + (y_t - s[S.synchrony]) / p[TAU.synchrony]
+    y = relax(s[S.synchrony], y_t, p[TAU.synchrony])
     s[S.synchrony] = y
-    b_t = 1.0 / (1.0 + np.exp(-(p[P.bonding_logit] + w[L.synchrony_bonding] * y
-                                + w[L.salience_bonding] * s[S.salience])))
-    s[S.bonding] = s[S.bonding] + (b_t - s[S.bonding]) / p[TAU.bonding]
+    b_t = logistic(p[P.bonding_logit] + w[L.synchrony_bonding] * y
+                   + w[L.salience_bonding] * s[S.salience])
+    s[S.bonding] = relax(s[S.bonding], b_t, p[TAU.bonding])

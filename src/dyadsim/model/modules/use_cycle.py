@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.model.forms import daily_probability, logistic, relax
 from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
@@ -120,7 +121,6 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     s[S.relapses] = 0.0
     s[S.remissions] = 0.0
     s[S.returns_pp] = 0.0
-    s[S.returns_od_pp] = 0.0
     s[S.return_today] = 0.0
 
 
@@ -131,10 +131,10 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     alive = s[S.alive]
     born = s[S.born]
     rd = s[S.reward_dysregulation]
-    ab_t = 1.0 / (1.0 + np.exp(-(p[P.bias_logit] - p[P.attention_regulation] - s[S.lever_attention]
-                                 + w[L.use_attentional_bias] * s[S.intoxication]
-                                 + w[L.reward_attentional_bias] * rd)))
-    ab = s[S.attentional_bias] + (ab_t - s[S.attentional_bias]) / p[TAU.attentional_bias]
+    ab_t = logistic(p[P.bias_logit] - p[P.attention_regulation] - s[S.lever_attention]
+                    + w[L.use_attentional_bias] * s[S.intoxication]
+                    + w[L.reward_attentional_bias] * rd)
+    ab = relax(s[S.attentional_bias], ab_t, p[TAU.attentional_bias])
     s[S.attentional_bias] = ab
     # Cues: more often when family or friends who give support still use (seed 003).
     cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]), 1.0)
@@ -144,34 +144,34 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     # attentional bias to the cue (Field & Cox 2008); it persists into abstinence.
     cr = np.minimum(s[S.lever_cue_scale] * cue * cue_sens * (s[S.habit] + w[L.attentional_bias_cue_reactivity] * ab), 1.0)
     s[S.cue_reactivity] = cr
-    c_t = 1.0 / (1.0 + np.exp(-(p[P.craving_logit] - p[P.craving_regulation] - s[S.lever_craving]
-                                + w[L.neg_affect_craving] * s[S.neg_affect]
-                                + w[L.withdrawal_craving] * s[S.withdrawal]
-                                + w[L.reward_craving] * rd
-                                + w[L.sensitization_craving] * s[S.stress_sensitization]
-                                + w[L.pos_affect_craving] * s[S.pos_affect]
-                                + w[L.parenting_stress_craving] * s[S.parenting_stress] * born
-                                + w[L.moud_craving] * on)))
-    ct = s[S.craving_tonic] + (c_t - s[S.craving_tonic]) / p[TAU.craving]
+    c_t = logistic(p[P.craving_logit] - p[P.craving_regulation] - s[S.lever_craving]
+                   + w[L.neg_affect_craving] * s[S.neg_affect]
+                   + w[L.withdrawal_craving] * s[S.withdrawal]
+                   + w[L.reward_craving] * rd
+                   + w[L.sensitization_craving] * s[S.stress_sensitization]
+                   + w[L.pos_affect_craving] * s[S.pos_affect]
+                   + w[L.parenting_stress_craving] * s[S.parenting_stress] * born
+                   + w[L.moud_craving] * on)
+    ct = relax(s[S.craving_tonic], c_t, p[TAU.craving])
     s[S.craving_tonic] = ct
     # Today's craving: the tonic level plus the phasic response to a cue (gap to 1 closed).
     c = ct + (1.0 - ct) * w[L.cue_reactivity_craving] * cr
     s[S.craving] = c
     # Harms, crisis and motivation to stop.
-    s[S.harm] = s[S.harm] + (s[S.intoxication] - s[S.harm]) / p[TAU.harm]
+    s[S.harm] = relax(s[S.harm], s[S.intoxication], p[TAU.harm])
     report_today = s[S.cps_report] * (s[S.cps_report_day] == s[S.pp_day])
     shock = np.minimum(s[S.od_today] + report_today, 1.0)
     s[S.crisis] = s[S.crisis] * (1.0 - 1.0 / p[TAU.crisis]) + shock * (1.0 - s[S.crisis])
-    m_t = 1.0 / (1.0 + np.exp(-(p[P.motivation_logit] + w[L.harm_motivation] * s[S.harm]
-                                + w[L.crisis_motivation] * s[S.crisis]
-                                + w[L.pregnancy_motivation] * s[S.pregnant]
-                                + w[L.bonding_motivation] * s[S.bonding] * born * (1.0 - s[S.separated]))))
-    mot = s[S.motivation] + (m_t - s[S.motivation]) / p[TAU.motivation]
+    m_t = logistic(p[P.motivation_logit] + w[L.harm_motivation] * s[S.harm]
+                   + w[L.crisis_motivation] * s[S.crisis]
+                   + w[L.pregnancy_motivation] * s[S.pregnant]
+                   + w[L.bonding_motivation] * s[S.bonding] * born * (1.0 - s[S.separated]))
+    mot = relax(s[S.motivation], m_t, p[TAU.motivation])
     s[S.motivation] = mot
     # A quit attempt while using (or entry into MOUD today) renews resolve.
     using = 1.0 * (s[S.days_since_use] < p[P.abstinence_days]) * alive
     h_quit = p[P.quit_hazard] * np.exp(w[L.motivation_quit] * mot)
-    quit = using * (u[U.quit] < 1.0 - np.exp(-h_quit))
+    quit = using * (u[U.quit] < daily_probability(h_quit))
     s[S.quit_attempts] = s[S.quit_attempts] + quit
     moud_entry = on * (s[S.moud_episode_days] == 1.0)
     renew = np.minimum(quit + moud_entry, 1.0)
@@ -182,14 +182,14 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
               + w[L.motivation_self_control] * mot + w[L.sleep_self_control] * s[S.sleep_loss])
     sc_t = np.minimum(np.maximum(sc_max + w[L.craving_self_control] * ct
                                  + w[L.use_self_control] * s[S.intoxication], 0.0), 1.0)
-    sc = s[S.self_control] + (sc_t - s[S.self_control]) / p[TAU.self_control]
+    sc = relax(s[S.self_control], sc_t, p[TAU.self_control])
     s[S.self_control] = sc
     logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
              + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
              + w[L.resolve_use] * res
              + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
              + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
-    use = alive * (u[U.use] < 1.0 / (1.0 + np.exp(-logit)))
+    use = alive * (u[U.use] < logistic(logit))
     s[S.use_today] = use
     # Lapses, relapses, remissions and returns to use.
     ds = s[S.days_since_use]
@@ -212,16 +212,16 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     first_pp = use * born * (s[S.first_pp_use_day] < 0.0)
     s[S.first_pp_use_day] = s[S.first_pp_use_day] + first_pp * (s[S.pp_day] + 1.0)
     s[S.days_since_use] = ds_new
-    s[S.intoxication] = s[S.intoxication] + (w[L.use_intoxication] * use - s[S.intoxication]) / p[TAU.intoxication]
+    s[S.intoxication] = relax(s[S.intoxication], w[L.use_intoxication] * use, p[TAU.intoxication])
     # Habits are learned faster than they extinguish: extinction is new learning that leaves the
     # old association in place (Bouton 2002), so cue-triggered use outlasts a period of abstinence.
     habit_t = np.minimum(w[L.use_habit] * s[S.intoxication], 1.0)
     fading = 1.0 * (habit_t < s[S.habit])
     habit_tau = p[TAU.habit] * (1.0 + fading * (p[P.habit_extinction_ratio] - 1.0))
-    s[S.habit] = s[S.habit] + (habit_t - s[S.habit]) / habit_tau
+    s[S.habit] = relax(s[S.habit], habit_t, habit_tau)
     tol = s[S.tolerance]
     wd_t = np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on)
                                  + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)
-    s[S.withdrawal] = s[S.withdrawal] + (wd_t - s[S.withdrawal]) / p[TAU.withdrawal]
+    s[S.withdrawal] = relax(s[S.withdrawal], wd_t, p[TAU.withdrawal])
     tol = use * (tol + w[L.use_tolerance] * (1.0 - tol)) + (1.0 - use) * tol * (1.0 - 1.0 / p[TAU.tolerance])
     s[S.tolerance] = np.maximum(tol, w[L.moud_tolerance] * on)

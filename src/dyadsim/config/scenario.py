@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dyadsim.engine.layout import DAYS_PER_MONTH
+from dyadsim.core.units import DAYS_PER_MONTH
+from dyadsim.engine.kinds import Engine
 from dyadsim.core.errors import InputError, format_validation_error
 from dyadsim.model.graph import EDGE_IDS
 from dyadsim.model.params import ParamSet
@@ -80,7 +81,7 @@ class Output(_Strict):
 class EngineConfig(_Strict):
     """How to run (does not change results)."""
 
-    kind: Literal["numba", "numba_fast", "numba_dyad", "numpy"] = "numba"
+    kind: Engine = "numba"
     threads: int = Field(0, ge=0, le=1024)
     block_size: int = Field(2048, ge=1, le=1_000_000)
 

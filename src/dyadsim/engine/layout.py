@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dyadsim.core.units import DAYS_PER_MONTH, TRIMESTER_DAYS
 from dyadsim.model.states import S
 
-DAYS_PER_MONTH = 30.4375
-TRIMESTER_DAYS = 98.0  # 14 weeks
 PREG_AXIS = 300        # daily aggregates: gestational days 0..299, then postpartum days
 
 MONTHLY = ("followed_days", "alive_days", "use_days", "od_nonfatal", "od_fatal", "moud_days",

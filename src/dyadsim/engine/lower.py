@@ -355,6 +355,9 @@ class Lowerer:
             if ok:
                 inner.names[name] = ("const", v)
                 continue
+            if isinstance(a, ast.Name) and scope.names.get(a.id, ("",))[0] == "local":
+                inner.names[name] = scope.names[a.id]  # a local already holds the value: no copy
+                continue
             tmp = f"v_{inner.prefix}{name}"
             out.append(ast.Assign([ast.Name(tmp, ast.Store())], self._expr(a, scope, out), lineno=0))
             inner.names[name] = ("local", tmp)

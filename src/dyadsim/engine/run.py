@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 
-from dyadsim.model import modules
 from dyadsim.core import rng
 from dyadsim.model.params import ParamSet
 from dyadsim.model.population import PopulationSpec, baseline_states, draw_baseline, load_spec
@@ -21,13 +20,7 @@ from dyadsim.core.registry import PARAMS, STREAMS
 from dyadsim.model.states import N_STATES, S
 from dyadsim.engine import layout
 from dyadsim.engine.access import init_order
-
-Engine = Literal["numba", "numba_fast", "numba_dyad", "numpy"]
-ENGINES: tuple[str, ...] = ("numba", "numba_fast", "numba_dyad", "numpy")
-"""``numba``: lanes, exact (default); ``numba_fast``: lanes in float32 with fastmath step loops (close
-in law, not bit-identical; never for published numbers); ``numba_dyad``: the previous engine, one dyad at a
-time (for comparison); ``numpy``: the plain-NumPy reference. The exact engines agree bit for bit."""
-
+from dyadsim.engine.kinds import ENGINES, Engine
 
 @dataclass
 class SimOutput:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dyadsim.engine.layout import DAYS_PER_MONTH
+from dyadsim.core.units import DAYS_PER_MONTH
 from dyadsim.model.instruments import ASSESSMENT_MONTHS, BY_NAME
 
 KINDS: tuple[str, ...] = ("continuous", "count", "binary", "survival")

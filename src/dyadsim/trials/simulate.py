@@ -27,14 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadsim.engine.layout import DAYS_PER_MONTH
+from dyadsim.core.units import DAYS_PER_MONTH
 from dyadsim.core.errors import InputError
 from dyadsim.run.evaluate import ScenarioSpec, apply_set
 from dyadsim.trials.design import Trial, repeated_months
 from dyadsim.trials.measures import MEASURES, baseline_values
-
-_STRATA_DEFAULTS = ("moud_type",)
-
 
 @dataclass
 class Pools:

@@ -66,12 +66,14 @@ def test_other_substance_and_tobacco_days(cohort_table: pd.DataFrame) -> None:
     assert diff.mean() > 4 * diff.std(ddof=1) / np.sqrt(len(diff)), diff.mean()
 
 
-def test_record_indices_match_declared_lists() -> None:
-    src = inspect.getsource(layout)
-    for prefix, names, index in (("_M_", layout.MONTHLY, layout.M), ("_Q_", layout.PREGNANCY, layout.Q)):
-        consts = {k: v for k, v in vars(layout).items() if k.startswith(prefix)}
-        assert sorted(consts.values()) == list(range(len(names))), prefix  # one constant per accumulator
-        used = set(re.findall(rf"{prefix}[A-Z]+", inspect.getsource(layout.record)))
-        assert used == set(consts), (prefix, set(consts) ^ used)  # each accumulated in record()
+def test_record_accumulates_every_declared_slot_once() -> None:
+    """Read from the lowered code: ``record`` adds to each monthly and trimester slot exactly once."""
+    from dyadsim.engine.lower import Lowerer
+
+    rec = Lowerer().lower(layout.record, {"s": "s", "t": "t"}, accumulators=("mon", "preg"), row="i")
+    for arr, names in (("mon", layout.MONTHLY), ("preg", layout.PREGNANCY)):
+        slots = sorted(k for k, _ in rec.accum[arr])
+        assert slots == list(range(len(names))), (arr, slots)
     assert "10.0 *" not in inspect.getsource(layout.record)  # latent values, no instrument rescaling
-    assert len(set(layout.MONTHLY)) == len(layout.MONTHLY) and "tobacco_days" in src
+    assert len(set(layout.MONTHLY)) == len(layout.MONTHLY) and "tobacco_days" in layout.MONTHLY
+    assert layout.AGGREGATES[:layout.N_COUNT_AGG] == layout.AGGREGATE_COUNTS

@@ -10,6 +10,8 @@ of days: scores on published instrument scales, with measurement error, are draw
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from dyadsim.core.units import DAYS_PER_MONTH, TRIMESTER_DAYS
@@ -24,17 +26,26 @@ MONTHLY = ("followed_days", "alive_days", "use_days", "od_nonfatal", "od_fatal",
            "pos_affect", "neg_affect", "withdrawal", "self_control", "other_use_days", "tobacco_days")
 """Per-dyad sums by postpartum month (means are sums / alive_days, infant_distress / followed_days)."""
 M = {k: i for i, k in enumerate(MONTHLY)}
-"""Index of each monthly accumulator (the ``_M_*`` constants used by :func:`record` are checked against it)."""
+"""Index of each monthly accumulator."""
+MS = namedtuple("MonthlySlots", MONTHLY)(*range(len(MONTHLY)))
+"""The same indices as attributes, as :func:`record` uses them (``mon[i, MS.use_days, m]``)."""
 PREGNANCY = ("followed_days", "alive_days", "use_days", "od_nonfatal", "od_fatal", "moud_days", "craving",
              # outputs for checking the model against studies
              "perceived_stress", "pos_affect", "neg_affect", "depression", "other_use_days", "tobacco_days")
 """Per-dyad sums by trimester of pregnancy (days observed after enrolment)."""
 Q = {k: i for i, k in enumerate(PREGNANCY)}
+"""Index of each trimester accumulator."""
+QS = namedtuple("TrimesterSlots", PREGNANCY)(*range(len(PREGNANCY)))
+"""The same indices as attributes, as :func:`record` uses them (``preg[i, QS.use_days, tri]``)."""
 
-AGGREGATES = ("followed", "alive", "use", "on_moud", "overdose", "death", "separated", "craving",
-              "salience", "parenting", "synchrony", "infant_distress", "perceived_stress")
-"""Daily cohort sums by gestational day (pregnancy) and postpartum day; counts, or fixed-point sums."""
-N_COUNT_AGG = 7  # the first 7 are counts, the rest continuous values in fixed point
+AGGREGATE_COUNTS = ("followed", "alive", "use", "on_moud", "overdose", "death", "separated")
+"""Daily cohort aggregates that are counts of dyads (stored as integers)."""
+AGGREGATE_SUMS = ("craving", "salience", "parenting", "synchrony", "infant_distress", "perceived_stress")
+"""Daily cohort aggregates that are sums of continuous values (stored in fixed point)."""
+AGGREGATES = AGGREGATE_COUNTS + AGGREGATE_SUMS
+"""Daily cohort sums by gestational day (pregnancy) and postpartum day, in the order
+:func:`aggregate_values` returns them: the counts, then the continuous sums."""
+N_COUNT_AGG = len(AGGREGATE_COUNTS)
 FIXED_POINT = 1_000_000.0
 
 TRAJECTORY_STATES = ("pregnant", "pp_day", "stressors", "neg_appraisal", "pos_affect", "neg_affect",
@@ -42,13 +53,6 @@ TRAJECTORY_STATES = ("pregnant", "pp_day", "stressors", "neg_appraisal", "pos_af
                      "craving", "self_control", "use_today", "tolerance", "withdrawal", "on_moud", "alive",
                      "nows", "separated", "infant_distress", "salience", "parenting", "synchrony", "bonding")
 TRAJ_IDX = np.array([getattr(S, k) for k in TRAJECTORY_STATES], dtype=np.int64)
-
-_M_FOL, _M_ALIVE, _M_USE, _M_OD, _M_FATAL, _M_MOUD, _M_SEP = 0, 1, 2, 3, 4, 5, 6
-_M_CRAV, _M_PSS, _M_PSI, _M_EPDS, _M_BOND, _M_PAR, _M_SYN, _M_SAL, _M_DIS = 7, 8, 9, 10, 11, 12, 13, 14, 15
-_M_POS, _M_NEG, _M_WD, _M_SC, _M_OTHER, _M_TOB = 16, 17, 18, 19, 20, 21
-_Q_FOL, _Q_ALIVE, _Q_USE, _Q_OD, _Q_FATAL, _Q_MOUD, _Q_CRAV = 0, 1, 2, 3, 4, 5, 6
-_Q_PSS, _Q_POS, _Q_NEG, _Q_EPDS, _Q_OTHER, _Q_TOB = 7, 8, 9, 10, 11, 12
-
 
 def record(s: np.ndarray, t: float, i: np.ndarray, mon: np.ndarray, preg: np.ndarray) -> None:
     """Add today's values of dyad(s) ``i`` to the monthly and trimester accumulators."""
@@ -60,42 +64,42 @@ def record(s: np.ndarray, t: float, i: np.ndarray, mon: np.ndarray, preg: np.nda
     m = np.int64(np.minimum(np.maximum(pp, 0.0) / DAYS_PER_MONTH, n_months - 1.0))
     tri = np.int64(np.minimum((s[S.enrol_gest_day] + t) / TRIMESTER_DAYS, 2.0))
     a_pp = alive * is_pp
-    mon[i, _M_FOL, m] += f * is_pp
-    mon[i, _M_ALIVE, m] += a_pp
-    mon[i, _M_USE, m] += a_pp * s[S.use_today]
-    mon[i, _M_OD, m] += a_pp * s[S.od_today]
-    mon[i, _M_FATAL, m] += f * is_pp * s[S.fatal_today]
-    mon[i, _M_MOUD, m] += a_pp * s[S.on_moud]
-    mon[i, _M_SEP, m] += f * is_pp * s[S.separated]
-    mon[i, _M_CRAV, m] += a_pp * s[S.craving]
-    mon[i, _M_PSS, m] += a_pp * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect])
-    mon[i, _M_PSI, m] += a_pp * s[S.parenting_stress]
-    mon[i, _M_EPDS, m] += a_pp * s[S.depression]
-    mon[i, _M_BOND, m] += a_pp * s[S.bonding]
-    mon[i, _M_PAR, m] += a_pp * s[S.parenting]
-    mon[i, _M_SYN, m] += a_pp * s[S.synchrony]
-    mon[i, _M_SAL, m] += a_pp * s[S.salience]
-    mon[i, _M_DIS, m] += f * is_pp * s[S.infant_distress]
-    mon[i, _M_POS, m] += a_pp * s[S.pos_affect]
-    mon[i, _M_NEG, m] += a_pp * s[S.neg_affect]
-    mon[i, _M_WD, m] += a_pp * s[S.withdrawal]
-    mon[i, _M_SC, m] += a_pp * s[S.self_control]
-    mon[i, _M_OTHER, m] += a_pp * s[S.other_use_today]
-    mon[i, _M_TOB, m] += a_pp * s[S.tobacco_today]
+    mon[i, MS.followed_days, m] += f * is_pp
+    mon[i, MS.alive_days, m] += a_pp
+    mon[i, MS.use_days, m] += a_pp * s[S.use_today]
+    mon[i, MS.od_nonfatal, m] += a_pp * s[S.od_today]
+    mon[i, MS.od_fatal, m] += f * is_pp * s[S.fatal_today]
+    mon[i, MS.moud_days, m] += a_pp * s[S.on_moud]
+    mon[i, MS.separated_days, m] += f * is_pp * s[S.separated]
+    mon[i, MS.craving, m] += a_pp * s[S.craving]
+    mon[i, MS.perceived_stress, m] += a_pp * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect])
+    mon[i, MS.parenting_stress, m] += a_pp * s[S.parenting_stress]
+    mon[i, MS.depression, m] += a_pp * s[S.depression]
+    mon[i, MS.bonding, m] += a_pp * s[S.bonding]
+    mon[i, MS.parenting, m] += a_pp * s[S.parenting]
+    mon[i, MS.synchrony, m] += a_pp * s[S.synchrony]
+    mon[i, MS.salience, m] += a_pp * s[S.salience]
+    mon[i, MS.infant_distress, m] += f * is_pp * s[S.infant_distress]
+    mon[i, MS.pos_affect, m] += a_pp * s[S.pos_affect]
+    mon[i, MS.neg_affect, m] += a_pp * s[S.neg_affect]
+    mon[i, MS.withdrawal, m] += a_pp * s[S.withdrawal]
+    mon[i, MS.self_control, m] += a_pp * s[S.self_control]
+    mon[i, MS.other_use_days, m] += a_pp * s[S.other_use_today]
+    mon[i, MS.tobacco_days, m] += a_pp * s[S.tobacco_today]
     a_pr = alive * (1.0 - is_pp)
-    preg[i, _Q_FOL, tri] += f * (1.0 - is_pp)
-    preg[i, _Q_ALIVE, tri] += a_pr
-    preg[i, _Q_USE, tri] += a_pr * s[S.use_today]
-    preg[i, _Q_OD, tri] += a_pr * s[S.od_today]
-    preg[i, _Q_FATAL, tri] += f * (1.0 - is_pp) * s[S.fatal_today]
-    preg[i, _Q_MOUD, tri] += a_pr * s[S.on_moud]
-    preg[i, _Q_CRAV, tri] += a_pr * s[S.craving]
-    preg[i, _Q_PSS, tri] += a_pr * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect])
-    preg[i, _Q_POS, tri] += a_pr * s[S.pos_affect]
-    preg[i, _Q_NEG, tri] += a_pr * s[S.neg_affect]
-    preg[i, _Q_EPDS, tri] += a_pr * s[S.depression]
-    preg[i, _Q_OTHER, tri] += a_pr * s[S.other_use_today]
-    preg[i, _Q_TOB, tri] += a_pr * s[S.tobacco_today]
+    preg[i, QS.followed_days, tri] += f * (1.0 - is_pp)
+    preg[i, QS.alive_days, tri] += a_pr
+    preg[i, QS.use_days, tri] += a_pr * s[S.use_today]
+    preg[i, QS.od_nonfatal, tri] += a_pr * s[S.od_today]
+    preg[i, QS.od_fatal, tri] += f * (1.0 - is_pp) * s[S.fatal_today]
+    preg[i, QS.moud_days, tri] += a_pr * s[S.on_moud]
+    preg[i, QS.craving, tri] += a_pr * s[S.craving]
+    preg[i, QS.perceived_stress, tri] += a_pr * (0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect])
+    preg[i, QS.pos_affect, tri] += a_pr * s[S.pos_affect]
+    preg[i, QS.neg_affect, tri] += a_pr * s[S.neg_affect]
+    preg[i, QS.depression, tri] += a_pr * s[S.depression]
+    preg[i, QS.other_use_days, tri] += a_pr * s[S.other_use_today]
+    preg[i, QS.tobacco_days, tri] += a_pr * s[S.tobacco_today]
 
 
 def aggregate_values(s: np.ndarray) -> tuple:

@@ -77,3 +77,26 @@ def test_record_accumulates_every_declared_slot_once() -> None:
     assert "10.0 *" not in inspect.getsource(layout.record)  # latent values, no instrument rescaling
     assert len(set(layout.MONTHLY)) == len(layout.MONTHLY) and "tobacco_days" in layout.MONTHLY
     assert layout.AGGREGATES[:layout.N_COUNT_AGG] == layout.AGGREGATE_COUNTS
+
+
+def test_declared_columns_come_from_their_writer_and_are_documented() -> None:
+    """Each end-of-run column is declared by the module that writes its state (the population for
+    baseline draws), appears once, and is described in docs/outcomes.md."""
+    from pathlib import Path
+
+    from dyadsim.engine.access import owners
+    from dyadsim.model import population
+    from dyadsim.model.modules import UPDATE_ORDER
+    from dyadsim.run.results import final_declarations
+
+    writer = owners()
+    for m in UPDATE_ORDER:
+        for d in getattr(m, "FINAL", ()):
+            assert writer.get(d.state) == m.__name__.rsplit(".", 1)[-1], (d.column, d.state, writer.get(d.state))
+    assert all(d.state not in writer for d in population.FINAL)  # baseline draws: written by no module
+    columns = [d.column for d in final_declarations()]
+    assert len(columns) == len(set(columns))
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "outcomes.md").read_text(encoding="utf-8")
+    # A family of columns is documented once, with K for its number (``moud_epK_type``).
+    missing = [c for c in columns if f"`{c}`" not in doc and re.sub(r"\d+", "K", c) not in doc]
+    assert not missing, f"declared columns not described in docs/outcomes.md: {missing}"

@@ -28,7 +28,7 @@ from dyadsim.core.errors import InputError
 from dyadsim.model.modules.attachment import CLASSES
 from dyadsim.model.params import ParamSet
 from dyadsim.model.population import PopulationSpec
-from dyadsim.run.results import MOUD_TYPES
+from dyadsim.model.states import MOUD_TYPES
 from dyadsim.run.summary import SUMMARY
 from dyadsim.run.runner import CHUNK_DYADS, RunResult, progress_bar, run_scenario
 from dyadsim.config.scenario import Scenario, load_scenario, with_cohort

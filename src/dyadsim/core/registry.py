@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,35 @@ class Stream:
     """A named stream of uniform random numbers for one kind of decision (common random numbers)."""
 
     name: str
+    doc: str = ""
+
+
+FinalKind = Literal["float", "flag", "count", "int", "day", "ever", "category"]
+
+
+@dataclass(frozen=True)
+class Final:
+    """A column of the per-dyad outcomes table: a state's value at the end of follow-up, declared by
+    the module that writes the state (or by the population, for baseline draws).
+
+    Attributes:
+        column: the column's name in ``outcomes.parquet``.
+        state: the state it is read from.
+        kind: ``float`` (float64), ``flag`` (int8 0/1), ``count`` (int16), ``int`` (int32), ``day``
+            (an event day: -1, not happened, becomes NaN), ``ever`` (int8: 1 where the event day is
+            >= 0), ``category`` (codes to a pandas categorical of ``categories``; -1 becomes missing).
+        divide_by: the value is divided by it (7.0: days to weeks).
+        categories: the labels of codes 0, 1, ... (``category`` only).
+        only_if: a state; the value is NaN where that state is negative (not determined yet).
+        doc: what the column holds, with its unit.
+    """
+
+    column: str
+    state: str
+    kind: FinalKind = "float"
+    divide_by: float = 1.0
+    categories: tuple[str, ...] = ()
+    only_if: str | None = None
     doc: str = ""
 
 

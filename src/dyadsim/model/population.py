@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dyadsim.core import rng
 from dyadsim.core.errors import InputError, format_validation_error
 from dyadsim.model.modules.individual import RANDOM_EFFECTS
-from dyadsim.model.states import S
+from dyadsim.core.registry import Final
+from dyadsim.model.states import MOUD_TYPES, S
 from dyadsim.core.yamlsafe import load_yaml
 
 
@@ -274,3 +275,17 @@ def baseline_states(cov: dict[str, np.ndarray], n_states: int) -> np.ndarray:
     s[S.enrol_gest_day] = np.floor(cov["enrol_week"] * 7.0)
     s[S.term_gest_day] = np.floor(cov["term_week"] * 7.0)
     return s
+
+
+FINAL = (
+    Final("aces", "aces", "count", doc="adverse childhood experiences (0-8)"),
+    *(Final(k, k, "flag", doc="flag drawn at enrolment (see docs/model.md, States)") for k in ("depression_dx", "anxiety_dx", "other_sud", "tobacco")),
+    Final("support", "support", doc="social support (0-1)"),
+    *(Final(k, k, "flag", doc="flag drawn at enrolment (see docs/model.md, States)") for k in ("housing_unstable", "low_income", "prior_cps", "first_pregnancy")),
+    Final("moud_type", "moud_type", "category", categories=MOUD_TYPES, doc="MOUD in pregnancy at enrolment"),
+    Final("moud_start_week", "moud_start_week", "day", doc="gestational week MOUD started, NaN if none"),
+    Final("enrol_week", "enrol_gest_day", divide_by=7.0, doc="gestational week at enrolment"),
+    Final("network_use", "network_use", "flag", doc="family or friends in her network still use opioids"),
+    *(Final(f"re_{name}", f"re_{name}", doc=f"random effect on {name} (z)") for name in RANDOM_EFFECTS),
+)
+"""Baseline columns of the outcomes table: the draws at enrolment (see :class:`dyadsim.core.registry.Final`)."""

@@ -12,6 +12,9 @@ from dyadsim.core.registry import State, declare_states
 
 INF = 1e9
 
+MOUD_TYPES: tuple[str, ...] = ("none", "methadone", "buprenorphine")
+"""Labels of the codes of ``moud_type`` and of each MOUD episode's type."""
+
 _BASELINE = (
     # Drawn by dyadsim.model.population before day 0, never changed afterwards.
     State("aces", "count 0-8", 0, 8, "adverse childhood experiences"),

@@ -67,7 +67,7 @@ from numba.extending import register_jitable
 
 from dyadsim.model.forms import logistic
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.infant import logistic_z
 
@@ -226,3 +226,16 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     cls = insecure * (1.0 + 1.0 * (res > av)) + 3.0 * is_dis
     now = 1.0 * (pp == CLASSIFY_DAY)
     s[S.attachment] = s[S.attachment] + now * (cls + 1.0)
+
+
+FINAL = (
+    Final("attachment", "attachment", "category", categories=CLASSES, doc="attachment class at 12 months"),
+    *(Final(f"attachment_{name}", state, only_if="attachment", doc=f"attachment {name} score (logit)")
+      for name, state in (("security", "att_security"), ("avoidance", "att_avoidance"),
+                          ("resistance", "att_resistance"), ("disorganization", "att_disorganization"),
+                          ("expectation", "att_expect"), ("rejection", "att_reject"),
+                          ("inconsistency", "att_inconsistency"), ("fright", "att_fright"))),
+    Final("infant_nurturance", "nurturance", doc="nurturance the infant received in the first year"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`). The continuous scores sit
+beside the class (logit scale; the class is the declared rule applied to them with assessment error)."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from dyadsim.model.forms import daily_probability, logistic
 from dyadsim.model.graph import L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.context import P as CTX
 
@@ -74,3 +74,12 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.removed] = s[S.removed] + removal - reunify
     nicu_stay = w[L.nows_separation] * s[S.nicu] * s[S.in_hospital]
     s[S.separated] = born * np.minimum(nicu_stay + s[S.removed] + (1.0 - s[S.alive]), 1.0)
+
+
+FINAL = (
+    Final("cps_report", "cps_report", "flag", doc="reported to CPS since birth"),
+    Final("cps_report_day", "cps_report_day", "day", doc="postpartum day of the report"),
+    Final("cps_removal", "cps_removal_day", "ever", doc="infant removed from the mother's care"),
+    Final("cps_removal_day", "cps_removal_day", "day", doc="postpartum day of the first removal"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

@@ -36,7 +36,7 @@ from numba.extending import register_jitable
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.context import P as CTX
 
@@ -117,3 +117,10 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     d = relax(s[S.infant_distress], target, p[TAU.infant_distress]) \
         + p[P.shock] * (u[U.shock] - 0.5)
     s[S.infant_distress] = born * np.minimum(np.maximum(d, 0.0), 1.0)
+
+
+FINAL = (
+    Final("infant_temperament", "temperament", doc="infant negative emotionality (z)"),
+    Final("infant_other_care", "other_care", doc="sensitivity of the infant's other caregivers (0-1)"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

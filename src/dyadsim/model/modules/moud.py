@@ -34,8 +34,8 @@ import numpy as np
 
 from dyadsim.model.forms import daily_probability
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
-from dyadsim.model.states import S
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.model.states import MOUD_TYPES, S
 from dyadsim.model.modules.context import P as CTX
 from dyadsim.model.modules.supports import P as SUP
 
@@ -152,3 +152,18 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.moud_stop_pp_day] = s[S.moud_stop_pp_day] + first_pp * (s[S.pp_day] + 1.0)
     first_preg = stop * pregnant * (s[S.moud_stop_gest_day] < 0.0)
     s[S.moud_stop_gest_day] = s[S.moud_stop_gest_day] + first_preg * (gest + 1.0)
+
+
+FINAL = (
+    Final("moud_at_delivery", "moud_at_delivery", "flag", doc="on MOUD on the day of birth"),
+    Final("moud_stop_gest_week", "moud_stop_gest_day", "day", divide_by=7.0,
+          doc="first prenatal discontinuation (weeks after enrolment), NaN if none"),
+    Final("moud_stop_pp_day", "moud_stop_pp_day", "day", doc="postpartum day of the first discontinuation"),
+    Final("moud_episodes", "moud_episodes", doc="MOUD episodes started"),
+    *(f for e in range(1, len(EP_START) + 1) for f in (
+        Final(f"moud_ep{e}_start_day", f"moud_ep{e}_start", "day", doc=f"day episode {e} started"),
+        Final(f"moud_ep{e}_stop_day", f"moud_ep{e}_stop", "day", doc=f"day episode {e} stopped"),
+        Final(f"moud_ep{e}_type", f"moud_ep{e}_type", "category", categories=MOUD_TYPES,
+              doc=f"medicine of episode {e}"))),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

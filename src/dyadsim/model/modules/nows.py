@@ -41,7 +41,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 
 P = declare_params("nows", (
@@ -172,3 +172,16 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     ready_now = 1.0 * (pp >= s[S.nows_ready_day])
     discharge = in_hosp * ready_now * (u[U.discharge] < 1.0 / (1.0 + p[P.discharge_delay_days]))
     s[S.in_hospital] = in_hosp - discharge
+
+
+FINAL = (
+    Final("nows_signs", "nows_signs", "flag", doc="infant showed withdrawal signs"),
+    Final("nows_severity", "nows_birth_severity", doc="NOWS severity at birth (0-1)"),
+    Final("nows_pharm", "nows_pharm", "flag", doc="pharmacologic treatment for NOWS"),
+    Final("nows_los", "los", doc="infant length of stay (days)"),
+    Final("nows_exposure", "nows_exposure", doc="opioid exposure near delivery"),
+    Final("nows_pharm_days", "nows_pharm_days", doc="days of NOWS pharmacotherapy"),
+    Final("nows_ready_day", "nows_ready_day", "day", doc="postpartum day the infant was ready for discharge"),
+    Final("nicu", "nicu", "flag", doc="infant cared for in NICU"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 
 P = declare_params("overdose", (
@@ -59,3 +59,10 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     hist = s[S.od_history] * (1.0 - 1.0 / p[TAU.od_history])
     s[S.od_history] = hist + nonfatal * (1.0 - hist)
     s[S.returns_od_pp] = s[S.returns_od_pp] + od * s[S.return_today] * s[S.born]
+
+
+FINAL = (
+    Final("maternal_death", "death_day", "ever", doc="the mother died during follow-up"),
+    Final("returns_od_pp", "returns_od_pp", doc="postpartum returns to use with an overdose (count)"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

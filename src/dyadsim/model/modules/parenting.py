@@ -17,7 +17,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.infant import logistic_z
 
@@ -58,3 +58,9 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                     + w[L.infant_distress_parenting_stress] * s[S.infant_distress] * s[S.born]
                     + w[L.appraisal_parenting_stress] * s[S.neg_appraisal])
     s[S.parenting_stress] = relax(s[S.parenting_stress], ps_t, p[TAU.parenting_stress])
+
+
+FINAL = (
+    Final("mother_sens_disposition", "sens_disposition", doc="the mother's own caregiving disposition (logit)"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from dyadsim.model.forms import daily_probability
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 
 P = declare_params("pregnancy", (
@@ -87,3 +87,11 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                         + (1.0 - born) * p[P.prenatal_drive] * np.minimum(gest, 280.0) / 280.0)
     s[S.followed] = 1.0 - s[S.done]
     s[S.done] = 1.0 * ((born > 0.5) & (pp >= p[P.horizon_days] - 1.0))
+
+
+FINAL = (
+    Final("birth_day", "birth_day", "int", doc="simulation day of birth (days from enrolment)"),
+    Final("gest_weeks_at_birth", "gest_days_at_birth", divide_by=7.0, doc="gestational age at birth (weeks)"),
+    Final("preterm", "preterm", "flag", doc="born before 37 weeks"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

@@ -43,7 +43,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from dyadsim.model.forms import logistic
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.context import P as CTX
 from dyadsim.model.modules.supports import P as SUP
@@ -263,3 +263,14 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.lever_sensitivity_scale] = 1.0 + ab * p[P.abc_sensitivity] + sav * p[P.savoring_sensitivity]
     boost = p[SUP.peer_support] * p[SUP.peer_support_boost] + hv * p[SUP.hv_support] + sg * p[P.sg_support]
     s[S.support_eff] = np.minimum(s[S.support] + boost, 1.0)
+
+
+FINAL = (
+    *(Final(f"{g}_sessions", f"{g}_sessions", doc=f"{LABELS[g]} sessions attended") for g in PROGRAMS),
+    Final("practice_days", "practice_days", doc="days of MORE home practice"),
+    Final("more_dose_end", "more_skill", doc="MORE dose at the end of follow-up (0-1)"),
+    *(Final(f"{g}_start_day", f"{g}_start_day", "day", doc=f"day of the first {LABELS[g]} session")
+      for g in PROGRAMS),
+    *(Final(f"{g}_practice_days", f"{g}_practice_days", doc=f"days of {LABELS[g]} practice") for g in PROGRAMS[1:]),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

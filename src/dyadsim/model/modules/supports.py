@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 
 
@@ -111,3 +111,11 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.lever_stigma_scale] = 1.0 - training * p[P.training_stigma]
     s[S.lever_pain_scale] = 1.0 - training * p[P.training_pain]
     s[S.lever_depression] = s[S.mh_treated] * p[P.mh_effect]
+
+
+FINAL = (
+    Final("hv_eligible", "hv_eligible", "flag", doc="eligible for home visiting"),
+    Final("mh_treated", "mh_treated", "flag", doc="treated after mental-health screening"),
+    Final("housing_unstable_end", "housing_eff", "flag", doc="housing unstable at the end of follow-up"),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

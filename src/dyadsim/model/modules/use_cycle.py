@@ -45,7 +45,7 @@ import numpy as np
 
 from dyadsim.model.forms import daily_probability, logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
 
@@ -225,3 +225,11 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.withdrawal] = relax(s[S.withdrawal], wd_t, p[TAU.withdrawal])
     tol = use * (tol + w[L.use_tolerance] * (1.0 - tol)) + (1.0 - use) * tol * (1.0 - 1.0 / p[TAU.tolerance])
     s[S.tolerance] = np.maximum(tol, w[L.moud_tolerance] * on)
+
+
+FINAL = (
+    Final("first_pp_use_day", "first_pp_use_day", "day", doc="postpartum day of the first use"),
+    *(Final(k, k, doc=f"{k.replace('_', ' ')} (count)") for k in ("lapses", "relapses", "remissions", "quit_attempts",
+                                                                  "returns_pp")),
+)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

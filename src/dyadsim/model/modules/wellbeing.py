@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from dyadsim.model.graph import L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.attachment import CLASSIFY_DAY
 from dyadsim.model.modules.infant import logistic_z
@@ -106,3 +106,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.wb_cognitive] = s[S.wb_cognitive] + now * (cog - s[S.wb_cognitive])
     s[S.wb_social] = s[S.wb_social] + now * (soc - s[S.wb_social])
     s[S.wb_economic] = s[S.wb_economic] + now * (econ - s[S.wb_economic])
+
+
+FINAL = tuple(Final(f"wb_{d}", f"wb_{d}", doc=f"{d} well-being at 12 months (T score)") for d in DOMAINS)
+"""Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""

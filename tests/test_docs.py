@@ -63,3 +63,30 @@ def test_odd_doc_up_to_date() -> None:
 
     for m in modules.UPDATE_ORDER:
         assert f"`{m.__name__.rsplit('.', 1)[-1]}`" in text.split("7. Submodels", 1)[1]
+
+
+def test_every_dotted_name_in_the_docs_exists() -> None:
+    """Every ``dyadsim.<module>[.<name>]`` the docs, the README and the docstrings mention can be
+    imported, so a moved module or a renamed function cannot leave a stale reference behind."""
+    import importlib
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    files = [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "src").rglob("*.py"))]
+    stale = []
+    for f in files:
+        for name in sorted(set(re.findall(r"\bdyadsim(?:\.[A-Za-z_][A-Za-z0-9_]*)+", f.read_text(encoding="utf-8")))):
+            parts = name.split(".")
+            obj, k = None, len(parts)
+            while k > 0:
+                try:
+                    obj = importlib.import_module(".".join(parts[:k]))
+                    break
+                except ImportError:
+                    k -= 1
+            for attr in parts[k:]:
+                obj = getattr(obj, attr, None)
+                if obj is None:
+                    stale.append(f"{f.relative_to(root)}: {name}")
+                    break
+    assert not stale, "names that do not exist:\n" + "\n".join(stale)

@@ -12,7 +12,7 @@ into a list of plain assignments in which
   renamed, so a renderer sees one flat body;
 * module-level numeric constants become literals, locals are renamed ``v_<name>``.
 
-Renderers (:mod:`dyadsim.engine.lanes`) then turn the canonical names into a lane row, a scalar
+Renderers (:mod:`dyadsim.engine.codegen`) then turn the canonical names into a lane row, a scalar
 or a NumPy row. Anything outside the module contract (``dyadsim.model.modules``) is refused with the
 module, function and line, rather than compiled into something different.
 """

@@ -216,3 +216,21 @@ def test_a_second_process_loads_the_compiled_lanes_from_the_disk_cache(default_p
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("USED"))
     _, used, _, hits, _, misses = line.split()
     assert int(used) >= 1 and int(misses) == 0 and int(hits) >= 1, line
+
+
+def test_the_source_hash_covers_every_file_the_generator_reads() -> None:
+    """An edit to any module whose source is lowered (or whose constants are inlined) must change
+    the hash that names the generated code and the compile cache; otherwise stale code would run."""
+    import inspect
+    from pathlib import Path
+
+    from dyadsim.core import registry, rng, units
+    from dyadsim.engine import cache, layout
+    from dyadsim.model import forms, graph, modules, states
+    from dyadsim.model import programmes
+
+    hashed = {p.resolve() for p in cache.compiled_sources()}
+    read = [*modules.UPDATE_ORDER, modules, layout, forms, rng, registry, units, states, graph, programmes]
+    missing = [m.__name__ for m in read if Path(inspect.getsourcefile(m)).resolve() not in hashed]
+    assert not missing, f"sources read by the code generator but not hashed: {missing}"
+    assert any(p.name == "graph.yaml" for p in hashed)

@@ -290,7 +290,7 @@ def test_more_effect_rises_with_sessions_and_saturates() -> None:
 def test_practice_depends_on_sessions_attended() -> None:
     """Home-practice days grow with sessions attended; each dyad's first session day is recorded."""
     one, eight = _more(1.0).final, _more(8.0).final
-    assert eight[:, S.practice_days].mean() > 1.5 * one[:, S.practice_days].mean()
+    assert eight[:, S.more_practice_days].mean() > 1.5 * one[:, S.more_practice_days].mean()
     offered = eight[:, S.more_start_day] >= 0
     assert offered.mean() > 0.9
     assert np.all(eight[~offered, S.more_sessions] == 0)

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from dyadsim.core.errors import InputError
+from dyadsim.model.programmes import KEYS as PROGRAMME_KEYS
 
 
 from dyadsim.cli.common import (_CSV_HELP, _FORCE_HELP, _OUT_HELP, _check_counts, _compile_notice, _draws, _echo_err, _guarded,
@@ -86,7 +87,7 @@ def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | No
 @main.command()
 @click.option("--out", "out", type=_Path(dir_okay=False, path_type=Path), default=None,
               help="drawing (.svg, .png, .pdf) or graph file (.dot/.gv for Graphviz and DAGitty, .graphml for yEd)")
-@click.option("--intervention", type=click.Choice(["more", "sg", "mbp", "abc"]), default=None,
+@click.option("--intervention", type=click.Choice(list(PROGRAMME_KEYS)), default=None,
               help="mark the targets of a programme, one colour per component (more: Figure 2)")
 @click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
 @click.option("--scenario", type=_Path(dir_okay=False, path_type=Path), default=None,

@@ -20,6 +20,7 @@ from dyadsim.engine.kinds import Engine
 from dyadsim.core.errors import InputError, format_validation_error
 from dyadsim.model.graph import EDGE_IDS
 from dyadsim.model.params import ParamSet
+from dyadsim.model.programmes import FIELDS
 from dyadsim.model.population import PopulationSpec, default_spec_dict, load_spec
 from dyadsim.core.registry import PARAMS
 from dyadsim.core.yamlsafe import load_yaml
@@ -141,7 +142,11 @@ class Interventions(_Strict):
     supports: Supports = Field(default_factory=Supports)
 
 
-_PROGRAMME_KEYS = {"more": "more", "supportive_group": "sg", "mindful_parenting": "mbp", "attachment_parenting": "abc"}
+_PROGRAMME_KEYS = FIELDS
+"""Scenario field -> programme key (:mod:`dyadsim.model.programmes`)."""
+_missing = set(FIELDS) - set(Interventions.model_fields)
+if _missing:  # a programme declared without its scenario field
+    raise TypeError(f"Interventions has no field for the programmes {sorted(_missing)}")
 _SUPPORT_FLAGS = {"peer_support": "peer_support", "home_visiting": "home_visiting",
                   "transitional_housing": "transitional_housing", "provider_training": "provider_training",
                   "mental_health_screening": "mh_screening", "keep_together": "keep_together"}

@@ -14,17 +14,24 @@ from pathlib import Path
 import numba
 
 
+def compiled_sources() -> list[Path]:
+    """The files the compiled and generated code depends on: the ground layer (random numbers,
+    registry, units), the whole model (states, graph, forms, every mechanism module), the engine and
+    the shipped data. Any edit to one of them gives a new hash, hence new generated code and a new
+    Numba cache."""
+    root = Path(__file__).resolve().parent.parent
+    files = sorted((root / "core").glob("*.py")) + sorted((root / "model").rglob("*.py"))
+    files += sorted((root / "engine").glob("*.py")) + sorted((root / "data").rglob("*.yaml"))
+    return [f for f in files if f.is_file()]
+
+
 def source_hash() -> str:
     """Hash of the package's code and data that compiled or generated code depends on."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    compiled = [root / n for n in ("rng.py", "states.py", "registry.py", "graph.py")]
-    compiled += sorted((root / "modules").glob("*.py")) + sorted((root / "engine").glob("*.py"))
-    compiled += sorted((root / "data").glob("*.yaml"))
-    for f in compiled:
-        if f.is_file():
-            h.update(f.relative_to(root).as_posix().encode())
-            h.update(f.read_bytes())
+    for f in compiled_sources():
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -9,6 +9,7 @@ and "day" states hold -1 until the event happens.
 from __future__ import annotations
 
 from dyadsim.core.registry import State, declare_states
+from dyadsim.model.programmes import PROGRAMMES
 
 INF = 1e9
 
@@ -153,15 +154,13 @@ _SUPPORTS = (
     State("lever_depression", "logit", 0, 10, "lower log-odds of depressive symptoms (treatment)"),
 )
 _PROGRAMS = (
-    State("more_sessions", "sessions", 0, 100, "MORE sessions attended"),
-    State("more_skill", "0-1", 0, 1, "MORE dose received (skill built by sessions and practice)"),
-    State("sg_sessions", "sessions", 0, 100, "supportive-group sessions attended"),
-    State("sg_skill", "0-1", 0, 1, "supportive-group dose"),
-    State("mbp_sessions", "sessions", 0, 100, "mindfulness-based parenting sessions attended"),
-    State("mbp_skill", "0-1", 0, 1, "mindfulness-based parenting dose"),
-    State("abc_sessions", "sessions", 0, 100, "attachment-based parenting sessions attended"),
-    State("abc_skill", "0-1", 0, 1, "attachment-based parenting dose"),
-    State("practice_days", "days", 0, 2000, "days of home mindfulness practice"),
+    # Written by modules.programs: per programme (model.programmes), its delivery and dose ...
+    *(st for g in PROGRAMMES for st in (
+        State(f"{g.key}_sessions", "sessions", 0, 100, f"{g.label} sessions attended"),
+        State(f"{g.key}_skill", "0-1", 0, 1, f"{g.label} dose received (skill built by sessions and practice)"),
+        State(f"{g.key}_start_day", "day", -1, INF, f"simulation day of the first {g.label} session offered (-1 none)"),
+        State(f"{g.key}_practice_days", "days", 0, 2000, f"days of {g.label} home practice"))),
+    # ... and the levers through which the doses act today.
     State("lever_attention", "logit", 0, 10, "attention regulation (mindfulness)"),
     State("lever_craving", "logit", 0, 10, "mindful coping with craving (mindfulness)"),
     State("lever_automaticity", "0-1", 0, 1, "disengagement from automatic use (mindfulness)"),
@@ -222,13 +221,6 @@ _RECOVERY = (
     State("re_reward", "z", -INF, INF, "individual reward sensitivity (standard normal)"),
     State("re_cue", "z", -INF, INF, "individual cue reactivity (standard normal)"),
     State("re_self_control", "z", -INF, INF, "individual self-control capacity (standard normal)"),
-    State("more_start_day", "day", -1, INF, "simulation day of the first MORE session offered (-1 none)"),
-    State("sg_start_day", "day", -1, INF, "simulation day of the first supportive-group session offered (-1 none)"),
-    State("mbp_start_day", "day", -1, INF, "simulation day of the first MBP session offered (-1 none)"),
-    State("abc_start_day", "day", -1, INF, "simulation day of the first ABC session offered (-1 none)"),
-    State("sg_practice_days", "days", 0, 2000, "days of supportive-group practice"),
-    State("mbp_practice_days", "days", 0, 2000, "days of mindfulness-based parenting practice"),
-    State("abc_practice_days", "days", 0, 2000, "days of attachment-based parenting practice"),
     State("lever_moud_initiation", "log HR", 0, 10, "higher MOUD initiation and re-entry (peer, training)"),
     State("lever_self_control", "0-1", 0, 1, "stronger executive self-control (mindfulness)"),
     State("lever_sensitization", "logit", 0, 10, "lower stress sensitization (reappraisal)"),

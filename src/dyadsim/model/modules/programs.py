@@ -18,6 +18,10 @@ attends no session receives nothing: her skill stays exactly 0 and her history i
 dyad's first session day, sessions attended and practice days are recorded (complier-average
 analyses).
 
+The programmes are declared in :mod:`dyadsim.model.programmes` (delivery defaults, components,
+targets, effect parameters); their parameters, streams, per-programme state indices and output
+columns here are derived from those declarations. The effects are written below, in ``step``.
+
 Effects (at skill 1; each is a lever on a named parameter or edge of Figure 2):
 
 * MORE mindfulness: attention regulation (attentional bias), multiplier on cue reactivity, mindful
@@ -44,56 +48,35 @@ from numba.extending import register_jitable
 
 from dyadsim.model.forms import logistic
 from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.model.programmes import KEYS, LABELS, PROGRAMMES, TARGETS, Programme
 from dyadsim.model.states import S
 from dyadsim.model.modules.context import P as CTX
 from dyadsim.model.modules.supports import P as SUP
 
-PROGRAMS = ("more", "sg", "mbp", "abc")
-LABELS = {"more": "MORE", "sg": "supportive group", "mbp": "mindfulness-based parenting",
-          "abc": "attachment-based parenting"}
+PROGRAMS = KEYS
 
 
-# What each programme component acts on in the mechanism graph (node or edge ids): drawn as
-# Figure 2 by ``dyadsim graph --intervention more`` and listed in the docs.
-TARGETS: dict[str, dict[str, tuple[str, ...]]] = {
-    "more": {
-        "mindfulness": ("attentional_bias", "attentional_bias_cue_reactivity", "craving", "habit_use", "self_control"),
-        "reappraisal": ("neg_appraisal", "stressors_appraisal", "neg_affect_allostasis", "appraisal_emotion_coping",
-                        "problem_coping", "stress_sensitization"),
-        "savoring": ("reward_dysregulation", "pos_affect", "salience", "salience_parenting"),
-    },
-    "sg": {"support": ("social_support", "pos_affect")},
-    "mbp": {"parenting": ("parenting_stress", "neg_appraisal", "parenting")},
-    "abc": {"attachment": ("parenting", "salience_parenting")},
-}
-
-
-def _delivery(g: str, sessions: float, attendance: float, practice: float, after: float) -> tuple[Param, ...]:
+def _delivery(g: Programme) -> tuple[Param, ...]:
+    """A programme's delivery parameters, in the order the offsets ``_ON`` ... ``_AFTER`` name them."""
     return (
-        Param(f"{g}_on", 0.0, "flag", 0.0, 1.0, "scenario setting", f"{LABELS[g]} offered"),
-        Param(f"{g}_start_postpartum", 0.0, "flag", 0.0, 1.0, "scenario setting", "1: start after birth"),
-        Param(f"{g}_start_week", 20.0, "week", 0.0, 52.0, "scenario setting",
+        Param(f"{g.key}_on", 0.0, "flag", 0.0, 1.0, "scenario setting", f"{g.label} offered"),
+        Param(f"{g.key}_start_postpartum", 0.0, "flag", 0.0, 1.0, "scenario setting", "1: start after birth"),
+        Param(f"{g.key}_start_week", 20.0, "week", 0.0, 52.0, "scenario setting",
               "gestational week (pregnancy start) or postpartum week"),
-        Param(f"{g}_sessions", sessions, "sessions", 0.0, 30.0, "seed 000 (MORE: 8-10 weekly sessions)",
+        Param(f"{g.key}_sessions", g.sessions, "sessions", 0.0, 30.0, "seed 000 (MORE: 8-10 weekly sessions)",
               "weekly group sessions"),
-        Param(f"{g}_attendance", attendance, "probability", 0.0, 1.0, "assumed", "attendance at a session, no barriers"),
-        Param(f"{g}_practice", practice, "1/day", 0.0, 1.0, "assumed", "home practice during the programme"),
-        Param(f"{g}_practice_after", after, "1/day", 0.0, 1.0, "assumed", "home practice after the programme"),
+        Param(f"{g.key}_attendance", g.attendance, "probability", 0.0, 1.0, "assumed",
+              "attendance at a session, no barriers"),
+        Param(f"{g.key}_practice", g.practice, "1/day", 0.0, 1.0, "assumed", "home practice during the programme"),
+        Param(f"{g.key}_practice_after", g.practice_after, "1/day", 0.0, 1.0, "assumed",
+              "home practice after the programme"),
     )
 
 
-def _effect(name: str, default: float, unit: str, high: float, source: str, doc: str) -> Param:
-    return Param(name, default, unit, 0.0, high, source, doc)
-
-
 P = declare_params("programs", (
-    *_delivery("more", 8.0, 0.8, 0.5, 0.25),
-    *_delivery("sg", 8.0, 0.8, 0.0, 0.0),
-    *_delivery("mbp", 8.0, 0.8, 0.4, 0.2),
-    *_delivery("abc", 10.0, 0.8, 0.0, 0.0),
-    Param("more_mindfulness", 1.0, "flag", 0.0, 1.0, "scenario setting", "MORE mindfulness component"),
-    Param("more_reappraisal", 1.0, "flag", 0.0, 1.0, "scenario setting", "MORE reappraisal component"),
-    Param("more_savoring", 1.0, "flag", 0.0, 1.0, "scenario setting", "MORE savoring component"),
+    *(q for g in PROGRAMMES for q in _delivery(g)),
+    *(Param(f"{g.key}_{c}", 1.0, "flag", 0.0, 1.0, "scenario setting", f"{g.label} {c} component")
+      for g in PROGRAMMES for c in g.components),
     Param("learn_rate", 0.2, "share of gap per session", 0.05, 0.5, "assumed", "skill gained per session"),
     Param("practice_gain", 0.01, "share of gap per day", 0.0, 0.05, "assumed", "skill gained per practice day"),
     Param("fade_days", 180.0, "days", 30.0, 720.0, "assumed", "time constant of fading skill"),
@@ -107,57 +90,36 @@ P = declare_params("programs", (
     Param("barrier_stigma", 0.8, "logit", 0.0, 2.0, "assumed (seed 003 culture of care)", "stigma in care"),
     Param("barrier_neg_affect", 1.0, "logit", 0.0, 3.0, "assumed", "negative affect"),
     Param("barrier_use", 1.5, "logit", 0.0, 4.0, "assumed", "recent use"),
-    _effect("mindfulness_attention", 0.6, "logit", 3.0, "assumed (Garland 2019: less attentional bias)", "attention regulation"),
-    _effect("mindfulness_cue", 0.3, "share", 1.0, "assumed (seed 000 §MORE Addresses ... Cue-Reactivity)", "cue reactivity reduction"),
-    _effect("mindfulness_craving", 0.5, "logit", 3.0, "assumed (Li et al. 2017: craving d = -0.63)", "craving regulation"),
-    _effect("mindfulness_automaticity", 0.2, "share", 0.8, "assumed", "disengagement from automatic use"),
-    _effect("mindfulness_self_control", 0.1, "0-1", 0.3, "assumed (seed 000 Figure 2: mindfulness strengthens "
-            "executive control)", "higher self-control ceiling"),
-    _effect("reappraisal_skill", 0.6, "logit", 3.0, "assumed (Garland 2014: more reappraisal)", "reappraisal skill"),
-    _effect("reappraisal_stress", 0.2, "share", 0.8, "assumed (Garland 2014: less stress arousal)", "stress reactivity reduction"),
-    _effect("reappraisal_recovery", 0.2, "share", 0.8, "assumed (seed 000 §MORE Enhances Stress Recovery)", "faster recovery"),
-    _effect("reappraisal_coping", 0.3, "logit", 2.0, "assumed (seed 000 Figure 2)", "problem-focused coping"),
-    _effect("reappraisal_sensitization", 0.3, "logit", 1.5, "assumed (seed 000 Figure 2: reappraisal reduces "
-            "stress sensitization)", "lower stress sensitization"),
-    _effect("savoring_reward", 0.5, "logit", 3.0, "assumed (seed 000 §MORE Restructures Reward)", "natural reward"),
-    _effect("savoring_affect", 0.3, "logit", 2.0, "assumed (Garland 2017: OR 2.75 positive affect)", "positive affect"),
-    _effect("savoring_salience", 0.5, "logit", 3.0, "assumed (seed 000 Figure 2: savoring -> infant cues)", "salience of infant cues"),
-    _effect("savoring_sensitivity", 0.15, "share", 1.0, "assumed (seed 000 Figure 2: savoring strengthens "
-            "salience -> parenting)", "stronger salience -> parenting"),
-    _effect("sg_support", 0.1, "0-1", 0.3, "assumed (supportive group: contact)", "social support"),
-    _effect("sg_affect", 0.2, "logit", 1.0, "assumed", "positive affect"),
-    _effect("mbp_stress", 0.8, "logit", 2.0, "assumed (Short 2017; Gannon 2017: PSI-SF fell)", "lower parenting stress"),
-    _effect("mbp_reappraisal", 0.3, "logit", 1.5, "assumed (Short 2017: PSS-10 fell)", "reappraisal"),
-    _effect("mbp_parenting", 0.4, "logit", 1.5, "assumed (Short 2017: KIPS rose)", "parenting skill"),
-    _effect("abc_parenting", 0.8, "logit", 2.0, "assumed (ABC, Mom Power)", "parenting skill"),
-    _effect("abc_sensitivity", 0.3, "share", 1.0, "assumed (ABC: sensitivity to infant cues)", "stronger salience -> parenting"),
+    *(e for g in PROGRAMMES for e in g.effects),
 ))
 U = declare_streams("programs", (
-    Stream("more_attend", "MORE session attended"), Stream("sg_attend", "supportive group attended"),
-    Stream("mbp_attend", "MBP session attended"), Stream("abc_attend", "ABC session attended"),
-    Stream("more_practice", "MORE home practice"), Stream("mbp_practice", "MBP home practice"),
-    Stream("sg_practice", "supportive group practice"), Stream("abc_practice", "ABC practice"),
+    *(Stream(f"{g.key}_attend", f"{g.label} session attended") for g in PROGRAMMES),
+    *(Stream(f"{g.key}_practice", f"{g.label} home practice") for g in PROGRAMMES),
 ))
 
 
-# Per programme, in PROGRAMS order: parameter block, streams and states (global indices).
-PROGRAM_BASE = (P.more_on, P.sg_on, P.mbp_on, P.abc_on)
-PROGRAM_ATTEND = (U.more_attend, U.sg_attend, U.mbp_attend, U.abc_attend)
-PROGRAM_PRACTICE = (U.more_practice, U.sg_practice, U.mbp_practice, U.abc_practice)
-PROGRAM_SESSIONS = (S.more_sessions, S.sg_sessions, S.mbp_sessions, S.abc_sessions)
-PROGRAM_SKILL = (S.more_skill, S.sg_skill, S.mbp_skill, S.abc_skill)
-PROGRAM_START = (S.more_start_day, S.sg_start_day, S.mbp_start_day, S.abc_start_day)
-PROGRAM_PRACTICE_DAYS = (S.practice_days, S.sg_practice_days, S.mbp_practice_days, S.abc_practice_days)
+def _each(template: str, table: object) -> tuple[int, ...]:
+    return tuple(getattr(table, template.format(g.key)) for g in PROGRAMMES)
+
+
+# Per programme, in PROGRAMMES order: parameter block, streams and states (global indices).
+PROGRAM_BASE = _each("{}_on", P)
+PROGRAM_ATTEND = _each("{}_attend", U)
+PROGRAM_PRACTICE = _each("{}_practice", U)
+PROGRAM_SESSIONS = _each("{}_sessions", S)
+PROGRAM_SKILL = _each("{}_skill", S)
+PROGRAM_START = _each("{}_start_day", S)
+PROGRAM_PRACTICE_DAYS = _each("{}_practice_days", S)
+
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Nothing received at enrolment; support as the mother's own until a programme or support adds to it."""
     s[S.support_eff] = s[S.support]
-    for k in (S.more_sessions, S.more_skill, S.sg_sessions, S.sg_skill, S.mbp_sessions, S.mbp_skill,
-              S.abc_sessions, S.abc_skill, S.practice_days, S.lever_attention, S.lever_craving,
-              S.lever_automaticity, S.lever_reappraisal, S.lever_recovery, S.lever_problem_coping,
-              S.lever_natural_reward, S.lever_pos_affect, S.lever_savoring, S.lever_parenting_skill,
-              S.lever_parenting_stress, S.lever_self_control, S.lever_sensitization, S.sg_practice_days,
-              S.mbp_practice_days, S.abc_practice_days):
+    for k in PROGRAM_SESSIONS + PROGRAM_SKILL + PROGRAM_PRACTICE_DAYS:
+        s[k] = 0.0
+    for k in (S.lever_attention, S.lever_craving, S.lever_automaticity, S.lever_reappraisal, S.lever_recovery,
+              S.lever_problem_coping, S.lever_natural_reward, S.lever_pos_affect, S.lever_savoring,
+              S.lever_parenting_skill, S.lever_parenting_stress, S.lever_self_control, S.lever_sensitization):
         s[k] = 0.0
     for k in PROGRAM_START:
         s[k] = -1.0
@@ -168,8 +130,10 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
     """Whether today's step can change anything: only when a programme, or a support that adds
     social support or parenting skill, is switched on."""
-    return (p[P.more_on] + p[P.sg_on] + p[P.mbp_on] + p[P.abc_on] + p[SUP.peer_support]
-            + p[SUP.home_visiting]) > 0.0
+    offered = 0.0
+    for g in range(len(PROGRAM_BASE)):
+        offered = offered + p[PROGRAM_BASE[g]]
+    return (offered + p[SUP.peer_support] + p[SUP.home_visiting]) > 0.0
 
 
 # Offsets within each programme's block of delivery parameters (the order of ``_delivery``).
@@ -266,11 +230,14 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
 
 
 FINAL = (
-    *(Final(f"{g}_sessions", f"{g}_sessions", doc=f"{LABELS[g]} sessions attended") for g in PROGRAMS),
-    Final("practice_days", "practice_days", doc="days of MORE home practice"),
+    *(Final(f"{g.key}_sessions", f"{g.key}_sessions", doc=f"{g.label} sessions attended") for g in PROGRAMMES),
+    # MORE's practice and dose columns keep their first names.
+    Final("practice_days", "more_practice_days", doc="days of MORE home practice"),
     Final("more_dose_end", "more_skill", doc="MORE dose at the end of follow-up (0-1)"),
-    *(Final(f"{g}_start_day", f"{g}_start_day", "day", doc=f"day of the first {LABELS[g]} session")
-      for g in PROGRAMS),
-    *(Final(f"{g}_practice_days", f"{g}_practice_days", doc=f"days of {LABELS[g]} practice") for g in PROGRAMS[1:]),
+    *(Final(f"{g.key}_start_day", f"{g.key}_start_day", "day", doc=f"day of the first {g.label} session")
+      for g in PROGRAMMES),
+    *(Final(f"{g.key}_practice_days", f"{g.key}_practice_days", doc=f"days of {g.label} practice")
+      for g in PROGRAMMES[1:]),
 )
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
+__all__ = ["KEYS", "LABELS", "PROGRAMMES", "PROGRAMS", "TARGETS", "P", "U", "init", "gate", "step", "FINAL"]

@@ -42,6 +42,7 @@ relapse); Bouton 2002 (Biol Psychiatry 52:976, extinction and relapse); Everitt 
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from dyadsim.model.forms import daily_probability, logistic, relax
 from dyadsim.model.graph import TAU, L
@@ -124,12 +125,10 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     s[S.return_today] = 0.0
 
 
-def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
-    """One day: bias and cue, craving, motivation and quit attempts, self-control, the use
-    decision, then episode bookkeeping, intoxication, habit, withdrawal and tolerance."""
-    on = s[S.on_moud]
-    alive = s[S.alive]
-    born = s[S.born]
+@register_jitable
+def _craving(s, p, w, u, on, born):  # type: ignore[no-untyped-def]
+    """Attentional bias, today's cue and the reactivity to it, tonic and today's craving.
+    Returns (cue, tonic craving, today's craving)."""
     rd = s[S.reward_dysregulation]
     ab_t = logistic(p[P.bias_logit] - p[P.attention_regulation] - s[S.lever_attention]
                     + w[L.use_attentional_bias] * s[S.intoxication]
@@ -157,7 +156,13 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     # Today's craving: the tonic level plus the phasic response to a cue (gap to 1 closed).
     c = ct + (1.0 - ct) * w[L.cue_reactivity_craving] * cr
     s[S.craving] = c
-    # Harms, crisis and motivation to stop.
+    return cue, ct, c
+
+
+@register_jitable
+def _motivation(s, p, w, u, on, alive, born):  # type: ignore[no-untyped-def]
+    """Harms, crisis and motivation to stop; quit attempts while using; resolve, renewed by a quit
+    attempt or by entry into MOUD today. Returns (motivation, resolve)."""
     s[S.harm] = relax(s[S.harm], s[S.intoxication], p[TAU.harm])
     report_today = s[S.cps_report] * (s[S.cps_report_day] == s[S.pp_day])
     shock = np.minimum(s[S.od_today] + report_today, 1.0)
@@ -168,7 +173,6 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                    + w[L.bonding_motivation] * s[S.bonding] * born * (1.0 - s[S.separated]))
     mot = relax(s[S.motivation], m_t, p[TAU.motivation])
     s[S.motivation] = mot
-    # A quit attempt while using (or entry into MOUD today) renews resolve.
     using = 1.0 * (s[S.days_since_use] < p[P.abstinence_days]) * alive
     h_quit = p[P.quit_hazard] * np.exp(w[L.motivation_quit] * mot)
     quit = using * (u[U.quit] < daily_probability(h_quit))
@@ -178,20 +182,13 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     res = s[S.resolve] * (1.0 - 1.0 / p[TAU.resolve])
     res = res + renew * (1.0 - res)
     s[S.resolve] = res
-    sc_max = (p[P.self_control_max] + p[IND.sd_self_control] * s[S.re_self_control] + s[S.lever_self_control]
-              + w[L.motivation_self_control] * mot + w[L.sleep_self_control] * s[S.sleep_loss])
-    sc_t = np.minimum(np.maximum(sc_max + w[L.craving_self_control] * ct
-                                 + w[L.use_self_control] * s[S.intoxication], 0.0), 1.0)
-    sc = relax(s[S.self_control], sc_t, p[TAU.self_control])
-    s[S.self_control] = sc
-    logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
-             + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
-             + w[L.resolve_use] * res
-             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
-             + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
-    use = alive * (u[U.use] < logistic(logit))
-    s[S.use_today] = use
-    # Lapses, relapses, remissions and returns to use.
+    return mot, res
+
+
+@register_jitable
+def _episodes(s, p, use, born):  # type: ignore[no-untyped-def]
+    """Lapses, relapses, remissions, returns to use and the first postpartum use, from today's use.
+    Returns the days since use after today."""
     ds = s[S.days_since_use]
     returning = use * (ds >= p[P.abstinence_days])
     s[S.returns_pp] = s[S.returns_pp] + returning * born
@@ -211,7 +208,13 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.uses_since_lapse] = (1.0 - relapse) * usl
     first_pp = use * born * (s[S.first_pp_use_day] < 0.0)
     s[S.first_pp_use_day] = s[S.first_pp_use_day] + first_pp * (s[S.pp_day] + 1.0)
-    s[S.days_since_use] = ds_new
+    return ds_new
+
+
+@register_jitable
+def _after_use(s, p, w, use, on):  # type: ignore[no-untyped-def]
+    """Intoxication, habit (learned faster than it extinguishes), withdrawal and tolerance after
+    today's use or abstinence. Returns the new tolerance."""
     s[S.intoxication] = relax(s[S.intoxication], w[L.use_intoxication] * use, p[TAU.intoxication])
     # Habits are learned faster than they extinguish: extinction is new learning that leaves the
     # old association in place (Bouton 2002), so cue-triggered use outlasts a period of abstinence.
@@ -224,7 +227,32 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                                  + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)
     s[S.withdrawal] = relax(s[S.withdrawal], wd_t, p[TAU.withdrawal])
     tol = use * (tol + w[L.use_tolerance] * (1.0 - tol)) + (1.0 - use) * tol * (1.0 - 1.0 / p[TAU.tolerance])
-    s[S.tolerance] = np.maximum(tol, w[L.moud_tolerance] * on)
+    return np.maximum(tol, w[L.moud_tolerance] * on)
+
+
+def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
+    """One day: bias and cue, craving, motivation and quit attempts, self-control, the use
+    decision, then episode bookkeeping, intoxication, habit, withdrawal and tolerance."""
+    on = s[S.on_moud]
+    alive = s[S.alive]
+    born = s[S.born]
+    cue, ct, c = _craving(s, p, w, u, on, born)
+    mot, res = _motivation(s, p, w, u, on, alive, born)
+    sc_max = (p[P.self_control_max] + p[IND.sd_self_control] * s[S.re_self_control] + s[S.lever_self_control]
+              + w[L.motivation_self_control] * mot + w[L.sleep_self_control] * s[S.sleep_loss])
+    sc_t = np.minimum(np.maximum(sc_max + w[L.craving_self_control] * ct
+                                 + w[L.use_self_control] * s[S.intoxication], 0.0), 1.0)
+    sc = relax(s[S.self_control], sc_t, p[TAU.self_control])
+    s[S.self_control] = sc
+    logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
+             + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
+             + w[L.resolve_use] * res
+             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
+             + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
+    use = alive * (u[U.use] < logistic(logit))
+    s[S.use_today] = use
+    s[S.days_since_use] = _episodes(s, p, use, born)
+    s[S.tolerance] = _after_use(s, p, w, use, on)
 
 
 FINAL = (

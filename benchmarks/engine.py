@@ -96,7 +96,7 @@ ROOFLINE_SRC = '''
 import numba
 import numpy as np
 from dyadsim.engine.vexp import vexp
-from dyadsim import rng
+from dyadsim.core import rng
 
 LANES = {lanes}
 _uniform = numba.njit(rng.uniform, inline="always", error_model="numpy")

@@ -93,7 +93,7 @@ def make_lane_kernel():  # type: ignore[no-untyped-def]
     from dyadsim.engine.lower import Lowerer
 
     lw = Lowerer().lower(step, {"s": "s", "p": "p", "w": "w", "u": "u", "t": "t"})
-    src = ("import numba\nimport numpy as np\nfrom dyadsim import rng as _rng\n"
+    src = ("import numba\nimport numpy as np\nfrom dyadsim.core import rng as _rng\n"
            "from dyadsim.engine.vexp import vexp as _vexp\n"
            f"LANES = {codegen.LANES}\nN_STATES = {N_STATES}\nN_DRAWS = {N_DRAWS}\n"
            "_EXACT = dict(error_model='numpy', nogil=True)\n"

@@ -69,20 +69,20 @@ def work_per_lane_day() -> dict[str, int]:
     from dyadsim.model.modules import UPDATE_ORDER, stream_ranges
     from dyadsim.model.params import ParamSet
     from dyadsim.core.registry import STREAMS
-    from dyadsim.model.states import N_STATES
+    from dyadsim.model.modules import n_states
 
     gen = kernel._GEN
     tree = ast.parse(codegen.generate())
     fns = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
     p = ParamSet().vector()
-    n = {"states": N_STATES, "draws": 0, "exps": 0, "divisions": 0}
+    n = {"states": n_states(), "draws": 0, "exps": 0, "divisions": 0}
     for m, (a, b) in zip(UPDATE_ORDER, stream_ranges(list(STREAMS))):
         name = codegen.module_name(m)
         gate = getattr(m, "gate", None)
         if gate is not None:
             lw = Lowerer().lower(gate, dict(zip(gate.__code__.co_varnames[:3], ("s", "p", "t"))))
             if not uses(lw.stmts, lw.result, "__s") and not uses(lw.stmts, lw.result, "__t"):
-                st = np.zeros(N_STATES * codegen.LANES)
+                st = np.zeros(n_states() * codegen.LANES)
                 if not getattr(gen, "lane_gate_" + name)(st, p, np.zeros(codegen.LANES)):
                     continue
         fn = fns["lane_step_" + name]

@@ -16,7 +16,8 @@ from dyadsim.model.modules import allostasis, attachment, cps, moud, nows, overd
 from dyadsim.model.params import ParamSet
 from dyadsim.model.population import load_spec
 from dyadsim.core.registry import STREAMS
-from dyadsim.model.states import N_STATES, S
+from dyadsim.model.modules import n_states
+from dyadsim.model.states import S
 
 SPEC = load_spec()
 EDGES = {e.id: e for e in GRAPH.edges}
@@ -26,7 +27,7 @@ def make_cohort(n: int, seed: int = 1, params: ParamSet | None = None):
     ps = params or ParamSet()
     p = ps.vector()
     s = initial_states(SPEC, p, seed, np.arange(n, dtype=np.uint64))
-    assert s.shape == (N_STATES, n)
+    assert s.shape == (n_states(), n)
     return s, p, ps.link_vector()
 
 

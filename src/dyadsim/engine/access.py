@@ -28,10 +28,10 @@ import numpy as np
 from dyadsim.core.registry import PARAMS
 from dyadsim.engine.codegen import STEP_ROLES, _roles, module_name
 from dyadsim.engine.lower import Lowerer
-from dyadsim.model.modules import UPDATE_ORDER
-from dyadsim.model.states import N_STATES, S
+from dyadsim.model.modules import UPDATE_ORDER, n_states, state_names
 
-STATE_NAMES: tuple[str, ...] = S._fields
+STATE_NAMES: tuple[str, ...] = state_names()
+"""Every state's name by index (the shared table and the states modules declare for themselves)."""
 
 
 class OwnershipError(ValueError):
@@ -73,7 +73,7 @@ class _Recording(np.ndarray):
 
 
 def _init_access(m: ModuleType) -> tuple[frozenset[int], frozenset[int]]:
-    s = np.full((N_STATES, 2), 0.5).view(_Recording)
+    s = np.full((n_states(), 2), 0.5).view(_Recording)
     s.reads, s.writes = set(), set()
     p = np.array([q.default for q in PARAMS.values()], dtype=np.float64)
     with np.errstate(all="ignore"):

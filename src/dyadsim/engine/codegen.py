@@ -30,9 +30,9 @@ import sys
 import tempfile
 from types import FunctionType, ModuleType
 
-from dyadsim.model.modules import UPDATE_ORDER, always, stream_ranges
+from dyadsim.model.modules import UPDATE_ORDER, always, n_states, stream_ranges
 from dyadsim.core.registry import STREAMS
-from dyadsim.model.states import N_STATES, S
+from dyadsim.model.states import S
 from dyadsim.engine import layout
 from dyadsim.engine.cache import SOURCE_HASH, generated_dir
 from dyadsim.engine.lower import Lowered, Lowerer, indices, uses
@@ -211,7 +211,7 @@ def generate() -> str:
     """The whole generated module's source (deterministic for a given package source)."""
     lower = Lowerer()
     ranges = stream_ranges(list(STREAMS))
-    parts = [HEADER.format(lanes=LANES, fast=repr(set(FAST_FLAGS)), n_states=N_STATES, n_streams=len(STREAMS),
+    parts = [HEADER.format(lanes=LANES, fast=repr(set(FAST_FLAGS)), n_states=n_states(), n_streams=len(STREAMS),
                            done=S.done, n_count=layout.N_COUNT_AGG, fp=repr(layout.FIXED_POINT),
                            n_agg=len(layout.AGGREGATES), hash=SOURCE_HASH)]
     lane_day = {"": [], "_fast": []}

@@ -17,7 +17,8 @@ from dyadsim.core import rng
 from dyadsim.model.params import ParamSet
 from dyadsim.model.population import PopulationSpec, baseline_states, draw_baseline, load_spec
 from dyadsim.core.registry import PARAMS, STREAMS
-from dyadsim.model.states import N_STATES, S
+from dyadsim.model.modules import n_states
+from dyadsim.model.states import S
 from dyadsim.engine import layout
 from dyadsim.engine.access import init_order
 from dyadsim.engine.kinds import ENGINES, Engine
@@ -52,7 +53,7 @@ class SimOutput:
 
 def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarray) -> np.ndarray:
     """(n_states, n) states at enrolment: baseline draws, then every module's ``init``."""
-    s = baseline_states(draw_baseline(spec, seed, ids), N_STATES)
+    s = baseline_states(draw_baseline(spec, seed, ids), n_states())
     for mod in init_order():
         mod.init(s, p)
     return s
@@ -107,7 +108,7 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
     t_max = t_max_for(spec, horizon)
     keys = rng.stream_keys(seed, list(STREAMS))
     ids = np.arange(first_id, first_id + n, dtype=np.uint64)
-    final = np.empty((n, N_STATES), dtype=np.float32)
+    final = np.empty((n, n_states()), dtype=np.float32)
     mon = np.zeros((n, len(layout.MONTHLY), months), dtype=np.float32)
     preg = np.zeros((n, len(layout.PREGNANCY), 3), dtype=np.float32)
     n_axis = layout.PREG_AXIS + horizon

@@ -246,4 +246,3 @@ S = declare_states(
 )
 """Indices of every state in the state vector: ``s[S.craving]``."""
 
-N_STATES: int = len(S)

@@ -16,7 +16,7 @@ from dyadsim.engine import layout
 from dyadsim.engine.run import SimOutput
 from dyadsim.core.registry import Final
 from dyadsim.model import population
-from dyadsim.model.modules import UPDATE_ORDER
+from dyadsim.model.modules import UPDATE_ORDER, state_names
 from dyadsim.model.states import S
 
 _MOTHER_MEANS = ("craving", "perceived_stress", "parenting_stress", "depression", "bonding", "parenting",
@@ -41,9 +41,14 @@ def final_declarations() -> tuple[Final, ...]:
     return tuple(d for m in (population, *UPDATE_ORDER) for d in getattr(m, "FINAL", ()))
 
 
+def _state_index() -> dict[str, int]:
+    return {name: i for i, name in enumerate(state_names())}
+
+
 def final_column(f: np.ndarray, d: Final) -> Any:
     """The column ``d`` from the final states ``f`` (dyads x states)."""
-    v = f[:, getattr(S, d.state)]
+    index = _state_index()
+    v = f[:, index[d.state]]
     if d.kind == "category":
         codes = v.astype(int)
         return pd.Categorical.from_codes(np.where(codes >= 0, codes, -1), d.categories)
@@ -56,7 +61,7 @@ def final_column(f: np.ndarray, d: Final) -> Any:
     else:
         out = v.astype(_DTYPES[d.kind])
     if d.only_if is not None:
-        out = np.where(f[:, getattr(S, d.only_if)] >= 0, out, np.nan)
+        out = np.where(f[:, index[d.only_if]] >= 0, out, np.nan)
     return out
 
 

@@ -8,6 +8,10 @@ plain NumPy on a whole block (the reference). A module in :data:`UPDATE_ORDER` d
 
 * ``P`` (parameters, :func:`dyadsim.core.registry.declare_params`) and, where it draws, ``U`` (named
   random streams, contiguous in the stream table);
+* optionally ``FINAL``: its columns of the outcomes table (:class:`dyadsim.core.registry.Final`);
+* a module outside the list below also declares ``AFTER`` (the module whose step comes before its
+  own) and may declare states of its own (``declare_states``, appended to the state vector): it is
+  found in this package and placed in the day without being listed anywhere;
 * ``init(s, p)``: run once at enrolment on a states x dyads matrix, plain NumPy (not compiled);
 * ``step(s, p, w, u, t)``: one day. ``s`` states, ``p`` parameters, ``w`` signed edge strengths,
   ``u`` today's uniforms, ``t`` the dyad's day since enrolment;
@@ -36,32 +40,17 @@ lists it for every state a step reads from another module):
 """
 from __future__ import annotations
 
+import pkgutil
+from importlib import import_module
 from types import ModuleType
 from typing import Callable
 
-from dyadsim.model.modules import (allostasis,
-    appraisal,
-    attachment,
-    context,
-    cps,
-    individual,
-    infant,
-    moud,
-    nows,
-    other_substances,
-    overdose,
-    parenting,
-    pregnancy,
-    programs,
-    reward,
-    salience,
-    stressors,
-    supports,
-    synchrony,
-    use_cycle,
-    wellbeing)
+from dyadsim.core.registry import STATES
+from dyadsim.model.modules import (allostasis, appraisal, attachment, context, cps, individual, infant, moud, nows,
+                                   other_substances, overdose, parenting, pregnancy, programs, reward, salience,
+                                   stressors, supports, synchrony, use_cycle, wellbeing)
 
-UPDATE_ORDER: tuple[ModuleType, ...] = (
+_DAY: tuple[ModuleType, ...] = (
     pregnancy,   # birth, postpartum clock
     supports,    # system supports and MOUD policies: today's levers
     programs,    # group programmes: sessions, practice, dose, levers
@@ -82,8 +71,49 @@ UPDATE_ORDER: tuple[ModuleType, ...] = (
     wellbeing,   # five domains at 12 months
     other_substances,  # other-substance and tobacco days (read by nothing else in the day)
 )
+
+
+def _placed(day: tuple[ModuleType, ...]) -> tuple[ModuleType, ...]:
+    """The day's order: ``day`` with every other mechanism module of this package (one with a
+    ``step``) inserted after the module its ``AFTER`` names, in the order of their file names.
+
+    A new mechanism is then one file: it declares its parameters, its own states
+    (``declare_states``), ``AFTER``, ``init``, ``step`` and ``FINAL``; nothing else lists it.
+    """
+    known = {m.__name__ for m in day} | {context.__name__, individual.__name__}
+    order = list(day)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        name = f"{__name__}.{info.name}"
+        if name in known or info.name.startswith("_"):
+            continue
+        mod = import_module(name)
+        if not hasattr(mod, "step"):
+            continue
+        after = getattr(mod, "AFTER", None)
+        names = [m.__name__.rsplit(".", 1)[-1] for m in order]
+        if after not in names:
+            raise ImportError(f"{name}: set AFTER to the module whose step comes before its own "
+                              f"(one of {', '.join(names)}), got {after!r}")
+        order.insert(names.index(after) + 1, mod)
+    return tuple(order)
+
+
+UPDATE_ORDER: tuple[ModuleType, ...] = _placed(_DAY)
+"""Every mechanism module in the order its step runs each day."""
+
 __doc__ = (__doc__ or "") + "\n".join(f"{i + 1}. ``{m.__name__.rsplit('.', 1)[-1]}``"
                                       for i, m in enumerate(UPDATE_ORDER))
+
+def n_states() -> int:
+    """Length of the state vector: the table of :mod:`dyadsim.model.states` plus the states that
+    mechanism modules declare for themselves (all loaded by now)."""
+    return len(STATES)
+
+
+def state_names() -> tuple[str, ...]:
+    """Every state's name, by its index in the state vector."""
+    return tuple(STATES)
+
 
 StepFn = Callable[..., None]
 
@@ -130,5 +160,5 @@ def stream_ranges(stream_names: list[str]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-__all__ = ["UPDATE_ORDER", "make_day_step", "gates", "stream_ranges",
+__all__ = ["UPDATE_ORDER", "n_states", "state_names", "make_day_step", "gates", "stream_ranges",
            "context"]

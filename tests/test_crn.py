@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dyadsim.engine import layout
 from dyadsim.engine.run import simulate
 from dyadsim.model.states import S
 
@@ -87,6 +88,6 @@ def test_monotone_response_under_crn(default_params, base):
     strong = default_params.copy()
     strong.set("links.craving_use.strength", 10.0)
     s = simulate(strong, N, SEED, threads=1)
-    use_base = base.monthly[:, 2, :].sum() + base.pregnancy[:, 2, :].sum()
-    use_strong = s.monthly[:, 2, :].sum() + s.pregnancy[:, 2, :].sum()
+    use_base = base.monthly[:, layout.M["use_days"], :].sum() + base.pregnancy[:, layout.Q["use_days"], :].sum()
+    use_strong = s.monthly[:, layout.M["use_days"], :].sum() + s.pregnancy[:, layout.Q["use_days"], :].sum()
     assert use_strong > 1.2 * use_base, (use_base, use_strong)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dyadsim.engine import layout
 from dyadsim.model import modules  # noqa: F401
 from dyadsim.engine.run import initial_states, simulate
 from dyadsim.model.modules import attachment, infant, stressors
@@ -157,7 +158,7 @@ def test_sensitivity_security_correlation_below_the_old_model(usual_care):
     f = usual_care.final
     mon = usual_care.monthly
     alive = f[:, S.alive] > 0.5
-    sens = mon[:, 12, :12].sum(1) / np.maximum(mon[:, 1, :12].sum(1), 1.0)
+    sens = mon[:, layout.M["parenting"], :12].sum(1) / np.maximum(mon[:, layout.M["alive_days"], :12].sum(1), 1.0)
     secure = (f[:, S.attachment] == 0).astype(float)
     r = np.corrcoef(sens[alive], secure[alive])[0, 1]
     assert 0.15 < r < 0.50, f"r = {r:.3f}"

@@ -150,6 +150,35 @@ class Final:
     doc: str = ""
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A per-dyad measure summed over the days of each postpartum month and, optionally, each
+    trimester of pregnancy, declared by the module that writes what it reads.
+
+    Attributes:
+        name: the measure; its columns are ``<name>_mMM`` and ``<name>_tK``.
+        value: the state summed, or a function of the states (``f(s)``, elementwise, lowered into
+            the recording like a module helper) for a derived value.
+        over: the days it is summed over: ``alive`` (days the mother was alive at the start of the
+            day) or ``followed`` (every day of follow-up: the infant's measures, fatal overdoses).
+        report: what the outcomes table shows: ``sum`` (days, counts) or ``mean`` (the sum over the
+            days it covers).
+        trimesters: also summed by trimester of pregnancy (after enrolment).
+        year_total, pregnancy_total: also a column with the first-year sum (``<name>_pp_year``) or
+            the pregnancy sum (``<name>_pregnancy``).
+        doc: what it measures, with its unit.
+    """
+
+    name: str
+    value: Any
+    over: Literal["alive", "followed"] = "alive"
+    report: Literal["sum", "mean"] = "mean"
+    trimesters: bool = False
+    year_total: bool = False
+    pregnancy_total: bool = False
+    doc: str = ""
+
+
 PARAMS: dict[str, Param] = {}
 """All module parameters by dotted name, in vector order."""
 PARAM_MODULE: dict[str, str] = {}

@@ -250,9 +250,19 @@ def generate() -> str:
                  "def dyad_day(s, p, w, u, keys, did, tt, t):\n" + "\n".join(dyad_day) + "\n")
     rec_src, slots = _recording(lower)
     parts.append(rec_src)
+    parts.append(_dyad_record())
     parts.append(_driver("", slots, "np.float64"))
     parts.append(_driver("_fast", slots, "np.float32"))
     return "\n\n".join(parts)
+
+
+def _dyad_record() -> str:
+    """The recording of the one-dyad engine: :func:`dyadsim.engine.layout.record_source` as it is,
+    compiled here so that Numba can cache it (a function made by ``exec`` has no file to key a cache)."""
+    imports = "".join(f"from {fn.__module__} import {name}\n" for name, fn in sorted(layout.record_helpers().items()))
+    return ("from dyadsim.core.units import DAYS_PER_MONTH, TRIMESTER_DAYS\nfrom dyadsim.model.states import S\n"
+            + imports + "\n\n@numba.njit(error_model='numpy', cache=True, inline='always')\n"
+            + layout.record_source().replace("def record(", "def dyad_record(", 1))
 
 
 def _driver(sfx: str, slots: list[tuple[str, int]], dtype: str) -> str:

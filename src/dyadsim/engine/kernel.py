@@ -27,7 +27,7 @@ _JIT = dict(error_model="numpy", cache=True)
 _GEN = codegen.load()
 _uniform = numba.njit(rng.uniform, inline="always", **_JIT)
 _day_step = _GEN.dyad_day
-_record = numba.njit(layout.record, inline="always", **_JIT)
+_record = _GEN.dyad_record  # written out from the declared measures (layout.record_source)
 _aggregate_values = numba.njit(layout.aggregate_values, inline="always", **_JIT)
 _axis_index = numba.njit(layout.axis_index, inline="always", **_JIT)
 

@@ -19,15 +19,6 @@ from dyadsim.model import population
 from dyadsim.model.modules import UPDATE_ORDER, state_names
 from dyadsim.model.states import S
 
-_MOTHER_MEANS = ("craving", "perceived_stress", "parenting_stress", "depression", "bonding", "parenting",
-                 "synchrony", "salience", "pos_affect", "neg_affect", "withdrawal", "self_control")
-"""Monthly means over days alive of latent states (0-1)."""
-_PREG_MEANS = ("craving", "perceived_stress", "pos_affect", "neg_affect", "depression")
-"""Trimester means over days alive of latent states (0-1)."""
-_DAY_COUNTS = ("other_use_days", "tobacco_days")
-"""Days of use of other substances and tobacco, by month and trimester."""
-
-
 def _event_day(x: np.ndarray) -> np.ndarray:
     return np.where(x < 0, np.nan, x).astype(np.float64)
 
@@ -66,42 +57,39 @@ def final_column(f: np.ndarray, d: Final) -> Any:
 
 
 def _pregnancy_columns(q: np.ndarray) -> dict[str, np.ndarray]:
-    """Trimester sums and means of the pregnancy after enrolment."""
-    col = {"use_days_pregnancy": q[:, layout.Q["use_days"]].sum(axis=1)}
-    for k, name in (("use_days", "use_days"), ("od_nonfatal", "od_nonfatal"), ("od_fatal", "od_fatal"),
-                    ("alive_days", "days_alive"), ("moud_days", "moud_days")):
-        for t in range(3):
-            col[f"{name}_t{t + 1}"] = q[:, layout.Q[k], t]
+    """Trimester sums and means of the pregnancy after enrolment, from the declared measures
+    (:data:`dyadsim.engine.layout.RECORDED`); a mean is over the trimester's days alive."""
+    col: dict[str, np.ndarray] = {}
+    alive = q[:, layout.Q["alive_days"], :]
+    for r in layout.RECORDED:
+        if r.trimesters and r.pregnancy_total:
+            col[f"{r.name}_pregnancy"] = q[:, layout.Q[r.name]].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         for t in range(3):
-            for k in _PREG_MEANS:
-                col[f"{k}_t{t + 1}"] = q[:, layout.Q[k], t] / q[:, layout.Q["alive_days"], t]
-            for k in _DAY_COUNTS:
-                col[f"{k}_t{t + 1}"] = q[:, layout.Q[k], t]
-    for k in _DAY_COUNTS:
-        col[f"{k}_pregnancy"] = q[:, layout.Q[k]].sum(axis=1)
+            col[f"days_alive_t{t + 1}"] = alive[:, t]
+            for r in layout.RECORDED[len(layout.BASE):]:
+                if r.trimesters:
+                    v = q[:, layout.Q[r.name], t]
+                    col[f"{r.name}_t{t + 1}"] = v if r.report == "sum" else v / alive[:, t]
     return col
 
 
 def _monthly_columns(mon: np.ndarray) -> dict[str, np.ndarray]:
-    """Postpartum monthly sums and means (over days alive; infant distress over days followed) and
-    first-year totals."""
+    """Postpartum monthly sums and means, from the declared measures: a mean is over the month's
+    days alive (``over="alive"``) or days of follow-up (``over="followed"``); and first-year totals."""
     col: dict[str, np.ndarray] = {}
-    alive = mon[:, layout.M["alive_days"], :]
+    days = {"alive": mon[:, layout.M["alive_days"], :], "followed": mon[:, layout.M["followed_days"], :]}
     with np.errstate(invalid="ignore", divide="ignore"):
         for m in range(mon.shape[2]):
             tag = f"_m{m + 1:02d}"
-            for k in ("use_days", "od_nonfatal", "od_fatal", "moud_days", "separated_days") + _DAY_COUNTS:
-                col[k + tag] = mon[:, layout.M[k], m]
-            col["days_alive" + tag] = alive[:, m]
-            col["days_followed" + tag] = mon[:, layout.M["followed_days"], m]
-            for k in _MOTHER_MEANS:
-                col[k + tag] = mon[:, layout.M[k], m] / alive[:, m]
-            col["infant_distress" + tag] = mon[:, layout.M["infant_distress"], m] / mon[:, layout.M["followed_days"], m]
-    col["use_days_pp_year"] = mon[:, layout.M["use_days"], :12].sum(axis=1)
-    col["od_nonfatal_pp_year"] = mon[:, layout.M["od_nonfatal"], :12].sum(axis=1)
-    for k in _DAY_COUNTS:
-        col[f"{k}_pp_year"] = mon[:, layout.M[k], :12].sum(axis=1)
+            col["days_alive" + tag] = days["alive"][:, m]
+            col["days_followed" + tag] = days["followed"][:, m]
+            for r in layout.RECORDED[len(layout.BASE):]:
+                v = mon[:, layout.M[r.name], m]
+                col[r.name + tag] = v if r.report == "sum" else v / days[r.over][:, m]
+    for r in layout.RECORDED:
+        if r.year_total:
+            col[f"{r.name}_pp_year"] = mon[:, layout.M[r.name], :12].sum(axis=1)
     return col
 
 

@@ -13,10 +13,11 @@ Emotion-Focused Coping, Figure 1; seed 004 (depression and anxiety hinder recove
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import GRAPH, TAU, L
-from dyadsim.core.registry import Param, declare_params
+from dyadsim.core.registry import Param, Recorded, declare_params
 from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
 
@@ -101,3 +102,20 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                      + w[L.allostasis_depression] * s[S.allostatic_load]
                      + p[P.depression_dx_effect] * s[S.depression_dx])
     s[S.depression] = relax(s[S.depression], dep_t, p[TAU.depression])
+
+
+@register_jitable
+def perceived_stress(s):  # type: ignore[no-untyped-def]
+    """Perceived stress (0-1, latent; what the PSS-10 measures): the mean of negative appraisal and
+    negative affect (Lazarus & Folkman 1984: stress is appraised, and felt)."""
+    return 0.5 * s[S.neg_appraisal] + 0.5 * s[S.neg_affect]
+
+
+RECORDED = (
+    Recorded("perceived_stress", perceived_stress, trimesters=True,
+             doc="perceived stress (0-1, latent): the mean of negative appraisal and negative affect"),
+    Recorded("depression", "depression", trimesters=True, doc="depressive symptoms (0-1, latent)"),
+    Recorded("pos_affect", "pos_affect", trimesters=True, doc="positive affect (0-1, latent)"),
+    Recorded("neg_affect", "neg_affect", trimesters=True, doc="negative affect (0-1, latent)"),
+)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

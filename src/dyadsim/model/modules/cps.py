@@ -17,7 +17,7 @@ import numpy as np
 
 from dyadsim.model.forms import daily_probability, logistic
 from dyadsim.model.graph import L
-from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.context import P as CTX
 
@@ -83,3 +83,8 @@ FINAL = (
     Final("cps_removal_day", "cps_removal_day", "day", doc="postpartum day of the first removal"),
 )
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
+
+
+RECORDED = (Recorded("separated_days", "separated", over="followed", report="sum",
+                     doc="days mother and infant were apart (NICU, removal, death)"),)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

@@ -36,7 +36,7 @@ from numba.extending import register_jitable
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.context import P as CTX
 
@@ -124,3 +124,7 @@ FINAL = (
     Final("infant_other_care", "other_care", doc="sensitivity of the infant's other caregivers (0-1)"),
 )
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
+
+
+RECORDED = (Recorded("infant_distress", "infant_distress", over="followed", doc="infant distress (0-1, latent)"),)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

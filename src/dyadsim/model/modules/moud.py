@@ -34,7 +34,7 @@ import numpy as np
 
 from dyadsim.model.forms import daily_probability
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import MOUD_TYPES, S
 from dyadsim.model.modules.context import P as CTX
 from dyadsim.model.modules.supports import P as SUP
@@ -167,3 +167,7 @@ FINAL = (
               doc=f"medicine of episode {e}"))),
 )
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
+
+
+RECORDED = (Recorded("moud_days", "on_moud", report="sum", trimesters=True, doc="days on MOUD"),)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

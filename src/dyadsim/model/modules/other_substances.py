@@ -24,7 +24,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic
 from dyadsim.model.graph import L
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 
 P = declare_params("other_substances", (
@@ -63,3 +63,12 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     s[S.other_use_today] = alive * s[S.other_sud] * (u[U.other_use] < logistic(other_logit))
     tob_logit = p[P.tobacco_logit] + p[P.tobacco_pregnancy] * preg
     s[S.tobacco_today] = alive * s[S.tobacco] * (u[U.tobacco] < logistic(tob_logit))
+
+
+RECORDED = (
+    Recorded("other_use_days", "other_use_today", report="sum", trimesters=True, year_total=True,
+             pregnancy_total=True, doc="days of use of another substance"),
+    Recorded("tobacco_days", "tobacco_today", report="sum", trimesters=True, year_total=True,
+             pregnancy_total=True, doc="days of smoking"),
+)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 
 P = declare_params("overdose", (
@@ -66,3 +66,10 @@ FINAL = (
     Final("returns_od_pp", "returns_od_pp", doc="postpartum returns to use with an overdose (count)"),
 )
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
+
+
+RECORDED = (
+    Recorded("od_nonfatal", "od_today", report="sum", trimesters=True, year_total=True, doc="non-fatal overdoses"),
+    Recorded("od_fatal", "fatal_today", over="followed", report="sum", trimesters=True, doc="fatal overdose (0/1)"),
+)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.infant import logistic_z
 
@@ -64,3 +64,10 @@ FINAL = (
     Final("mother_sens_disposition", "sens_disposition", doc="the mother's own caregiving disposition (logit)"),
 )
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
+
+
+RECORDED = (
+    Recorded("parenting_stress", "parenting_stress", doc="parenting stress (0-1, latent)"),
+    Recorded("parenting", "parenting", doc="sensitive, engaged parenting (0-1, latent)"),
+)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, declare_params
+from dyadsim.core.registry import Param, Recorded, declare_params
 from dyadsim.model.states import S
 
 P = declare_params("salience", (
@@ -42,3 +42,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
                       + w[L.early_hpa_salience] * al * early
                       + w[L.pos_affect_salience] * s[S.pos_affect])
     s[S.salience] = relax(s[S.salience], target, p[TAU.salience])
+
+
+RECORDED = (Recorded("salience", "salience", doc="salience of infant cues (0-1, latent)"),)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Param, declare_params
+from dyadsim.core.registry import Param, Recorded, declare_params
 from dyadsim.model.states import S
 
 P = declare_params("synchrony", (
@@ -39,3 +39,10 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     b_t = logistic(p[P.bonding_logit] + w[L.synchrony_bonding] * y
                    + w[L.salience_bonding] * s[S.salience])
     s[S.bonding] = relax(s[S.bonding], b_t, p[TAU.bonding])
+
+
+RECORDED = (
+    Recorded("bonding", "bonding", doc="bonding (0-1, latent)"),
+    Recorded("synchrony", "synchrony", doc="dyadic synchrony (0-1, latent)"),
+)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

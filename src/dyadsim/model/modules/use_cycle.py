@@ -46,7 +46,7 @@ from numba.extending import register_jitable
 
 from dyadsim.model.forms import daily_probability, logistic, relax
 from dyadsim.model.graph import TAU, L
-from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
 
@@ -261,3 +261,13 @@ FINAL = (
                                                                   "returns_pp")),
 )
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
+
+
+RECORDED = (
+    Recorded("use_days", "use_today", report="sum", trimesters=True, year_total=True, pregnancy_total=True,
+             doc="days of opioid use"),
+    Recorded("craving", "craving", trimesters=True, doc="craving (0-1, latent)"),
+    Recorded("withdrawal", "withdrawal", doc="withdrawal (0-1, latent)"),
+    Recorded("self_control", "self_control", doc="executive self-control (0-1, latent)"),
+)
+"""Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

@@ -279,3 +279,22 @@ def test_engines_agree_with_interventions_on(example: str) -> None:
     b = simulate(ps, 120, 4, pop, engine="numpy")
     assert np.array_equal(a.final, b.final) and np.array_equal(a.monthly, b.monthly)
     assert np.array_equal(a.aggregates, b.aggregates)
+
+
+def test_programme_declarations_and_scenario_fields_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A programme declared without its scenario field, or with components the field does not
+    offer, is refused when the scenario schema loads."""
+    import dataclasses
+
+    from dyadsim.config import scenario
+    from dyadsim.model import programmes
+
+    scenario._check_programme_fields()
+    monkeypatch.setattr(scenario, "FIELDS", {**scenario.FIELDS, "new_programme": "new"})
+    with pytest.raises(TypeError, match="no field for the programmes"):
+        scenario._check_programme_fields()
+    monkeypatch.undo()
+    fewer = dataclasses.replace(programmes.MORE, components=("mindfulness",))
+    monkeypatch.setattr(scenario, "PROGRAMMES", (fewer, *programmes.PROGRAMMES[1:]))
+    with pytest.raises(TypeError, match="components allows"):
+        scenario._check_programme_fields()

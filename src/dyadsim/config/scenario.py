@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -20,7 +20,7 @@ from dyadsim.engine.kinds import Engine
 from dyadsim.core.errors import InputError, format_validation_error
 from dyadsim.model.graph import EDGE_IDS
 from dyadsim.model.params import ParamSet
-from dyadsim.model.programmes import FIELDS
+from dyadsim.model.programmes import FIELDS, PROGRAMMES
 from dyadsim.model.population import PopulationSpec, default_spec_dict, load_spec
 from dyadsim.core.registry import PARAMS
 from dyadsim.core.yamlsafe import load_yaml
@@ -144,9 +144,23 @@ class Interventions(_Strict):
 
 _PROGRAMME_KEYS = FIELDS
 """Scenario field -> programme key (:mod:`dyadsim.model.programmes`)."""
-_missing = set(FIELDS) - set(Interventions.model_fields)
-if _missing:  # a programme declared without its scenario field
-    raise TypeError(f"Interventions has no field for the programmes {sorted(_missing)}")
+
+
+def _check_programme_fields() -> None:
+    """Every declared programme has its field under ``interventions:``, and a programme with
+    components lets a scenario choose exactly those (checked once, at import)."""
+    missing = set(FIELDS) - set(Interventions.model_fields)
+    if missing:
+        raise TypeError(f"Interventions has no field for the programmes {sorted(missing)}")
+    for g in PROGRAMMES:
+        config = next(a for a in get_args(Interventions.model_fields[g.field].annotation) if a is not type(None))
+        allowed = get_args(get_args(config.model_fields["components"].annotation)[0]) \
+            if "components" in config.model_fields else ()
+        if set(allowed) != set(g.components):
+            raise TypeError(f"interventions.{g.field}.components allows {allowed}, the programme declares {g.components}")
+
+
+_check_programme_fields()
 _SUPPORT_FLAGS = {"peer_support": "peer_support", "home_visiting": "home_visiting",
                   "transitional_housing": "transitional_housing", "provider_training": "provider_training",
                   "mental_health_screening": "mh_screening", "keep_together": "keep_together"}
@@ -166,8 +180,9 @@ def _shadowed() -> dict[str, str]:
         out[f"programs.{g}_start_postpartum"] = f"interventions.{key}.start.phase"
         for fld in ("start_week", "sessions", "attendance", "practice", "practice_after"):
             out[f"programs.{g}_{fld}"] = f"interventions.{key}." + fld.replace("start_week", "start.week")
-    for comp in ("mindfulness", "reappraisal", "savoring"):
-        out[f"programs.more_{comp}"] = "interventions.more.components"
+    for g in PROGRAMMES:
+        for comp in g.components:
+            out[f"programs.{g.key}_{comp}"] = f"interventions.{g.field}.components"
     for key, name in _SUPPORT_FLAGS.items():
         out[f"supports.{name}"] = f"interventions.supports.{key}"
     return {k: v for k, v in out.items() if k in PARAMS}
@@ -259,9 +274,11 @@ def _set_interventions(ps: ParamSet, iv: Interventions, origin: str) -> None:
             ps.set(f"programs.{g}_practice", cfg.practice)
         if cfg.practice_after is not None:
             ps.set(f"programs.{g}_practice_after", cfg.practice_after)
-    if iv.more is not None:
-        for comp in ("mindfulness", "reappraisal", "savoring"):
-            ps.set(f"programs.more_{comp}", 1.0 if comp in iv.more.components else 0.0)
+    for g in PROGRAMMES:
+        chosen = getattr(iv, g.field)
+        if chosen is not None and g.components:
+            for comp in g.components:
+                ps.set(f"programs.{g.key}_{comp}", 1.0 if comp in chosen.components else 0.0)
     ps.set("supports.moud_pp_support", 1.0 if iv.moud.postpartum_support else 0.0)
     ps.set("supports.nicu_dosing", 1.0 if iv.moud.nicu_dosing else 0.0)
     for key, name in _SUPPORT_FLAGS.items():

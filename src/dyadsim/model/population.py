@@ -25,6 +25,7 @@ from dyadsim.core import rng
 from dyadsim.core.errors import InputError, format_validation_error
 from dyadsim.model.modules.individual import RANDOM_EFFECTS
 from dyadsim.core.registry import Final
+from dyadsim.model.forms import logistic
 from dyadsim.model.states import MOUD_TYPES, S
 from dyadsim.core.yamlsafe import load_yaml
 
@@ -244,7 +245,7 @@ def _draw(dist: Any, seed: int, name: str, ids: np.ndarray) -> np.ndarray:
         x = np.clip(dist.mean + dist.sd * rng.normals(seed, stream, ids), dist.min, dist.max)
         return np.round(x) if dist.round else x
     if isinstance(dist, LogitNormal):
-        return 1.0 / (1.0 + np.exp(-(dist.mean + dist.sd * rng.normals(seed, stream, ids))))
+        return logistic(dist.mean + dist.sd * rng.normals(seed, stream, ids))
     if isinstance(dist, Uniform):
         x = dist.min + (dist.max - dist.min) * rng.uniforms(seed, stream, ids)
         return np.round(x) if dist.round else x

@@ -176,13 +176,9 @@ _PROGRAMS = (
     State("lever_parenting_stress", "logit", 0, 10, "lower parenting stress (mindfulness-based parenting)"),
     State("lever_sensitivity_scale", "multiplier", 1, 3, "multiplier on salience -> parenting (attachment-based)"),
 )
-_WELLBEING = (
-    State("wb_physical", "score", -INF, INF, "physical well-being at 12 months"),
-    State("wb_psychological", "score", -INF, INF, "psychological well-being at 12 months"),
-    State("wb_cognitive", "score", -INF, INF, "cognitive well-being at 12 months"),
-    State("wb_social", "score", -INF, INF, "social well-being at 12 months"),
-    State("wb_economic", "score", -INF, INF, "economic well-being at 12 months"),
-)
+WELLBEING_DOMAINS: tuple[str, ...] = ("physical", "psychological", "cognitive", "social", "economic")
+"""The child's well-being domains (seed 000, Figure 1); each is a state ``wb_<domain>``."""
+_WELLBEING = tuple(State(f"wb_{d}", "score", -INF, INF, f"{d} well-being at 12 months") for d in WELLBEING_DOMAINS)
 
 _RECOVERY = (
     # Written by modules.use_cycle, overdose, moud and stressors: relapse and recovery, the

@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from dyadsim.core import intervals  # noqa: E402
 from dyadsim.model.modules.attachment import CLASSES  # noqa: E402
 from dyadsim.run.runner import RunResult  # noqa: E402
+from dyadsim.run.streaming import WELLBEING  # noqa: E402
 
 MONTHLY_PANELS: tuple[tuple[str, str, str, bool, tuple[float, float | None]], ...] = (
     ("craving", "Craving", "latent craving (0-1)", True, (0.0, 1.0)),
@@ -133,7 +134,7 @@ def make_figures(result: RunResult, folder: Path) -> list[tuple[str, str]]:
     plt.close(fig)
     out.append(("figures/attachment.png", f"Attachment class at 12 months ({label} interval)."))
 
-    doms = ["wb_physical", "wb_psychological", "wb_cognitive", "wb_social", "wb_economic"]
+    doms = list(WELLBEING)
     fig, ax = plt.subplots(figsize=(8, 4))
     sample = result.stats.wellbeing_sample()
     data = [sample[d] for d in doms]

@@ -19,11 +19,12 @@ import pyarrow.parquet as pq
 from dyadsim.core import intervals
 from dyadsim.engine import layout
 from dyadsim.model.modules.attachment import CLASSES
+from dyadsim.model.states import WELLBEING_DOMAINS
 from dyadsim.run.summary import SUMMARY, is_share
 
 SAMPLE_ROWS = 200_000
 """Rows (first dyads, in file order) whose well-being scores the report's box plot shows."""
-WELLBEING = ("wb_physical", "wb_psychological", "wb_cognitive", "wb_social", "wb_economic")
+WELLBEING = tuple(f"wb_{d}" for d in WELLBEING_DOMAINS)
 _MEANS = ("craving", "use_days", "salience", "parenting", "perceived_stress")
 
 

@@ -7,6 +7,8 @@ from typing import Callable
 
 import pandas as pd
 
+from dyadsim.model.states import WELLBEING_DOMAINS
+
 
 # Summary outcomes: (label, function of the outcomes table returning per-dyad values).
 def _m(df: pd.DataFrame, name: str, month: int) -> pd.Series:
@@ -42,11 +44,7 @@ SUMMARY: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = (
     ("Attachment disorganized (share)", lambda d: (d["attachment"] == "disorganized").astype(float)),
     ("Attachment security score (logit)", lambda d: d["attachment_security"]),
     ("Attachment disorganization score (logit)", lambda d: d["attachment_disorganization"]),
-    ("Well-being: physical", lambda d: d["wb_physical"]),
-    ("Well-being: psychological", lambda d: d["wb_psychological"]),
-    ("Well-being: cognitive", lambda d: d["wb_cognitive"]),
-    ("Well-being: social", lambda d: d["wb_social"]),
-    ("Well-being: economic", lambda d: d["wb_economic"]),
+    *((f"Well-being: {dom}", lambda d, dom=dom: d[f"wb_{dom}"]) for dom in WELLBEING_DOMAINS),
 )
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from dyadsim.model.graph import L
 from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
-from dyadsim.model.states import S
+from dyadsim.model.states import WELLBEING_DOMAINS, S
 from dyadsim.model.modules.attachment import CLASSIFY_DAY
 from dyadsim.model.modules.infant import logistic_z
 
@@ -63,7 +63,7 @@ U = declare_streams("wellbeing", (
     Stream("economic", "residual of economic well-being"),
 ))
 
-DOMAINS = ("physical", "psychological", "cognitive", "social", "economic")
+DOMAINS = WELLBEING_DOMAINS
 
 
 def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
@@ -73,8 +73,8 @@ def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """Scores are set on day 364."""
-    for k in (S.wb_physical, S.wb_psychological, S.wb_cognitive, S.wb_social, S.wb_economic):
-        s[k] = 0.0
+    for d in DOMAINS:
+        s[getattr(S, f"wb_{d}")] = 0.0
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:

@@ -21,7 +21,7 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -81,10 +81,11 @@ def _init_access(m: ModuleType) -> tuple[frozenset[int], frozenset[int]]:
     return frozenset(s.reads), frozenset(s.writes)
 
 
-def _indices(nodes: list[ast.stmt], ctx: type) -> set[int]:
-    return {n.slice.value for root in nodes for n in ast.walk(root)  # type: ignore[attr-defined]
+def _indices(nodes: Sequence[ast.AST], ctx: type) -> set[int]:
+    """Literal indices of the lowered state array ``__s[...]`` in ``nodes``, loaded or stored (``ctx``)."""
+    return {int(n.slice.value) for root in nodes for n in ast.walk(root)
             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == "__s"
-            and isinstance(n.ctx, ctx) and isinstance(n.slice, ast.Constant)}
+            and isinstance(n.ctx, ctx) and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, int)}
 
 
 def _step_access(m: ModuleType) -> tuple[frozenset[int], frozenset[int]]:
@@ -95,7 +96,7 @@ def _step_access(m: ModuleType) -> tuple[frozenset[int], frozenset[int]]:
         loads = _indices([st.value] if isinstance(st, ast.Assign) else [st], ast.Load)
         reads |= loads - writes
         if isinstance(st, ast.Assign):
-            writes |= _indices(st.targets, ast.Store)  # type: ignore[arg-type]
+            writes |= _indices(st.targets, ast.Store)
     return frozenset(reads), frozenset(writes)
 
 

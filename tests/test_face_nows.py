@@ -105,3 +105,22 @@ def test_scenario_care_settings_map_to_parameters() -> None:
     assert ps.get("nows.esc") == 0.0 and ps.get("nows.rooming_in") == 1.0 and ps.get("nows.infant_drug") == 0.0
     with pytest.raises((InputError, ValueError)):
         parse_scenario({"name": "x", "care": {"nows_drug": "clonidine"}})
+
+
+def test_exposure_follows_the_medicine_taken_not_the_plan(nicu: pd.DataFrame) -> None:
+    """Infants of mothers on MOUD at delivery are exposed whether the MOUD was planned at enrolment
+    or started during follow-up (planned "none"): exposure comes from what she took near delivery.
+    Before the fix their mean exposure was 0.004 against 0.70-1.0 for planned MOUD."""
+    on = nicu[nicu["moud_at_delivery"] == 1]
+    started = on[on["moud_type"] == "none"]
+    planned = on[on["moud_type"] != "none"]
+    assert len(started) > 100, len(started)
+    # The exposure index is 1 for daily methadone to delivery and bup_relative_exposure (0.7) for
+    # buprenorphine: a mother on either at delivery has exposure of that order, planned or not.
+    diff, se = _se_diff(started["nows_exposure"], planned["nows_exposure"])
+    assert abs(diff) < 0.15 + 4 * se, (diff, se)
+    lo = started["nows_exposure"].mean() - 4 * started["nows_exposure"].std(ddof=1) / np.sqrt(len(started))
+    assert lo > 0.5, lo
+    # And their infants show signs as often as other MOUD-exposed infants, within 4 SE and 0.15.
+    diff, se = _se_diff(started["nows_signs"].astype(float), planned["nows_signs"].astype(float))
+    assert abs(diff) < 0.15 + 4 * se, (diff, se)

@@ -5,7 +5,8 @@ pregnancy: :mod:`~dyadsim.model.modules.pregnancy` keeps exponentially weighted 
 (``fetal_moud``) and opioid-use days (``fetal_use``) with time constant
 ``pregnancy.exposure_tau`` (a week by default). At birth the exposure index, in units of daily
 methadone to delivery, is ``fetal_moud x (1 methadone | bup_relative_exposure buprenorphine)
-+ use_equivalent x fetal_use``. An unexposed infant rarely shows signs (``signs_logit_unexposed``);
++ use_equivalent x fetal_use``, the medicine being the one of her current or last MOUD episode
+(``moud_current_type``: what she took near delivery, planned or started during follow-up). An unexposed infant rarely shows signs (``signs_logit_unexposed``);
 each unit of exposure adds ``signs_per_exposure`` to the log-odds.
 
 Severity (0-1, among infants with signs) rises with the exposure of each source (edges
@@ -129,7 +130,10 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     """At birth: exposure, signs, severity, care, treatment, readiness. After: stay, discharge, recovery."""
     pp = s[S.pp_day]
     at_birth = 1.0 * (pp == 0.0)
-    moud_weight = 1.0 * (s[S.moud_type] == 1.0) + p[P.bup_relative_exposure] * (s[S.moud_type] == 2.0)
+    # The medicine she took near delivery: that of her current (or last) MOUD episode, whether it was
+    # planned at enrolment or started during follow-up.
+    taken = s[S.moud_current_type]
+    moud_weight = 1.0 * (taken == 1.0) + p[P.bup_relative_exposure] * (taken == 2.0)
     e_moud = s[S.fetal_moud] * moud_weight
     e_use = s[S.fetal_use]
     exposure = e_moud + p[P.use_equivalent] * e_use

@@ -259,7 +259,7 @@ def test_nows_methadone_exposure_at_least_buprenorphine():
     s[S.fetal_use] = 0.1
     u = make_u(n, 42)
     meth, bup = s.copy(), s.copy()
-    meth[S.moud_type], bup[S.moud_type] = 1.0, 2.0
+    meth[S.moud_current_type], bup[S.moud_current_type] = 1.0, 2.0
     nows.step(meth, p, w, u, 100.0)
     nows.step(bup, p, w, u, 100.0)
     assert (meth[S.nows_signs] >= bup[S.nows_signs]).all()

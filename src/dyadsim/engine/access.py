@@ -29,6 +29,7 @@ from dyadsim.core.registry import PARAMS
 from dyadsim.engine.codegen import STEP_ROLES, _roles, module_name
 from dyadsim.engine.lower import Lowerer
 from dyadsim.model.modules import UPDATE_ORDER, n_states, state_names
+from dyadsim.model.params import ParamSet
 
 STATE_NAMES: tuple[str, ...] = state_names()
 """Every state's name by index (the shared table and the states modules declare for themselves)."""
@@ -48,11 +49,13 @@ class Access:
     init_writes: frozenset[int]
     step_reads: frozenset[int]
     step_writes: frozenset[int]
+    settle_writes: frozenset[int] = frozenset()
 
     @property
     def writes(self) -> frozenset[int]:
-        """Every state the module writes (it owns them)."""
-        return self.init_writes | self.step_writes
+        """Every state the module writes (it owns them); ``settle`` may write only states its module
+        writes in ``step``."""
+        return self.init_writes | self.step_writes | self.settle_writes
 
 
 class _Recording(np.ndarray):
@@ -81,6 +84,19 @@ def _init_access(m: ModuleType) -> tuple[frozenset[int], frozenset[int]]:
     return frozenset(s.reads), frozenset(s.writes)
 
 
+def _settle_access(m: ModuleType) -> frozenset[int]:
+    """States written by the module's ``settle`` (none if it has none)."""
+    if not hasattr(m, "settle"):
+        return frozenset()
+    s = np.full((n_states(), 2), 0.5).view(_Recording)
+    s.reads, s.writes = set(), set()
+    p = np.array([q.default for q in PARAMS.values()], dtype=np.float64)
+    w = ParamSet().link_vector()
+    with np.errstate(all="ignore"):
+        m.settle(s, p, w)
+    return frozenset(s.writes)
+
+
 def _indices(nodes: Sequence[ast.AST], ctx: type) -> set[int]:
     """Literal indices of the lowered state array ``__s[...]`` in ``nodes``, loaded or stored (``ctx``)."""
     return {int(n.slice.value) for root in nodes for n in ast.walk(root)
@@ -107,7 +123,7 @@ def access() -> tuple[Access, ...]:
     for m in UPDATE_ORDER:
         ir, iw = _init_access(m)
         sr, sw = _step_access(m)
-        out.append(Access(module_name(m), ir, iw, sr, sw))
+        out.append(Access(module_name(m), ir, iw, sr, sw, _settle_access(m)))
     return tuple(out)
 
 

@@ -17,7 +17,7 @@ from dyadsim.core import rng
 from dyadsim.model.params import ParamSet
 from dyadsim.model.population import PopulationSpec, baseline_states, draw_baseline, load_spec
 from dyadsim.core.registry import PARAMS, STREAMS
-from dyadsim.model.modules import n_states
+from dyadsim.model.modules import n_states, settle
 from dyadsim.model.states import S
 from dyadsim.engine import layout
 from dyadsim.engine.access import init_order
@@ -51,11 +51,16 @@ class SimOutput:
     meta: dict[str, float] = field(default_factory=dict)
 
 
-def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarray) -> np.ndarray:
-    """(n_states, n) states at enrolment: baseline draws, then every module's ``init``."""
+def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarray,
+                   w: np.ndarray | None = None) -> np.ndarray:
+    """(n_states, n) states at enrolment: baseline draws, every module's ``init``, then the slow
+    states settled at their equilibrium with edge strengths ``w`` (:func:`dyadsim.model.modules.settle`;
+    the declared strengths if None)."""
     s = baseline_states(draw_baseline(spec, seed, ids), n_states())
     for mod in init_order():
         mod.init(s, p)
+    with np.errstate(over="ignore"):
+        settle(s, p, ParamSet().link_vector() if w is None else w)
     return s
 
 
@@ -129,7 +134,7 @@ def simulate(params: ParamSet, n: int, seed: int, spec: PopulationSpec | None = 
     def run_block(b: int) -> int:
         lo, hi = starts[b], min(starts[b] + block_size, n)
         bid = ids[lo:hi]
-        state = np.ascontiguousarray(initial_states(spec, p, seed, bid).T)
+        state = np.ascontiguousarray(initial_states(spec, p, seed, bid, w).T)
         m = np.zeros((hi - lo, len(layout.MONTHLY), months), dtype=np.float64)
         q = np.zeros((hi - lo, len(layout.PREGNANCY), 3), dtype=np.float64)
         rows = np.arange(lo, hi, dtype=np.int64)

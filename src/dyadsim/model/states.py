@@ -217,6 +217,8 @@ _RECOVERY = (
     State("re_reward", "z", -INF, INF, "individual reward sensitivity (standard normal)"),
     State("re_cue", "z", -INF, INF, "individual cue reactivity (standard normal)"),
     State("re_self_control", "z", -INF, INF, "individual self-control capacity (standard normal)"),
+    State("re_affect", "z", -INF, INF, "individual negative-affect set point (standard normal)"),
+    State("re_use", "z", -INF, INF, "individual recent use at enrolment (standard normal)"),
     State("lever_moud_initiation", "log HR", 0, 10, "higher MOUD initiation and re-entry (peer, training)"),
     State("lever_self_control", "0-1", 0, 1, "stronger executive self-control (mindfulness)"),
     State("lever_sensitization", "logit", 0, 10, "lower stress sensitization (reappraisal)"),

@@ -13,6 +13,11 @@ plain NumPy on a whole block (the reference). A module in :data:`UPDATE_ORDER` d
   own) and may declare states of its own (``declare_states``, appended to the state vector): it is
   found in this package and placed in the day without being listed anywhere;
 * ``init(s, p)``: run once at enrolment on a states x dyads matrix, plain NumPy (not compiled);
+* optionally ``settle(s, p, w)``: after every ``init``, sets the module's slow states to their
+  targets given the other states (no random draws, no relaxation). :func:`settle` repeats every
+  module's ``settle`` in update order until the coupled targets agree, so each mother's slow
+  states start at their equilibrium for her and her context at enrolment, with the scenario's
+  edge strengths, instead of drifting from a guess during the first months;
 * ``step(s, p, w, u, t)``: one day. ``s`` states, ``p`` parameters, ``w`` signed edge strengths,
   ``u`` today's uniforms, ``t`` the dyad's day since enrolment;
 * optionally ``gate(s, p, t)``: a scalar truth value saying whether ``step`` can change anything
@@ -116,6 +121,20 @@ def state_names() -> tuple[str, ...]:
 
 
 StepFn = Callable[..., None]
+
+SETTLE_ROUNDS = 80
+"""Rounds of the fixed-point iteration in :func:`settle`. A fixed number (not a tolerance over the
+block), so each dyad's start depends on her alone; the loops among the settled states have gains
+well below 1 (a test checks the residual), so 80 rounds leave differences far below float32."""
+
+
+def settle(s, p, w) -> None:  # type: ignore[no-untyped-def]
+    """Start the slow states at their equilibrium: repeat every module's ``settle(s, p, w)`` in
+    update order :data:`SETTLE_ROUNDS` times (a fixed-point iteration of the coupled targets)."""
+    fns = [m.settle for m in UPDATE_ORDER if hasattr(m, "settle")]
+    for _ in range(SETTLE_ROUNDS):
+        for f in fns:
+            f(s, p, w)
 
 
 def make_day_step(steps: tuple[StepFn, ...]) -> StepFn:

@@ -11,6 +11,10 @@ stated (logit or log). A standard deviation of 0 switches individual differences
 * ``reward``: reward sensitivity (logit of reward dysregulation; :mod:`reward`).
 * ``cue``: cue reactivity (log multiplier on the craving response to a cue; :mod:`use_cycle`).
 * ``self_control``: executive self-control capacity (shift of its ceiling; :mod:`use_cycle`).
+* ``affect``: trait negative affectivity, the person's own set point of negative affect (logit of
+  its target; :mod:`appraisal`): affect relaxes toward it once stressors pass.
+* ``use``: how much she has been using in the weeks before enrolment (logit of the share of days
+  with use; :mod:`use_cycle`): mothers enter with OUD at every stage, from occasional to daily use.
 
 Baseline parenting sensitivity differs between mothers too: that random effect is the mother's
 caregiving disposition, drawn and scaled in :mod:`parenting` (``parenting.disposition_sd``).
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 from dyadsim.core.registry import Param, declare_params
 
-RANDOM_EFFECTS: tuple[str, ...] = ("stress", "reward", "cue", "self_control")
+RANDOM_EFFECTS: tuple[str, ...] = ("stress", "reward", "cue", "self_control", "affect", "use")
 """Names of the random effects; states ``re_<name>``, parameters ``individual.sd_<name>``."""
 
 P = declare_params("individual", (
@@ -31,5 +35,11 @@ P = declare_params("individual", (
     Param("sd_reward", 0.5, "logit SD", 0.0, 1.5, "assumed", "SD of reward sensitivity between mothers"),
     Param("sd_cue", 0.4, "log SD", 0.0, 1.0, "assumed", "SD of cue reactivity between mothers"),
     Param("sd_self_control", 0.08, "0-1 SD", 0.0, 0.2, "assumed", "SD of the self-control ceiling between mothers"),
+    Param("sd_affect", 0.5, "logit SD", 0.0, 1.5,
+          "assumed (stable trait differences in negative affectivity; Watson & Clark 1984)",
+          "SD of the negative-affect set point between mothers"),
+    Param("sd_use", 1.5, "logit SD", 0.0, 3.0,
+          "assumed (use before treatment ranges from occasional to daily among pregnant women with OUD)",
+          "SD of recent use at enrolment between mothers"),
 ))
 

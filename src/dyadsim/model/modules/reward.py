@@ -2,7 +2,8 @@
 
 A single 0-1 level (0: balanced reward, 1: drug reward dominates) relaxes slowly toward a target
 raised by recurrent use and by allostatic load (the allostatic shift of the reward set point), and
-lowered by natural-reward responsiveness (savoring). It lowers positive affect and the salience of
+lowered by natural-reward responsiveness (savoring). It starts at its equilibrium for her recent
+use and load (``settle``). It lowers positive affect and the salience of
 infant cues, and raises attentional bias and craving.
 
 Sources: seed 000 §Allostatic Load Leads to ... Reward Dysregulation (Koob & Volkow 2016);
@@ -11,6 +12,7 @@ Ahmed & Koob 2005; §MORE Restructures Reward (Garland et al. 2014, 2019).
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from dyadsim.model.forms import logistic, relax
 from dyadsim.model.graph import TAU, L
@@ -22,22 +24,27 @@ P = declare_params("reward", (
     Param("dysregulation_logit", -2.5, "logit", -4.0, 0.0, "assumed", "intercept of reward dysregulation"),
     Param("natural_reward", 0.0, "logit", 0.0, 3.0, "assumed (intervention target: MORE savoring)",
           "natural-reward responsiveness: lowers dysregulation"),
-    Param("initial_dysregulation", 0.45, "0-1", 0.1, 0.9, "assumed (mothers with OUD at enrolment)",
-          "reward dysregulation at enrolment"),
-    Param("init_other_sud", 0.1, "0-1", 0.0, 0.3, "assumed (Shen 2020: other SUD)",
-          "added reward dysregulation at enrolment with another substance use disorder"),
 ))
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
-    """Enrolled mothers have OUD, so reward is already shifted toward the drug."""
-    s[S.reward_dysregulation] = np.minimum(p[P.initial_dysregulation] + p[P.init_other_sud] * s[S.other_sud], 1.0)
+    """A neutral first guess: ``settle`` moves it to her equilibrium given her recent use."""
+    s[S.reward_dysregulation] = 0.5
+
+
+@register_jitable
+def _target(s, p, w):  # type: ignore[no-untyped-def]
+    return logistic(p[P.dysregulation_logit] + p[IND.sd_reward] * s[S.re_reward]
+                    - p[P.natural_reward] - s[S.lever_natural_reward]
+                    + w[L.use_reward] * s[S.intoxication]
+                    + w[L.allostasis_reward] * s[S.allostatic_load])
+
+
+def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
+    """At its target (one round of :func:`dyadsim.model.modules.settle`)."""
+    s[S.reward_dysregulation] = _target(s, p, w)
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Reward dysregulation relaxes toward its target."""
-    target = logistic(p[P.dysregulation_logit] + p[IND.sd_reward] * s[S.re_reward]
-                      - p[P.natural_reward] - s[S.lever_natural_reward]
-                      + w[L.use_reward] * s[S.intoxication]
-                      + w[L.allostasis_reward] * s[S.allostatic_load])
-    s[S.reward_dysregulation] = relax(s[S.reward_dysregulation], target, p[TAU.reward_dysregulation])
+    s[S.reward_dysregulation] = relax(s[S.reward_dysregulation], _target(s, p, w), p[TAU.reward_dysregulation])

@@ -9,7 +9,10 @@ builds with use and acts when a cue meets the mother: stimulus-response use that
 unless MOUD suppresses it (a dose out of step after delivery lets some through). Preoccupation/
 anticipation: background (tonic) craving relaxes toward a target raised by negative affect,
 withdrawal, reward dysregulation, stress sensitization and parenting stress, and lowered by
-positive affect and MOUD; today's craving is the tonic level plus the cue response.
+positive affect and MOUD; today's craving is the tonic level plus the cue response. Negative affect
+acts as a deviation from a reference centred on the population (``ref_neg_affect``), so the edge
+``neg_affect_craving`` says how much worse or better moods move craving, not the level of craving
+itself (which is the intercept's).
 
 So lapses arise from cues and habit as well as from negative affect: stress contributes but is
 neither necessary nor sufficient (Preston et al. 2018).
@@ -18,7 +21,9 @@ Recovery: harms of use accumulate slowly (``harm``); motivation to stop relaxes 
 raised by harms, a recent crisis (overdose, CPS report), pregnancy and bonding with the infant.
 While using, a quit attempt happens with a daily hazard that grows with motivation (edge
 ``motivation_quit``); a quit attempt or entry into MOUD sets ``resolve``, which fades and, while
-it lasts, lowers the odds of use (edge ``resolve_use``). Self-control relaxes toward a ceiling
+it lasts, lowers the odds of use (edge ``resolve_use``). A day of use takes a share of it away
+(``lapse_resolve_loss``: the abstinence violation effect), so an attempt holds only while she
+stays abstinent: it succeeds when abstinence outlasts withdrawal and craving, and fails otherwise. Self-control relaxes toward a ceiling
 (raised by motivation and mindfulness, lowered by sleep loss, shifted per mother by a random
 effect) that craving and recent use erode; it recovers once they fall. The slow states (habit,
 reward dysregulation, sensitization, tolerance) give hysteresis (Grasman et al. 2016), but every
@@ -57,65 +62,60 @@ P = declare_params("use_cycle", (
     Param("bias_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of attentional bias"),
     Param("attention_regulation", 0.0, "logit", 0.0, 3.0, "assumed (intervention target: MORE mindfulness)",
           "attention regulation: lowers attentional bias"),
-    Param("craving_logit", -2.5, "logit", -5.0, 0.0, "assumed", "intercept of craving"),
+    Param("craving_logit", -1.0, "logit", -4.0, 1.5, "assumed (the earlier -2.5 at zero negative affect, re-expressed at "
+          "ref_neg_affect)", "intercept of craving at the reference negative affect"),
+    Param("ref_neg_affect", 0.6, "0-1", 0.3, 0.8,
+          "assumed (centred on the usual-care population: mean negative affect 0.58 in the third trimester, 0.75 at "
+          "three months postpartum)", "negative affect at which the neg_affect_craving edge adds nothing"),
     Param("craving_regulation", 0.0, "logit", 0.0, 3.0, "assumed (intervention target: MORE mindfulness)",
           "mindful coping with craving: lowers craving"),
     Param("self_control_max", 0.8, "0-1", 0.4, 1.0, "assumed (Grasman 2016 ceiling)", "ceiling of self-control"),
     Param("automaticity_disengagement", 0.0, "0-1", 0.0, 0.8, "assumed (intervention target: MORE mindfulness)",
           "share of habit-driven use interrupted by awareness"),
-    Param("initial_use", 0.3, "0-1", 0.0, 0.9, "assumed", "recent use at enrolment (no MOUD)"),
+    Param("initial_use", 0.3, "0-1", 0.02, 0.9,
+          "assumed (untreated OUD in pregnancy: use continues, less than before pregnancy)",
+          "median share of days with use in the weeks before enrolment, off MOUD (spread: individual.sd_use)"),
     Param("habit_extinction_ratio", 4.0, "ratio", 1.0, 10.0, "assumed (Bouton 2002: extinction does not erase "
           "learning)", "how many times slower habit extinguishes than it builds"),
     Param("motivation_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of motivation to stop"),
     Param("quit_hazard", 0.01, "1/day", 0.001, 0.05, "assumed (several quit attempts a year while using)",
           "daily hazard of a quit attempt while using, at zero motivation"),
+    Param("lapse_resolve_loss", 0.5, "share", 0.0, 1.0,
+          "assumed (abstinence violation effect: a lapse undermines the resolve of an attempt; Marlatt & Gordon 1985; "
+          "Curry, Marlatt & Gordon 1987)", "share of resolve lost on a day of use"),
     Param("abstinence_days", 14.0, "days", 7.0, 30.0, "assumed (tolerance lost within 1-2 weeks; MODEL.md)",
           "abstinent days that end an episode and make the next use a return to use"),
     Param("relapse_uses", 3.0, "days", 2.0, 7.0, "assumed (Marlatt & Gordon 1985: lapse versus relapse)",
           "use days within the window that turn a lapse into a relapse"),
     Param("relapse_window", 7.0, "days", 3.0, 30.0, "assumed", "window after a lapse in which a relapse forms"),
-    Param("init_habit", 0.3, "0-1", 0.0, 0.8, "assumed", "habit at enrolment on MOUD"),
-    Param("init_habit_off_moud", 0.2, "0-1", 0.0, 0.5, "assumed", "added habit at enrolment without MOUD"),
-    Param("init_bias", 0.4, "0-1", 0.0, 0.8, "assumed", "attentional bias at enrolment on MOUD"),
-    Param("init_bias_off_moud", 0.1, "0-1", 0.0, 0.4, "assumed", "added attentional bias without MOUD"),
-    Param("init_craving", 0.3, "0-1", 0.0, 0.8, "assumed", "craving at enrolment on MOUD"),
-    Param("init_craving_off_moud", 0.2, "0-1", 0.0, 0.5, "assumed", "added craving without MOUD"),
-    Param("init_self_control", 0.6, "share of ceiling", 0.3, 1.0, "assumed", "self-control at enrolment"),
-    Param("init_use_on_moud", 0.3, "share", 0.0, 1.0, "assumed", "recent use on MOUD relative to without"),
-    Param("init_withdrawal", 0.1, "0-1", 0.0, 0.5, "assumed", "withdrawal at enrolment"),
-    Param("init_tolerance", 0.4, "0-1", 0.1, 0.8, "assumed", "tolerance at enrolment (base)"),
-    Param("init_tolerance_moud", 0.4, "0-1", 0.0, 0.6, "assumed (MOUD maintains tolerance)", "added tolerance on MOUD"),
-    Param("init_tolerance_use", 0.3, "0-1 per unit use", 0.0, 0.6, "assumed", "added tolerance per unit recent use"),
-    Param("init_motivation", 0.5, "0-1", 0.1, 0.9, "assumed (pregnancy as motivation, seed 000)",
-          "motivation to stop at enrolment"),
+    Param("init_use_on_moud", 0.3, "share", 0.0, 1.0, "assumed (MOUD reduces illicit use)",
+          "recent use on MOUD relative to without"),
 ))
 U = declare_streams("use_cycle", (Stream("cue", "drug cue met today"), Stream("use", "a day of use"),
                                   Stream("quit", "a quit attempt today")))
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
-    """Mothers enter with OUD: recent use, bias and habit higher without MOUD; active use (an
-    episode) unless on MOUD."""
-    off = 1.0 - s[S.on_moud]
-    s[S.intoxication] = p[P.initial_use] * (p[P.init_use_on_moud] + (1.0 - p[P.init_use_on_moud]) * off)
-    s[S.habit] = p[P.init_habit] + p[P.init_habit_off_moud] * off
-    s[S.attentional_bias] = p[P.init_bias] + p[P.init_bias_off_moud] * off
+    """Mothers enter with OUD at every stage: her share of days with use in the weeks before
+    enrolment is drawn around ``initial_use`` (random effect ``use``), lower on MOUD; she is in an
+    episode when that use is sustained (by the relapse rule's own definition). The slow states
+    are first guesses here; ``settle`` puts them at their equilibrium for that use."""
+    logit0 = np.log(p[P.initial_use] / (1.0 - p[P.initial_use]))
+    x = logistic(logit0 + p[IND.sd_use] * s[S.re_use])
+    x = x * (p[P.init_use_on_moud] + (1.0 - p[P.init_use_on_moud]) * (1.0 - s[S.on_moud]))
+    s[S.intoxication] = x
+    s[S.harm] = x
+    s[S.in_episode] = 1.0 * (x * p[P.relapse_window] >= p[P.relapse_uses])
+    for k in (S.habit, S.attentional_bias, S.craving, S.craving_tonic, S.self_control, S.withdrawal,
+              S.tolerance, S.motivation):
+        s[k] = 0.5
     s[S.cue_reactivity] = 0.0
-    s[S.craving] = p[P.init_craving] + p[P.init_craving_off_moud] * off
-    s[S.craving_tonic] = s[S.craving]
-    s[S.self_control] = p[P.self_control_max] * p[P.init_self_control]
     s[S.use_today] = 0.0
-    s[S.withdrawal] = p[P.init_withdrawal]
-    s[S.tolerance] = (p[P.init_tolerance] + p[P.init_tolerance_moud] * s[S.on_moud]
-                      + p[P.init_tolerance_use] * off * s[S.intoxication])
     s[S.days_since_use] = 0.0
     s[S.first_pp_use_day] = -1.0
-    s[S.motivation] = p[P.init_motivation]
-    s[S.harm] = s[S.intoxication]
     s[S.crisis] = 0.0
     s[S.resolve] = 0.0
     s[S.quit_attempts] = 0.0
-    s[S.in_episode] = off
     s[S.days_since_lapse] = 1e4
     s[S.uses_since_lapse] = 0.0
     s[S.lapses] = 0.0
@@ -125,15 +125,78 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     s[S.return_today] = 0.0
 
 
+def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
+    """The slow states at their equilibrium for her recent use ``x`` (intoxication, held): habit at
+    its target; tolerance where its daily gain on use days (share ``x``) balances its loss on the
+    others, ``x a / (x a + (1 - x) / tau)``, with the MOUD floor; withdrawal, bias, tonic craving,
+    motivation and self-control at their targets on an average day (abstinent with probability
+    ``1 - x``, no cue response). One round of :func:`dyadsim.model.modules.settle`."""
+    on = s[S.on_moud]
+    x = s[S.intoxication]
+    s[S.habit] = _habit_target(w, x)
+    a = w[L.use_tolerance] * x
+    tol = np.maximum(a / np.maximum(a + (1.0 - x) / p[TAU.tolerance], 1e-12), w[L.moud_tolerance] * on)
+    s[S.tolerance] = tol
+    s[S.withdrawal] = _withdrawal_target(s, w, tol, x, on)
+    s[S.attentional_bias] = _bias_target(s, p, w)
+    ct = _craving_target(s, p, w, on, s[S.born])
+    s[S.craving_tonic] = ct
+    s[S.craving] = ct
+    s[S.motivation] = _motivation_target(s, p, w)
+    s[S.self_control] = _self_control_target(s, p, w, s[S.motivation], ct)
+
+
+@register_jitable
+def _bias_target(s, p, w):  # type: ignore[no-untyped-def]
+    return logistic(p[P.bias_logit] - p[P.attention_regulation] - s[S.lever_attention]
+                    + w[L.use_attentional_bias] * s[S.intoxication]
+                    + w[L.reward_attentional_bias] * s[S.reward_dysregulation])
+
+
+@register_jitable
+def _craving_target(s, p, w, on, born):  # type: ignore[no-untyped-def]
+    return logistic(p[P.craving_logit] - p[P.craving_regulation] - s[S.lever_craving]
+                    + w[L.neg_affect_craving] * (s[S.neg_affect] - p[P.ref_neg_affect])
+                    + w[L.withdrawal_craving] * s[S.withdrawal]
+                    + w[L.reward_craving] * s[S.reward_dysregulation]
+                    + w[L.sensitization_craving] * s[S.stress_sensitization]
+                    + w[L.pos_affect_craving] * s[S.pos_affect]
+                    + w[L.parenting_stress_craving] * s[S.parenting_stress] * born
+                    + w[L.moud_craving] * on)
+
+
+@register_jitable
+def _motivation_target(s, p, w):  # type: ignore[no-untyped-def]
+    return logistic(p[P.motivation_logit] + w[L.harm_motivation] * s[S.harm]
+                    + w[L.crisis_motivation] * s[S.crisis]
+                    + w[L.pregnancy_motivation] * s[S.pregnant]
+                    + w[L.bonding_motivation] * s[S.bonding] * s[S.born] * (1.0 - s[S.separated]))
+
+
+@register_jitable
+def _self_control_target(s, p, w, mot, ct):  # type: ignore[no-untyped-def]
+    sc_max = (p[P.self_control_max] + p[IND.sd_self_control] * s[S.re_self_control] + s[S.lever_self_control]
+              + w[L.motivation_self_control] * mot + w[L.sleep_self_control] * s[S.sleep_loss])
+    return np.minimum(np.maximum(sc_max + w[L.craving_self_control] * ct
+                                 + w[L.use_self_control] * s[S.intoxication], 0.0), 1.0)
+
+
+@register_jitable
+def _habit_target(w, intox):  # type: ignore[no-untyped-def]
+    return np.minimum(w[L.use_habit] * intox, 1.0)
+
+
+@register_jitable
+def _withdrawal_target(s, w, tol, use, on):  # type: ignore[no-untyped-def]
+    return np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on)
+                                 + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)
+
+
 @register_jitable
 def _craving(s, p, w, u, on, born):  # type: ignore[no-untyped-def]
     """Attentional bias, today's cue and the reactivity to it, tonic and today's craving.
     Returns (cue, tonic craving, today's craving)."""
-    rd = s[S.reward_dysregulation]
-    ab_t = logistic(p[P.bias_logit] - p[P.attention_regulation] - s[S.lever_attention]
-                    + w[L.use_attentional_bias] * s[S.intoxication]
-                    + w[L.reward_attentional_bias] * rd)
-    ab = relax(s[S.attentional_bias], ab_t, p[TAU.attentional_bias])
+    ab = relax(s[S.attentional_bias], _bias_target(s, p, w), p[TAU.attentional_bias])
     s[S.attentional_bias] = ab
     # Cues: more often when family or friends who give support still use (seed 003).
     cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]), 1.0)
@@ -143,14 +206,7 @@ def _craving(s, p, w, u, on, born):  # type: ignore[no-untyped-def]
     # attentional bias to the cue (Field & Cox 2008); it persists into abstinence.
     cr = np.minimum(s[S.lever_cue_scale] * cue * cue_sens * (s[S.habit] + w[L.attentional_bias_cue_reactivity] * ab), 1.0)
     s[S.cue_reactivity] = cr
-    c_t = logistic(p[P.craving_logit] - p[P.craving_regulation] - s[S.lever_craving]
-                   + w[L.neg_affect_craving] * s[S.neg_affect]
-                   + w[L.withdrawal_craving] * s[S.withdrawal]
-                   + w[L.reward_craving] * rd
-                   + w[L.sensitization_craving] * s[S.stress_sensitization]
-                   + w[L.pos_affect_craving] * s[S.pos_affect]
-                   + w[L.parenting_stress_craving] * s[S.parenting_stress] * born
-                   + w[L.moud_craving] * on)
+    c_t = _craving_target(s, p, w, on, born)
     ct = relax(s[S.craving_tonic], c_t, p[TAU.craving])
     s[S.craving_tonic] = ct
     # Today's craving: the tonic level plus the phasic response to a cue (gap to 1 closed).
@@ -167,11 +223,7 @@ def _motivation(s, p, w, u, on, alive, born):  # type: ignore[no-untyped-def]
     report_today = s[S.cps_report] * (s[S.cps_report_day] == s[S.pp_day])
     shock = np.minimum(s[S.od_today] + report_today, 1.0)
     s[S.crisis] = s[S.crisis] * (1.0 - 1.0 / p[TAU.crisis]) + shock * (1.0 - s[S.crisis])
-    m_t = logistic(p[P.motivation_logit] + w[L.harm_motivation] * s[S.harm]
-                   + w[L.crisis_motivation] * s[S.crisis]
-                   + w[L.pregnancy_motivation] * s[S.pregnant]
-                   + w[L.bonding_motivation] * s[S.bonding] * born * (1.0 - s[S.separated]))
-    mot = relax(s[S.motivation], m_t, p[TAU.motivation])
+    mot = relax(s[S.motivation], _motivation_target(s, p, w), p[TAU.motivation])
     s[S.motivation] = mot
     using = 1.0 * (s[S.days_since_use] < p[P.abstinence_days]) * alive
     h_quit = p[P.quit_hazard] * np.exp(w[L.motivation_quit] * mot)
@@ -218,14 +270,12 @@ def _after_use(s, p, w, use, on):  # type: ignore[no-untyped-def]
     s[S.intoxication] = relax(s[S.intoxication], w[L.use_intoxication] * use, p[TAU.intoxication])
     # Habits are learned faster than they extinguish: extinction is new learning that leaves the
     # old association in place (Bouton 2002), so cue-triggered use outlasts a period of abstinence.
-    habit_t = np.minimum(w[L.use_habit] * s[S.intoxication], 1.0)
+    habit_t = _habit_target(w, s[S.intoxication])
     fading = 1.0 * (habit_t < s[S.habit])
     habit_tau = p[TAU.habit] * (1.0 + fading * (p[P.habit_extinction_ratio] - 1.0))
     s[S.habit] = relax(s[S.habit], habit_t, habit_tau)
     tol = s[S.tolerance]
-    wd_t = np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on)
-                                 + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)
-    s[S.withdrawal] = relax(s[S.withdrawal], wd_t, p[TAU.withdrawal])
+    s[S.withdrawal] = relax(s[S.withdrawal], _withdrawal_target(s, w, tol, use, on), p[TAU.withdrawal])
     tol = use * (tol + w[L.use_tolerance] * (1.0 - tol)) + (1.0 - use) * tol * (1.0 - 1.0 / p[TAU.tolerance])
     return np.maximum(tol, w[L.moud_tolerance] * on)
 
@@ -238,11 +288,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     born = s[S.born]
     cue, ct, c = _craving(s, p, w, u, on, born)
     mot, res = _motivation(s, p, w, u, on, alive, born)
-    sc_max = (p[P.self_control_max] + p[IND.sd_self_control] * s[S.re_self_control] + s[S.lever_self_control]
-              + w[L.motivation_self_control] * mot + w[L.sleep_self_control] * s[S.sleep_loss])
-    sc_t = np.minimum(np.maximum(sc_max + w[L.craving_self_control] * ct
-                                 + w[L.use_self_control] * s[S.intoxication], 0.0), 1.0)
-    sc = relax(s[S.self_control], sc_t, p[TAU.self_control])
+    sc = relax(s[S.self_control], _self_control_target(s, p, w, mot, ct), p[TAU.self_control])
     s[S.self_control] = sc
     logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
              + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
@@ -251,6 +297,9 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
              + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
     use = alive * (u[U.use] < logistic(logit))
     s[S.use_today] = use
+    # A lapse undermines the attempt's resolve (abstinence violation effect): an attempt holds only
+    # while she stays abstinent, so it can fail as well as succeed.
+    s[S.resolve] = res * (1.0 - p[P.lapse_resolve_loss] * use)
     s[S.days_since_use] = _episodes(s, p, use, born)
     s[S.tolerance] = _after_use(s, p, w, use, on)
 

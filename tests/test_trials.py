@@ -112,7 +112,7 @@ def test_null_trial_rejects_at_alpha(tmp_module: Path) -> None:
 
 def test_power_rises_with_n_and_estimates_are_unbiased(tmp_module: Path) -> None:
     """Without drop-out the mean estimate over replicates is the true mean difference within 3 SE
-    (large trials), and power at 60 per arm exceeds power at 10 by more than 3 SE."""
+    (large trials), and power at 200 per arm exceeds power at 10 by more than 3 SE."""
     path = small_trial(tmp_module, attrition={"retention_logit": 10.0, "use_log_odds": 0.0})
     trial, specs = load_trial(path)
     pools = build_pools(trial, specs)
@@ -121,12 +121,12 @@ def test_power_rises_with_n_and_estimates_are_unbiased(tmp_module: Path) -> None
                     .loc[0, "estimate"] for r in range(25)])
     assert abs(est.mean() - truth) < 3 * est.std(ddof=1) / np.sqrt(len(est)), (est.mean(), truth)
     power = {}
-    for n in (10, 60):
+    for n in (10, 200):
         rej = [bool(estimate_outcomes(trial, draw_trial(pools, n, np.random.default_rng([6, n, r]))).loc[0, "reject"])
                for r in range(60)]
         power[n] = np.mean(rej)
     se = np.sqrt(sum(p * (1 - p) / 60 for p in power.values()))
-    assert power[60] - power[10] > 3 * max(se, 0.03), power
+    assert power[200] - power[10] > 3 * max(se, 0.03), power
 
 
 def test_n_for_power_reads_the_curve() -> None:

@@ -35,7 +35,8 @@ P = declare_params("stressors", (
     Param("newborn_sleep_loss", 0.6, "0-1", 0.0, 1.0, "assumed (night feeds and waking of a newborn)",
           "sleep loss of a mother caring for a newborn, before infant distress"),
     Param("sleep_settle_days", 120.0, "days", 30.0, 365.0,
-          "assumed (night waking falls over the first months as sleep consolidates: Henderson et al. 2010)",
+          "assumed (night waking falls over the first months as sleep consolidates, fastest in the first 4 months: "
+          "Henderson et al. 2010, Pediatrics 126:e1081)",
           "time constant of the fall of night waking (newborn needs and distress) with infant age"),
 ))
 U = declare_streams("stressors", (Stream("event", "a stressful event today"),))

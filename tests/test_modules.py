@@ -301,8 +301,11 @@ def test_intoxicated_care_raises_disorganized_attachment():
     assert (high[S.att_disorganization] >= none[S.att_disorganization]).all()
     d0 = none[S.attachment] == 3
     d1 = high[S.attachment] == 3
-    se = np.sqrt(d0.var() / n + d1.var() / n)
-    assert d1.mean() - d0.mean() > 4 * se, f"disorganized {d0.mean():.3f} -> {d1.mean():.3f} (SE {se:.4f})"
+    # Paired (same infants, same random numbers): intoxicated care is one source of fright among
+    # several since issue 18, so the class effect is smaller than before and is judged paired.
+    diff = d1.astype(float) - d0
+    se = diff.std() / np.sqrt(n)
+    assert diff.mean() > 4 * se, f"disorganized {d0.mean():.3f} -> {d1.mean():.3f} (paired SE {se:.4f})"
 
 
 def test_attachment_class_follows_the_declared_rule_without_assessment_error():

@@ -47,7 +47,7 @@ P = declare_params("infant", (
     Param("shock", 0.15, "0-1", 0.0, 0.4, "assumed", "width of the daily uniform shock"),
     Param("soothability_logit", 1.5, "logit", 0.0, 3.0, "assumed (most sensitive responses soothe a typical infant)",
           "log-odds that a sensitive response soothes a typical infant"),
-    Param("ref_expect", 0.5, "0-1", 0.1, 0.9, "assumed (about the usual-care median of att_expect)",
+    Param("ref_expect", 0.58, "0-1", 0.35, 0.7, "usual-care population mean of att_expect at 12 months (measured)",
           "learned expectation around which the infant bids more (below) or less (above) and is harder or easier to soothe"),
     Param("other_care_sd", 0.8, "logit", 0.0, 2.0, "assumed (caregivers differ as mothers do)",
           "SD of the logit of other caregivers' sensitivity between infants"),

@@ -150,7 +150,7 @@ def _craving(s, p, w, u, on, born):  # type: ignore[no-untyped-def]
                    + w[L.sensitization_craving] * s[S.stress_sensitization]
                    + w[L.pos_affect_craving] * s[S.pos_affect]
                    + w[L.parenting_stress_craving] * s[S.parenting_stress] * born
-                   + w[L.moud_craving] * on)
+                   + w[L.moud_craving] * s[S.moud_dose_adequacy] * on)
     ct = relax(s[S.craving_tonic], c_t, p[TAU.craving])
     s[S.craving_tonic] = ct
     # Today's craving: the tonic level plus the phasic response to a cue (gap to 1 closed).
@@ -223,7 +223,7 @@ def _after_use(s, p, w, use, on):  # type: ignore[no-untyped-def]
     habit_tau = p[TAU.habit] * (1.0 + fading * (p[P.habit_extinction_ratio] - 1.0))
     s[S.habit] = relax(s[S.habit], habit_t, habit_tau)
     tol = s[S.tolerance]
-    wd_t = np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on)
+    wd_t = np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * s[S.moud_dose_adequacy] * on)
                                  + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)
     s[S.withdrawal] = relax(s[S.withdrawal], wd_t, p[TAU.withdrawal])
     tol = use * (tol + w[L.use_tolerance] * (1.0 - tol)) + (1.0 - use) * tol * (1.0 - 1.0 / p[TAU.tolerance])

@@ -230,7 +230,7 @@ _NOWS_CARE = (
     State("nows_exposure", "exposure", 0, 2, "opioid exposure index at birth (1 = daily methadone to delivery)"),
     State("nows_pharm_days", "days", 0, 400, "days of NOWS pharmacotherapy"),
     State("nows_ready_day", "day", -1, INF, "postpartum day the infant is medically ready for discharge (-1 before birth)"),
-    State("nows_course_days", "days", 0, 100, "length of the infant's untreated withdrawal course (clearance delay plus resolution)"),
+    State("nows_course_days", "length in days", 0, 100, "length of the infant's untreated withdrawal course (clearance delay plus resolution)"),
 )
 _OTHER_SUBSTANCES = (
     # Written by modules.other_substances.

@@ -65,6 +65,7 @@ def test_moud_lowers_craving_target_by_the_edge():
     u = make_u(n, 11)
     off, on = s.copy(), s.copy()
     off[S.on_moud], on[S.on_moud] = 0.0, 1.0
+    on[S.moud_dose_adequacy] = 1.0  # an adequate dose: the full effect of the edge
     use_cycle.step(off, p, w, u, 0.0)
     use_cycle.step(on, p, w, u, 0.0)
     assert (on[S.craving] < off[S.craving]).all()
@@ -74,9 +75,15 @@ def test_moud_lowers_craving_target_by_the_edge():
     c0 = s[S.craving_tonic]
     t_off = c0 + tau * (off[S.craving_tonic] - c0)
     t_on = c0 + tau * (on[S.craving_tonic] - c0)
-    # MOUD shifts the target's log-odds by exactly the signed strength of moud_craving.
+    # MOUD at an adequate dose shifts the target's log-odds by exactly the signed strength of moud_craving.
     assert np.allclose(logit(t_on) - logit(t_off), w[L.moud_craving], atol=1e-8)
     assert w[L.moud_craving] == -EDGES["moud_craving"].strength < 0
+    # At half the adequate dose, by half of it.
+    half = s.copy()
+    half[S.on_moud], half[S.moud_dose_adequacy] = 1.0, 0.5
+    use_cycle.step(half, p, w, u, 0.0)
+    t_half = c0 + tau * (half[S.craving_tonic] - c0)
+    assert np.allclose(logit(t_half) - logit(t_off), 0.5 * w[L.moud_craving], atol=1e-8)
 
 
 def test_tolerance_decays_on_abstinent_days():

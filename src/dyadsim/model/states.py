@@ -61,6 +61,8 @@ _MOUD = (
     State("moud_at_delivery", "flag", 0, 1, "on MOUD on the day of birth"),
     State("moud_stop_pp_day", "day", -1, INF, "postpartum day of first discontinuation (-1 none)"),
     State("moud_stop_gest_day", "day", -1, 300, "gestational day of first prenatal discontinuation (-1 none)"),
+    State("moud_titration", "0-1", 0, 1, "dose reached by titration in the current MOUD episode (0 off MOUD)"),
+    State("moud_dose_adequacy", "0-1", 0, 1, "adequacy of today's MOUD dose: titration less the postpartum mismatch (0 off MOUD)"),
 )
 _CPS = (
     State("cps_report", "flag", 0, 1, "reported to CPS since birth"),
@@ -231,6 +233,7 @@ _NOWS_CARE = (
     State("nows_exposure", "exposure", 0, 2, "opioid exposure index at birth (1 = daily methadone to delivery)"),
     State("nows_pharm_days", "days", 0, 400, "days of NOWS pharmacotherapy"),
     State("nows_ready_day", "day", -1, INF, "postpartum day the infant is medically ready for discharge (-1 before birth)"),
+    State("nows_course_days", "length in days", 0, 100, "length of the infant's untreated withdrawal course (clearance delay plus resolution)"),
 )
 _OTHER_SUBSTANCES = (
     # Written by modules.other_substances.

@@ -18,12 +18,34 @@ stabilises craving, habit and self-control, improves retention through mechanism
 stigma and by separation from the infant (no dosing while the infant is in the NICU), lowered by
 longer prenatal treatment (edge ``prenatal_moud_retention``, per 90 days, capped at 270) and by
 supports (``lever_moud_retention``); methadone differs from buprenorphine (``methadone_stop_log_hr``).
-After birth a dose out of step with the postpartum body (``dose_mismatch``) fades with its time
-constant and lets some withdrawal through (see :mod:`use_cycle`).
+Dose adequacy (``moud_dose_adequacy``, 0-1). A new episode starts at an induction dose below the
+maintenance dose (``induction_methadone``, ``induction_buprenorphine``: methadone is started low
+and raised step by step, buprenorphine reaches a therapeutic dose within a day or two), and the
+dose titrates toward adequacy (1) with the medicine's time constant (``titration_days_methadone``
+of weeks, ``titration_days_buprenorphine`` of days): ``titration <- titration + (1 - titration) /
+tau``. A mother on MOUD at enrolment has titrated for the days she has been on it. After birth
+the dose is out of step with the postpartum body (``dose_mismatch``: 1 at delivery for a mother on
+MOUD, fading with its time constant as the dose is re-adjusted; the pregnancy-induced rise in
+clearance and volume reverses over weeks), and adequacy is ``titration x (1 - depth x
+dose_mismatch)``, the depth larger for methadone, whose metabolism pregnancy changes most
+(``pp_mismatch_methadone``, ``pp_mismatch_buprenorphine``). Off MOUD adequacy and titration are 0.
+Both stay in [0, 1] by construction (an induction dose in [0, 1], tau >= 1, depth and mismatch in
+[0, 1]). Adequacy, not mere enrolment, is what suppresses withdrawal (edge ``moud_withdrawal``)
+and craving (edge ``moud_craving``) in :mod:`use_cycle` and protects against overdose (edge
+``moud_overdose``, :mod:`overdose`); the mismatch also lets withdrawal through directly (edge
+``dose_mismatch_withdrawal``), on days of use as well.
+
+A crisis is a contact with care: after a non-fatal overdose (emergency department) or a CPS report
+the mother is offered treatment, so the initiation hazard of a mother off MOUD is raised while the
+crisis lasts (edge ``crisis_moud_initiation``, log HR per unit of ``crisis``, which is 1 on the
+day after the event and fades with its time constant; Larochelle et al. 2018: 30% of overdose
+survivors received MOUD in the next 12 months). Treatment entered from an emergency department
+after an overdose is usually buprenorphine (``crisis_bup_share``), the medicine started there.
 
 Every episode's start and stop day and type are recorded (first three episodes).
 
-Sources: Schiff et al. 2021 (AJOG 225:424: 64.1% continued 12 months; 34% if started the month
+Sources: Larochelle et al. 2018 (Ann Intern Med 169:137: 11% methadone, 17% buprenorphine in the 12
+months after a non-fatal overdose); Schiff et al. 2021 (AJOG 225:424: 64.1% continued 12 months; 34% if started the month
 before delivery versus 80% if used throughout pregnancy); Wilder et al. 2015 (11% discontinued in
 pregnancy, 56% of methadone by 6 months; HR 0.98 per week of prenatal treatment); seed 003
 (ill-equipped system, peer support, stigma); seed 004 (postpartum vulnerability).
@@ -64,6 +86,27 @@ P = declare_params("moud", (
     Param("methadone_share", 0.5, "probability", 0.0, 1.0, "assumed", "share of new entries on methadone"),
     Param("prenatal_cap_days", 270.0, "days", 90.0, 300.0, "assumed", "prenatal days beyond which retention gains no more"),
     Param("prenatal_unit_days", 90.0, "days", 30.0, 180.0, "assumed", "prenatal days per unit of prenatal_moud_retention"),
+    Param("induction_methadone", 0.3, "0-1", 0.1, 0.8,
+          "assumed (methadone is started low and raised step by step for safety)",
+          "dose adequacy on the first day of a methadone episode"),
+    Param("induction_buprenorphine", 0.6, "0-1", 0.3, 0.95,
+          "assumed (buprenorphine induction reaches a therapeutic dose within a day or two)",
+          "dose adequacy on the first day of a buprenorphine episode"),
+    Param("titration_days_methadone", 21.0, "days", 7.0, 60.0,
+          "assumed (methadone titration to a maintenance dose takes weeks)",
+          "time constant of methadone titration toward an adequate dose"),
+    Param("titration_days_buprenorphine", 4.0, "days", 1.0, 14.0,
+          "assumed (buprenorphine is titrated over days)",
+          "time constant of buprenorphine titration toward an adequate dose"),
+    Param("pp_mismatch_methadone", 0.4, "share", 0.0, 1.0,
+          "assumed (pregnancy raises methadone clearance; the change reverses after delivery)",
+          "share of methadone dose adequacy lost at delivery (times dose_mismatch)"),
+    Param("pp_mismatch_buprenorphine", 0.2, "share", 0.0, 1.0,
+          "assumed (buprenorphine doses change less across pregnancy)",
+          "share of buprenorphine dose adequacy lost at delivery (times dose_mismatch)"),
+    Param("crisis_bup_share", 0.6, "probability", 0.0, 1.0,
+          "Larochelle et al. 2018 (after an overdose 17% buprenorphine vs 11% methadone: 0.6 of agonist entries)",
+          "share of entries on buprenorphine while a crisis lasts (weighted by crisis)"),
 ))
 U = declare_streams("moud", (Stream("stop", "discontinuation"), Stream("initiate", "initiation or re-entry"),
                              Stream("type", "methadone or buprenorphine at entry")))
@@ -92,6 +135,13 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     s[S.moud_stop_pp_day] = -1.0
     s[S.moud_stop_gest_day] = -1.0
     s[S.dose_mismatch] = 0.0
+    # Titrated for the days already on MOUD at enrolment (closed form of the daily relaxation).
+    meth = 1.0 * (s[S.moud_type] == 1.0)
+    ind = meth * p[P.induction_methadone] + (1.0 - meth) * p[P.induction_buprenorphine]
+    tau = meth * p[P.titration_days_methadone] + (1.0 - meth) * p[P.titration_days_buprenorphine]
+    titr = before * (1.0 - (1.0 - ind) * (1.0 - 1.0 / tau) ** np.maximum(s[S.prenatal_moud_days], 0.0))
+    s[S.moud_titration] = titr
+    s[S.moud_dose_adequacy] = titr
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
@@ -112,7 +162,10 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     h0 = pregnant * p[P.init_hazard_pregnancy] + born * p[P.init_hazard_postpartum]
     enter = (1.0 - planned) * (1.0 - was_on) * alive * (u[U.initiate] < daily_probability(h0 * np.exp(log_h)))
     start = np.minimum(planned + enter, 1.0) * (1.0 - was_on) * alive
-    new_type = planned * s[S.moud_type] + enter * (1.0 + 1.0 * (u[U.type] >= p[P.methadone_share]))
+    # After a crisis, entry is mostly through emergency care, which starts buprenorphine.
+    crisis = s[S.crisis]
+    meth_share = (1.0 - crisis) * p[P.methadone_share] + crisis * (1.0 - p[P.crisis_bup_share])
+    new_type = planned * s[S.moud_type] + enter * (1.0 + 1.0 * (u[U.type] >= meth_share))
     s[S.moud_current_type] = start * new_type + (1.0 - start) * s[S.moud_current_type]
     s[S.moud_started] = np.minimum(s[S.moud_started] + start, 1.0)
     on = np.minimum(was_on + start, 1.0)
@@ -147,7 +200,17 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     at_birth = 1.0 * (s[S.pp_day] == 0.0)
     s[S.moud_at_delivery] = s[S.moud_at_delivery] + at_birth * on
     mis = s[S.dose_mismatch] * (1.0 - 1.0 / p[TAU.dose_mismatch])
-    s[S.dose_mismatch] = at_birth * on + (1.0 - at_birth) * mis
+    mis = at_birth * on + (1.0 - at_birth) * mis
+    s[S.dose_mismatch] = mis
+    # Dose adequacy: induction at entry, titration toward 1, less the postpartum mismatch.
+    meth = 1.0 * (s[S.moud_current_type] == 1.0)
+    ind = meth * p[P.induction_methadone] + (1.0 - meth) * p[P.induction_buprenorphine]
+    tau = meth * p[P.titration_days_methadone] + (1.0 - meth) * p[P.titration_days_buprenorphine]
+    titr = s[S.moud_titration]
+    titr = on * (start * ind + (1.0 - start) * (titr + (1.0 - titr) / tau))
+    s[S.moud_titration] = titr
+    depth = meth * p[P.pp_mismatch_methadone] + (1.0 - meth) * p[P.pp_mismatch_buprenorphine]
+    s[S.moud_dose_adequacy] = titr * (1.0 - depth * mis)
     first_pp = stop * born * (s[S.moud_stop_pp_day] < 0.0)
     s[S.moud_stop_pp_day] = s[S.moud_stop_pp_day] + first_pp * (s[S.pp_day] + 1.0)
     first_preg = stop * pregnant * (s[S.moud_stop_gest_day] < 0.0)
@@ -169,5 +232,7 @@ FINAL = (
 """Columns of the outcomes table (see :class:`dyadsim.core.registry.Final`)."""
 
 
-RECORDED = (Recorded("moud_days", "on_moud", report="sum", trimesters=True, doc="days on MOUD"),)
+RECORDED = (Recorded("moud_days", "on_moud", report="sum", trimesters=True, doc="days on MOUD"),
+            Recorded("moud_dose_adequacy", "moud_dose_adequacy", trimesters=True,
+                     doc="MOUD dose adequacy (0-1; 0 off MOUD)"))
 """Measures recorded by postpartum month (and trimester) (see :class:`dyadsim.core.registry.Recorded`)."""

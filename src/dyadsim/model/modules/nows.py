@@ -12,7 +12,24 @@ each unit of exposure adds ``signs_per_exposure`` to the log-odds.
 Severity (0-1, among infants with signs) rises with the exposure of each source (edges
 ``moud_nows``, ``use_nows``), with prenatal tobacco (edge ``tobacco_nows``) and varies between
 infants (``severity_spread``). Buprenorphine exposure gives milder NOWS than methadone, as in the
-MOTHER trial (Jones et al. 2010: treated 47% vs 57%, treatment 4.1 vs 9.9 d, stay 10.0 vs 17.5 d).
+MOTHER trial (Jones et al. 2010, all neonates: treated 47% vs 57%, treatment 4.1 vs 9.9 d, stay
+10.0 vs 17.5 d, total morphine 1.1 vs 10.4 mg).
+
+The withdrawal course. Severity alone barely separates the medicines among treated infants (the
+infants who need treatment are the severe ones whatever the medicine), so the medicine's
+pharmacology shapes the course of withdrawal itself. Withdrawal emerges as the opioid leaves the
+newborn, after a delay set by its elimination (``clear_days_methadone`` for methadone's long
+half-life, ``clear_days_buprenorphine``, ``clear_days_use`` for short-acting illicit opioids), and
+then resolves as the neuroadaptation reverses, from the birth severity down to the level at which
+an infant no longer needs treatment (``tx_threshold``), with time constant ``resolve_days`` times
+the depth of the adaptation: 1 for full agonists (methadone, heroin, fentanyl),
+``bup_intrinsic_activity`` for buprenorphine, a partial agonist. The course lasts
+
+    course = tau_clear + resolve_days x depth x log(1 + severity / tx_threshold)
+
+days, tau_clear and depth weighted by the share of the exposure that came from MOUD and from
+use. A course under methadone is later (pharmacotherapy starts on day ``tx_start_day`` x
+tau_clear / clear_days_methadone, at least day 1) and longer than under buprenorphine.
 
 Care approach (scenario setting ``care.nows_setting``):
 
@@ -26,7 +43,10 @@ Care approach (scenario setting ``care.nows_setting``):
 
 Treatment. A treated infant starts on day ``tx_start_day`` and is weaned after a number of days
 that depends on the infant's drug (``care.nows_drug``: morphine, methadone, buprenorphine; Kraft et
-al. 2017: median 28 d morphine vs 15 d buprenorphine), on severity and on care. The infant is
+al. 2017: median 28 d morphine vs 15 d buprenorphine), on care and on the withdrawal course it
+treats: the mean is ``tx_days_<drug>`` x the care ratio x course / reference course, the
+reference being a methadone-exposed infant of severity ``tx_severity_ref`` (so ``tx_days_*`` are
+treated-infant lengths under score-based NICU care). The infant is
 medically ready for discharge (``nows_ready_day``) ``post_tx_obs_days`` after the last dose, after
 ``obs_days_exposed`` of observation when exposed but untreated, or after a routine stay when
 unexposed. Discharge follows readiness after a delay (``discharge_delay_days``, mean), so length of
@@ -81,11 +101,27 @@ P = declare_params("nows", (
           "mean treatment length with methadone, score-based NICU care, average severity"),
     Param("tx_days_buprenorphine", 15.0, "days", 5.0, 30.0, "Kraft et al. 2017 (median treatment 15 d)",
           "mean treatment length with buprenorphine, score-based NICU care, average severity"),
-    Param("tx_severity", 1.0, "log ratio per unit", 0.0, 2.0, "assumed (more severe withdrawal, longer wean)",
-          "log of the treatment-length ratio per unit severity above tx_severity_ref"),
     Param("tx_severity_ref", 0.7, "0-1", 0.4, 0.9,
           "assumed (typical severity of a treated infant, so tx_days_* are treated-infant lengths)",
-          "severity at which treatment lasts tx_days_* on average"),
+          "severity of the reference course (methadone exposure) at which treatment lasts tx_days_* on average"),
+    Param("clear_days_methadone", 2.0, "days", 1.0, 4.0,
+          "assumed (methadone's long elimination half-life, longer in the newborn: withdrawal appears after 48-72 h)",
+          "delay of the withdrawal course after methadone exposure (elimination from the newborn)"),
+    Param("clear_days_buprenorphine", 1.0, "days", 0.3, 3.0,
+          "assumed (Jones et al. 2010 [S]: milder, shorter withdrawal after buprenorphine)",
+          "delay of the withdrawal course after buprenorphine exposure"),
+    Param("clear_days_use", 0.5, "days", 0.2, 1.5,
+          "assumed (heroin and fentanyl are short-acting: withdrawal within a day)",
+          "delay of the withdrawal course after illicit opioid use"),
+    Param("resolve_days", 5.0, "days", 2.0, 10.0,
+          "assumed (untreated withdrawal after full agonists resolves over one to two weeks)",
+          "time constant of the resolution of withdrawal after a full agonist"),
+    Param("bup_intrinsic_activity", 0.5, "ratio", 0.2, 0.9,
+          "assumed (buprenorphine is a partial mu agonist; Jones et al. 2010 background)",
+          "depth of the newborn's neuroadaptation to buprenorphine relative to a full agonist"),
+    Param("tx_threshold", 0.3, "0-1", 0.05, 0.6,
+          "assumed (weaning ends once scores stay below the treatment threshold)",
+          "withdrawal level (severity scale) below which an infant no longer needs pharmacotherapy"),
     Param("tx_spread", 0.5, "ratio", 0.0, 0.9, "assumed", "treatment length varies +- this share between infants"),
     Param("rooming_tx_ratio", 0.7, "ratio", 0.4, 1.0, "assumed (care with the mother shortens weaning)",
           "treatment length under rooming-in relative to NICU care"),
@@ -93,7 +129,7 @@ P = declare_params("nows", (
           "assumed (Devlin et al. 2024 JAMA Pediatr: ESC shortened treatment of treated infants [S])",
           "treatment length under Eat, Sleep, Console relative to NICU care"),
     Param("tx_start_day", 2.0, "days", 1.0, 5.0, "assumed (methadone withdrawal peaks at 48-72 h)",
-          "postpartum day pharmacotherapy starts"),
+          "postpartum day pharmacotherapy starts after methadone exposure (scaled by the clearance delay)"),
     Param("post_tx_obs_days", 2.0, "days", 1.0, 4.0, "assumed", "observation after the last dose"),
     Param("obs_days_exposed", 5.0, "days", 3.0, 7.0, "assumed (exposed infants observed 4-7 days)",
           "days to medical readiness of an exposed infant without pharmacotherapy"),
@@ -121,7 +157,7 @@ def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
 def init(s: np.ndarray, p: np.ndarray) -> None:
     """No infant before birth."""
     for k in (S.nows, S.nows_birth_severity, S.nows_signs, S.nows_pharm, S.in_hospital, S.nicu, S.los,
-              S.nows_exposure, S.nows_pharm_days):
+              S.nows_exposure, S.nows_pharm_days, S.nows_course_days):
         s[k] = 0.0
     s[S.nows_ready_day] = -1.0
 
@@ -133,7 +169,9 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     # The medicine she took near delivery: that of her current (or last) MOUD episode, whether it was
     # planned at enrolment or started during follow-up.
     taken = s[S.moud_current_type]
-    moud_weight = 1.0 * (taken == 1.0) + p[P.bup_relative_exposure] * (taken == 2.0)
+    meth = 1.0 * (taken == 1.0)
+    bup = 1.0 * (taken == 2.0)
+    moud_weight = meth + p[P.bup_relative_exposure] * bup
     e_moud = s[S.fetal_moud] * moud_weight
     e_use = s[S.fetal_use]
     exposure = e_moud + p[P.use_equivalent] * e_use
@@ -153,16 +191,27 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     drug_days = (p[P.tx_days_morphine] * (drug < 0.5) + p[P.tx_days_methadone] * ((drug > 0.5) & (drug < 1.5))
                  + p[P.tx_days_buprenorphine] * (drug > 1.5))
     care_ratio = esc * p[P.esc_tx_ratio] + rooming * p[P.rooming_tx_ratio] + (1.0 - with_mother)
-    tx_mean = drug_days * care_ratio * np.exp(p[P.tx_severity] * (severity - p[P.tx_severity_ref]))
+    # The withdrawal course: a delay while the opioid clears, then resolution of the adaptation,
+    # both weighted by the share of the exposure from MOUD (the rest from short-acting use).
+    from_moud = e_moud / np.maximum(exposure, 1e-12)
+    clear_moud = meth * p[P.clear_days_methadone] + bup * p[P.clear_days_buprenorphine]
+    depth_moud = meth + bup * p[P.bup_intrinsic_activity]
+    tau_clear = from_moud * clear_moud + (1.0 - from_moud) * p[P.clear_days_use]
+    depth = from_moud * depth_moud + (1.0 - from_moud)
+    course = tau_clear + p[P.resolve_days] * depth * np.log(1.0 + severity / p[P.tx_threshold])
+    course_ref = p[P.clear_days_methadone] + p[P.resolve_days] * np.log(1.0 + p[P.tx_severity_ref] / p[P.tx_threshold])
+    tx_mean = drug_days * care_ratio * course / course_ref
     tx = pharm * np.maximum(np.floor(tx_mean * (1.0 + p[P.tx_spread] * (2.0 * u[U.tx_length] - 1.0)) + 0.5), 1.0)
+    tx_start = np.maximum(np.floor(p[P.tx_start_day] * tau_clear / p[P.clear_days_methadone] + 0.5), 1.0)
     observed = 1.0 * (exposure > p[P.exposure_min])
-    ready = np.floor(pharm * (p[P.tx_start_day] + tx + p[P.post_tx_obs_days])
+    ready = np.floor(pharm * (tx_start + tx + p[P.post_tx_obs_days])
                      + (1.0 - pharm) * (observed * p[P.obs_days_exposed] + (1.0 - observed) * p[P.routine_stay_days])
                      + 0.5)
     s[S.nows_exposure] = s[S.nows_exposure] + at_birth * exposure
     s[S.nows_signs] = s[S.nows_signs] + signs
     s[S.nows_pharm] = s[S.nows_pharm] + pharm
     s[S.nows_pharm_days] = s[S.nows_pharm_days] + tx
+    s[S.nows_course_days] = s[S.nows_course_days] + signs * course
     s[S.nows_birth_severity] = s[S.nows_birth_severity] + severity
     s[S.nows_ready_day] = s[S.nows_ready_day] + at_birth * (ready - s[S.nows_ready_day])
     s[S.in_hospital] = s[S.in_hospital] + at_birth

@@ -48,7 +48,7 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """Overdose on a use day; fatal share; death; the fading memory of a non-fatal overdose."""
     logit = (p[P.od_logit] + p[P.potency_log_or] + w[L.tolerance_overdose] * s[S.tolerance]
-             + w[L.moud_overdose] * s[S.on_moud] + w[L.od_history_overdose] * s[S.od_history])
+             + w[L.moud_overdose] * s[S.moud_dose_adequacy] * s[S.on_moud] + w[L.od_history_overdose] * s[S.od_history])
     od = w[L.use_overdose] * s[S.use_today] * (u[U.overdose] < logistic(logit))
     fatal = od * (u[U.fatal] < p[P.fatal_share])
     nonfatal = od - fatal

@@ -162,7 +162,7 @@ def _craving_target(s, p, w, on, born):  # type: ignore[no-untyped-def]
                     + w[L.sensitization_craving] * s[S.stress_sensitization]
                     + w[L.pos_affect_craving] * s[S.pos_affect]
                     + w[L.parenting_stress_craving] * s[S.parenting_stress] * born
-                    + w[L.moud_craving] * on)
+                    + w[L.moud_craving] * s[S.moud_dose_adequacy] * on)
 
 
 @register_jitable
@@ -188,7 +188,7 @@ def _habit_target(w, intox):  # type: ignore[no-untyped-def]
 
 @register_jitable
 def _withdrawal_target(s, w, tol, use, on):  # type: ignore[no-untyped-def]
-    return np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * on)
+    return np.minimum(np.maximum(w[L.tolerance_withdrawal] * tol * (1.0 - use) * (1.0 + w[L.moud_withdrawal] * s[S.moud_dose_adequacy] * on)
                                  + w[L.dose_mismatch_withdrawal] * s[S.dose_mismatch] * on, 0.0), 1.0)
 
 

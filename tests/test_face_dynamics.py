@@ -160,7 +160,7 @@ def _overdose_after(days_abstinent: int, on_moud_before: bool, stop_moud: bool, 
     from dyadsim.model.modules import overdose, use_cycle
     from dyadsim.core.registry import STREAMS
     ps = ParamSet()
-    ps.set("overdose.potency_log_or", 3.0)  # a potent supply: enough events to compare
+    ps.set("overdose.potency_log_or", 2.0)  # a potent supply: enough events to compare
     p, w = ps.vector(), ps.link_vector()
     s = initial_states(load_spec(), p, SEED, np.arange(n, dtype=np.uint64))
     s[S.tolerance] = 0.95  # after a run of daily use

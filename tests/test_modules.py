@@ -152,7 +152,7 @@ def test_overdose_only_on_use_days():
 def test_overdose_rate_and_tolerance():
     n = 20_000
     ps = ParamSet()
-    ps.set("overdose.od_logit", -3.0)
+    ps.set("overdose.od_logit", -4.5)
     s, p, w = make_cohort(n, params=ps)
     u = make_u(n, 21)
     s[S.use_today] = 1.0
@@ -165,7 +165,7 @@ def test_overdose_rate_and_tolerance():
     ev_high = high[S.od_today] + high[S.fatal_today]
     assert (ev_high <= ev_low).all(), "CRN: more tolerance can only remove overdoses"
     for ev, tol in ((ev_low, 0.0), (ev_high, 1.0)):
-        want = 1.0 / (1.0 + np.exp(-(-3.0 + w[L.tolerance_overdose] * tol)))
+        want = 1.0 / (1.0 + np.exp(-(-4.5 + w[L.tolerance_overdose] * tol)))
         se = np.sqrt(want * (1 - want) / n)
         assert abs(ev.mean() - want) < 4 * se, f"tolerance {tol}: rate {ev.mean():.4f}, want {want:.4f} (SE {se:.4f})"
 

@@ -209,8 +209,8 @@ def test_daily_use_aggregates_match_per_dyad_use_days(default_params):
     from dyadsim.engine.run import simulate
 
     ps = default_params.copy()
-    ps.set("overdose.od_logit", -3.0)  # enough deaths in a small cohort to see the difference
-    ps.set("overdose.fatal_share", 0.2)
+    ps.set("overdose.od_logit", -4.5)  # enough deaths in a small cohort to see the difference
+    ps.set("overdose.fatal_share", 0.12)
     out = simulate(ps, 300, 4, threads=2)
     from dyadsim.model.states import S
 

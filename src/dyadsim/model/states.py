@@ -137,10 +137,12 @@ _ATTACHMENT = (
     State("att_reject", "0-1", 0, 1, "learned expectation that bids are rejected"),
     State("att_inconsistency", "0-1", 0, 1, "learned unpredictability of care (squared deviation from expectation)"),
     State("att_fright", "0-1", 0, 1, "exposure to frightening or frightened care (share of days; ACEs, depression, stress, intoxication, changes of caregiver)"),
-    State("att_security", "logit", -50, 50, "security score (> 0: secure side of the classification rule)"),
-    State("att_avoidance", "logit", -50, 50, "avoidance score"),
-    State("att_resistance", "logit", -50, 50, "resistance score"),
-    State("att_disorganization", "logit", -50, 50, "disorganization score (> 0: disorganized side of the rule)"),
+    # Logit scores, linear in bounded learned states: +-300 holds the largest score the declared
+    # ranges allow (resistance: |resistant_bias| 4 + inconsistency edge 250 + temperament 1 x 20).
+    State("att_security", "logit", -300, 300, "security score (> 0: secure side of the classification rule)"),
+    State("att_avoidance", "logit", -300, 300, "avoidance score"),
+    State("att_resistance", "logit", -300, 300, "resistance score"),
+    State("att_disorganization", "logit", -300, 300, "disorganization score (> 0: disorganized side of the rule)"),
 )
 _SUPPORTS = (
     # Written by modules.supports and modules.programs (interventions); all 0 (scales 1) without them.
@@ -181,7 +183,8 @@ _PROGRAMS = (
 )
 WELLBEING_DOMAINS: tuple[str, ...] = ("physical", "psychological", "cognitive", "social", "economic")
 """The child's well-being domains (seed 000, Figure 1); each is a state ``wb_<domain>``."""
-_WELLBEING = tuple(State(f"wb_{d}", "score", -INF, INF, f"{d} well-being at 12 months") for d in WELLBEING_DOMAINS)
+_WELLBEING = tuple(State(f"wb_{d}", "T score", 0, 80, f"{d} well-being at 12 months (0 before day 364, then 20-80)")
+                   for d in WELLBEING_DOMAINS)
 
 _RECOVERY = (
     # Written by modules.use_cycle, overdose, moud and stressors: relapse and recovery, the
@@ -230,7 +233,7 @@ _NOWS_CARE = (
     # NOWS exposure and care (modules.pregnancy writes the fetal exposure, modules.nows the rest).
     State("fetal_moud", "0-1", 0, 1, "MOUD days before delivery, exponentially weighted (time constant pregnancy.exposure_tau)"),
     State("fetal_use", "0-1", 0, 1, "opioid-use days before delivery, exponentially weighted"),
-    State("nows_exposure", "exposure", 0, 2, "opioid exposure index at birth (1 = daily methadone to delivery)"),
+    State("nows_exposure", "exposure", 0, 2.5, "opioid exposure index at birth (1 = daily methadone to delivery)"),
     State("nows_pharm_days", "days", 0, 400, "days of NOWS pharmacotherapy"),
     State("nows_ready_day", "day", -1, INF, "postpartum day the infant is medically ready for discharge (-1 before birth)"),
     State("nows_course_days", "length in days", 0, 100, "length of the infant's untreated withdrawal course (clearance delay plus resolution)"),

@@ -25,11 +25,14 @@ from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params
 from dyadsim.model.states import S
 
 P = declare_params("overdose", (
-    Param("od_logit", -6.0, "logit", -9.0, -3.0, "assumed (order of postpartum overdose rates, Schiff 2018)",
+    # The ranges keep the daily risk of a tolerant daily user (od_logit + potency - tolerance edge)
+    # below about 1% at every corner: above it, most daily users would die within two years, far
+    # beyond any published overdose mortality among women with OUD (Schiff 2018).
+    Param("od_logit", -6.0, "logit", -8.0, -4.5, "assumed (order of postpartum overdose rates, Schiff 2018)",
           "log-odds of overdose on a use day at zero tolerance offset"),
-    Param("fatal_share", 0.06, "probability", 0.01, 0.2, "assumed (Schiff 2018: 11 of 242 events fatal, 4.5%)",
+    Param("fatal_share", 0.06, "probability", 0.02, 0.12, "assumed (Schiff 2018: 11 of 242 events fatal, 4.5%)",
           "share of overdoses that are fatal"),
-    Param("potency_log_or", 0.0, "log OR", -1.0, 3.0, "assumed (drug-supply potency; 0 = reference supply)",
+    Param("potency_log_or", 0.0, "log OR", -1.0, 2.0, "assumed (drug-supply potency; 0 = reference supply)",
           "potency of the drug supply (fentanyl raises it)"),
 ))
 U = declare_streams("overdose", (Stream("overdose", "overdose on a use day"), Stream("fatal", "fatality")))

@@ -10,6 +10,12 @@ SD 8 the modelled terms can explain at most about a third of a domain's variance
 the modest effect sizes of single early-life predictors. Residuals are independent across
 domains, so domains correlate only through shared mechanisms.
 
+**Floor and ceiling.** Like the instruments it stands for (PROMIS pediatric T scores span about
+20-80), a domain score is bounded: the raw sum above is passed through
+``20 + 60 logistic((raw - 50) / 15)``, which has slope 1 at 50 (between raw 40 and 60 it is the
+raw score to within 0.4 T point; raw 30 gives 32.5) and flattens toward 20 and 80, so that no parameter set
+in the declared ranges gives an impossible score (the range ends are *assumed*).
+
 **Construction** (Pollard & Lee 2003 five domains; seed 000 §Attachment and Child Well-Being):
 
 * physical: NOWS severity at birth (``nows_wb_physical``), preterm birth (``preterm_wb_physical``),
@@ -36,6 +42,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from numba.extending import register_jitable
+
+from dyadsim.model.forms import logistic
 from dyadsim.model.graph import L
 from dyadsim.core.registry import Final, Param, Stream, declare_params, declare_streams
 from dyadsim.model.states import WELLBEING_DOMAINS, S
@@ -64,6 +73,12 @@ U = declare_streams("wellbeing", (
 ))
 
 DOMAINS = WELLBEING_DOMAINS
+
+
+@register_jitable
+def t_score(raw):  # type: ignore[no-untyped-def]
+    """A raw domain sum (T points) on the bounded T scale 20-80: slope 1 at 50 (60/4/15 = 1)."""
+    return 20.0 + 60.0 * logistic((raw - 50.0) / 15.0)
 
 
 def gate(s: np.ndarray, p: np.ndarray, t: float) -> bool:
@@ -101,11 +116,11 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
             + w[L.use_wb_economic] * s[S.pp_use_days] / year
             + p[P.residual_sd_economic] * logistic_z(u[U.economic]))
     # Written once, on the classification day; kept unchanged afterwards.
-    s[S.wb_physical] = s[S.wb_physical] + now * (phys - s[S.wb_physical])
-    s[S.wb_psychological] = s[S.wb_psychological] + now * (psych - s[S.wb_psychological])
-    s[S.wb_cognitive] = s[S.wb_cognitive] + now * (cog - s[S.wb_cognitive])
-    s[S.wb_social] = s[S.wb_social] + now * (soc - s[S.wb_social])
-    s[S.wb_economic] = s[S.wb_economic] + now * (econ - s[S.wb_economic])
+    s[S.wb_physical] = s[S.wb_physical] + now * (t_score(phys) - s[S.wb_physical])
+    s[S.wb_psychological] = s[S.wb_psychological] + now * (t_score(psych) - s[S.wb_psychological])
+    s[S.wb_cognitive] = s[S.wb_cognitive] + now * (t_score(cog) - s[S.wb_cognitive])
+    s[S.wb_social] = s[S.wb_social] + now * (t_score(soc) - s[S.wb_social])
+    s[S.wb_economic] = s[S.wb_economic] + now * (t_score(econ) - s[S.wb_economic])
 
 
 FINAL = tuple(Final(f"wb_{d}", f"wb_{d}", doc=f"{d} well-being at 12 months (T score)") for d in DOMAINS)

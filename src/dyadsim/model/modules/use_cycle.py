@@ -143,7 +143,23 @@ def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     s[S.craving_tonic] = ct
     s[S.craving] = ct
     s[S.motivation] = _motivation_target(s, p, w)
-    s[S.self_control] = _self_control_target(s, p, w, s[S.motivation], ct)
+    sc = _self_control_target(s, p, w, s[S.motivation], ct)
+    s[S.self_control] = sc
+    # Her share of use days is itself at equilibrium: the daily use probability on an average day
+    # (tonic craving, a cue with its daily probability, no attempt under way), half a step per round
+    # so that the iteration settles rather than oscillates.
+    x_t = logistic(_use_logit(s, p, w, ct, sc, p[P.cue_prob], 0.0, on))
+    s[S.intoxication] = 0.5 * (x + x_t)
+
+
+@register_jitable
+def _use_logit(s, p, w, c, sc, cue, res, on):  # type: ignore[no-untyped-def]
+    """Log-odds of a day's use; her own propensity (random effect ``use``) shifts it for good."""
+    return (p[P.use_logit] + p[IND.sd_use] * s[S.re_use] + w[L.craving_use] * c + w[L.self_control_use] * sc
+            + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
+            + w[L.resolve_use] * res
+            + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
+            + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
 
 
 @register_jitable
@@ -290,12 +306,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     mot, res = _motivation(s, p, w, u, on, alive, born)
     sc = relax(s[S.self_control], _self_control_target(s, p, w, mot, ct), p[TAU.self_control])
     s[S.self_control] = sc
-    logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
-             + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
-             + w[L.resolve_use] * res
-             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
-             + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
-    use = alive * (u[U.use] < logistic(logit))
+    use = alive * (u[U.use] < logistic(_use_logit(s, p, w, c, sc, cue, res, on)))
     s[S.use_today] = use
     # A lapse undermines the attempt's resolve (abstinence violation effect): an attempt holds only
     # while she stays abstinent, so it can fail as well as succeed.

@@ -53,6 +53,7 @@ pregnancy, 56% of methadone by 6 months; HR 0.98 per week of prenatal treatment)
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from dyadsim.model.forms import daily_probability
 from dyadsim.model.graph import TAU, L
@@ -104,6 +105,11 @@ P = declare_params("moud", (
     Param("pp_mismatch_buprenorphine", 0.2, "share", 0.0, 1.0,
           "assumed (buprenorphine doses change less across pregnancy)",
           "share of buprenorphine dose adequacy lost at delivery (times dose_mismatch)"),
+    Param("blockade", 0.5, "share", 0.0, 0.9,
+          "assumed (an adequate agonist dose blunts the effect of other opioids: Dole, Nyswander & Kreek 1966, narcotic "
+          "blockade; Greenwald et al. 2003, Neuropsychopharmacology 28:2000, buprenorphine dose, mu-receptor availability "
+          "and hydromorphone effects)",
+          "share of the reinforcement of illicit use blocked at full dose adequacy"),
     Param("crisis_bup_share", 0.6, "probability", 0.0, 1.0,
           "Larochelle et al. 2018 (after an overdose 17% buprenorphine vs 11% methadone: 0.6 of agonist entries)",
           "share of entries on buprenorphine while a crisis lasts (weighted by crisis)"),
@@ -114,6 +120,13 @@ U = declare_streams("moud", (Stream("stop", "discontinuation"), Stream("initiate
 EP_START = (S.moud_ep1_start, S.moud_ep2_start, S.moud_ep3_start)
 EP_STOP = (S.moud_ep1_stop, S.moud_ep2_stop, S.moud_ep3_stop)
 EP_TYPE = (S.moud_ep1_type, S.moud_ep2_type, S.moud_ep3_type)
+
+
+@register_jitable
+def reinforcement(s, p):  # type: ignore[no-untyped-def]
+    """Share of the reinforcing effect of illicit use that gets through (1 off MOUD): an adequate
+    agonist dose blocks part of it, so use on MOUD feeds reward dysregulation and habit less."""
+    return 1.0 - p[P.blockade] * s[S.moud_dose_adequacy] * s[S.on_moud]
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
@@ -154,6 +167,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     planned = 1.0 * (s[S.moud_type] > 0.5) * pregnant * (1.0 - s[S.moud_started]) * (gest >= s[S.moud_start_week] * 7.0)
     # Unplanned initiation or re-entry (any mother off MOUD).
     log_h = (w[L.crisis_moud_initiation] * s[S.crisis] + w[L.motivation_moud_initiation] * s[S.motivation]
+             + w[L.resolve_moud_initiation] * s[S.resolve]
              + s[S.lever_moud_initiation]
              + p[P.reentry_log_hr] * s[S.moud_started]
              + p[P.stigma_init_log_hr] * p[CTX.stigma] * s[S.lever_stigma_scale]

@@ -19,6 +19,7 @@ from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, declare_params
 from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
+from dyadsim.model.modules.moud import reinforcement
 
 P = declare_params("reward", (
     Param("dysregulation_logit", -2.5, "logit", -4.0, 0.0, "assumed", "intercept of reward dysregulation"),
@@ -36,7 +37,7 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 def _target(s, p, w):  # type: ignore[no-untyped-def]
     return logistic(p[P.dysregulation_logit] + p[IND.sd_reward] * s[S.re_reward]
                     - p[P.natural_reward] - s[S.lever_natural_reward]
-                    + w[L.use_reward] * s[S.intoxication]
+                    + w[L.use_reward] * s[S.intoxication] * reinforcement(s, p)
                     + w[L.allostasis_reward] * s[S.allostatic_load])
 
 

@@ -54,9 +54,12 @@ from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
+from dyadsim.model.modules.abstinence_spells import in_spell
+from dyadsim.model.modules.moud import reinforcement
 
 P = declare_params("use_cycle", (
-    Param("use_logit", -4.5, "logit", -8.0, -1.0, "assumed", "log-odds of a use day at zero craving and habit"),
+    Param("use_logit", -4.0, "logit", -8.0, -1.0, "assumed (with the mother's own propensity, random effect use, and "
+          "the use share settled at enrolment)", "log-odds of a use day at zero craving and habit"),
     Param("other_sud_use", 0.3, "logit", 0.0, 1.0, "assumed (Shen 2020: 78.2% other SUD)", "other substance use disorder"),
     Param("cue_prob", 0.3, "1/day", 0.05, 0.8, "assumed", "daily probability of meeting a drug cue"),
     Param("bias_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of attentional bias"),
@@ -83,6 +86,9 @@ P = declare_params("use_cycle", (
     Param("lapse_resolve_loss", 0.5, "share", 0.0, 1.0,
           "assumed (abstinence violation effect: a lapse undermines the resolve of an attempt; Marlatt & Gordon 1985; "
           "Curry, Marlatt & Gordon 1987)", "share of resolve lost on a day of use"),
+    Param("lapse_efficacy_loss", 0.5, "share", 0.1, 1.0,
+          "assumed (abstinence violation effect: a lapse lowers self-efficacy; Marlatt & Gordon 1985)",
+          "share of abstinence self-efficacy lost on a day of use"),
     Param("abstinence_days", 14.0, "days", 7.0, 30.0, "assumed (tolerance lost within 1-2 weeks; MODEL.md)",
           "abstinent days that end an episode and make the next use a return to use"),
     Param("relapse_uses", 3.0, "days", 2.0, 7.0, "assumed (Marlatt & Gordon 1985: lapse versus relapse)",
@@ -115,6 +121,7 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     s[S.first_pp_use_day] = -1.0
     s[S.crisis] = 0.0
     s[S.resolve] = 0.0
+    s[S.self_efficacy] = 0.0
     s[S.quit_attempts] = 0.0
     s[S.days_since_lapse] = 1e4
     s[S.uses_since_lapse] = 0.0
@@ -133,7 +140,7 @@ def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     ``1 - x``, no cue response). One round of :func:`dyadsim.model.modules.settle`."""
     on = s[S.on_moud]
     x = s[S.intoxication]
-    s[S.habit] = _habit_target(w, x)
+    s[S.habit] = _habit_target(w, x * reinforcement(s, p))
     a = w[L.use_tolerance] * x
     tol = np.maximum(a / np.maximum(a + (1.0 - x) / p[TAU.tolerance], 1e-12), w[L.moud_tolerance] * on)
     s[S.tolerance] = tol
@@ -145,11 +152,14 @@ def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     s[S.motivation] = _motivation_target(s, p, w)
     sc = _self_control_target(s, p, w, s[S.motivation], ct)
     s[S.self_control] = sc
+    # Self-efficacy where its daily growth on abstinent days balances its loss on use days.
+    g = (1.0 - x) / p[TAU.self_efficacy]
+    s[S.self_efficacy] = g / np.maximum(g + x * p[P.lapse_efficacy_loss], 1e-12)
     # Her share of use days is itself at equilibrium: the daily use probability on an average day
     # (tonic craving, a cue with its daily probability, no attempt under way), half a step per round
     # so that the iteration settles rather than oscillates.
     x_t = logistic(_use_logit(s, p, w, ct, sc, p[P.cue_prob], 0.0, on))
-    s[S.intoxication] = 0.5 * (x + x_t)
+    s[S.intoxication] = x_t
 
 
 @register_jitable
@@ -157,7 +167,7 @@ def _use_logit(s, p, w, c, sc, cue, res, on):  # type: ignore[no-untyped-def]
     """Log-odds of a day's use; her own propensity (random effect ``use``) shifts it for good."""
     return (p[P.use_logit] + p[IND.sd_use] * s[S.re_use] + w[L.craving_use] * c + w[L.self_control_use] * sc
             + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
-            + w[L.resolve_use] * res
+            + w[L.resolve_use] * res + w[L.self_efficacy_use] * s[S.self_efficacy]
             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
             + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
 
@@ -215,7 +225,9 @@ def _craving(s, p, w, u, on, born):  # type: ignore[no-untyped-def]
     ab = relax(s[S.attentional_bias], _bias_target(s, p, w), p[TAU.attentional_bias])
     s[S.attentional_bias] = ab
     # Cues: more often when family or friends who give support still use (seed 003).
-    cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]), 1.0)
+    # In a quit attempt she avoids the people, places and things of use (stimulus control).
+    cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]
+                                              + w[L.resolve_cue] * s[S.resolve]), 1.0)
     cue = 1.0 * (u[U.cue] < cue_p)
     cue_sens = np.exp(p[IND.sd_cue] * s[S.re_cue])
     # Cue reactivity: the learned drug association (habit, which extinguishes slowly) amplified by
@@ -286,7 +298,7 @@ def _after_use(s, p, w, use, on):  # type: ignore[no-untyped-def]
     s[S.intoxication] = relax(s[S.intoxication], w[L.use_intoxication] * use, p[TAU.intoxication])
     # Habits are learned faster than they extinguish: extinction is new learning that leaves the
     # old association in place (Bouton 2002), so cue-triggered use outlasts a period of abstinence.
-    habit_t = _habit_target(w, s[S.intoxication])
+    habit_t = _habit_target(w, s[S.intoxication] * reinforcement(s, p))
     fading = 1.0 * (habit_t < s[S.habit])
     habit_tau = p[TAU.habit] * (1.0 + fading * (p[P.habit_extinction_ratio] - 1.0))
     s[S.habit] = relax(s[S.habit], habit_t, habit_tau)
@@ -306,11 +318,19 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     mot, res = _motivation(s, p, w, u, on, alive, born)
     sc = relax(s[S.self_control], _self_control_target(s, p, w, mot, ct), p[TAU.self_control])
     s[S.self_control] = sc
-    use = alive * (u[U.use] < logistic(_use_logit(s, p, w, c, sc, cue, res, on)))
+    # No use in a spell of enforced abstinence (jail, hospital, detoxification).
+    spell = in_spell(s)
+    use = alive * (1.0 - spell) * (u[U.use] < logistic(_use_logit(s, p, w, c, sc, cue, res, on)))
     s[S.use_today] = use
     # A lapse undermines the attempt's resolve (abstinence violation effect): an attempt holds only
     # while she stays abstinent, so it can fail as well as succeed.
     s[S.resolve] = res * (1.0 - p[P.lapse_resolve_loss] * use)
+    # Self-efficacy grows with each abstinent day she chose (not in a spell of enforced abstinence)
+    # and a lapse takes a share of it away, so relapse risk falls with the length of abstinence
+    # (Hser et al. 2001).
+    se = s[S.self_efficacy]
+    s[S.self_efficacy] = alive * (use * se * (1.0 - p[P.lapse_efficacy_loss])
+                                 + (1.0 - use) * (se + (1.0 - spell) * (1.0 - se) / p[TAU.self_efficacy]))
     s[S.days_since_use] = _episodes(s, p, use, born)
     s[S.tolerance] = _after_use(s, p, w, use, on)
 

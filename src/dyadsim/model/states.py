@@ -225,7 +225,7 @@ _RECOVERY = (
     State("re_cue", "z", -INF, INF, "individual cue reactivity (standard normal)"),
     State("re_self_control", "z", -INF, INF, "individual self-control capacity (standard normal)"),
     State("re_affect", "z", -INF, INF, "individual negative-affect set point (standard normal)"),
-    State("re_use", "z", -INF, INF, "her own propensity to use (standard normal), drawn afresh at a turning point"),
+    State("re_use", "z", -INF, INF, "her own propensity to use at enrolment (standard normal; turning_points.use_propensity thereafter)"),
     State("lever_moud_initiation", "log HR", 0, 10, "higher MOUD initiation and re-entry (peer, training)"),
     State("lever_self_control", "0-1", 0, 1, "stronger executive self-control (mindfulness)"),
     State("lever_sensitization", "logit", 0, 10, "lower stress sensitization (reappraisal)"),

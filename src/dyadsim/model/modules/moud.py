@@ -6,7 +6,8 @@ also enter treatment with a daily hazard, in pregnancy (``init_hazard_pregnancy`
 (``init_hazard_postpartum``), raised by a recent crisis (overdose, CPS report; edge
 ``crisis_moud_initiation``) and by motivation to stop (edge ``motivation_moud_initiation``), a peer recovery specialist and trained providers (lever
 ``lever_moud_initiation``), earlier treatment (``reentry_log_hr``), and lowered by stigma in care,
-transport (low income) and, after birth, childcare barriers (seed 003). At entry she starts
+transport (low income) and, after birth, childcare barriers (seed 003); a quit attempt is when
+treatment is sought (edge ``resolve_moud_initiation``, per unit of ``resolve``). At entry she starts
 methadone with probability ``methadone_share`` or buprenorphine.
 
 Retention: each day on MOUD a discontinuation hazard applies. It falls with time on treatment in
@@ -33,7 +34,10 @@ Both stay in [0, 1] by construction (an induction dose in [0, 1], tau >= 1, dept
 [0, 1]). Adequacy, not mere enrolment, is what suppresses withdrawal (edge ``moud_withdrawal``)
 and craving (edge ``moud_craving``) in :mod:`use_cycle` and protects against overdose (edge
 ``moud_overdose``, :mod:`overdose`); the mismatch also lets withdrawal through directly (edge
-``dose_mismatch_withdrawal``), on days of use as well.
+``dose_mismatch_withdrawal``), on days of use as well. An adequate dose also blocks part of the
+reinforcing effect of illicit opioids (``blockade``: narcotic blockade, Dole et al. 1966;
+Greenwald et al. 2003), so use on MOUD feeds reward dysregulation and habit less
+(:func:`reinforcement`).
 
 A crisis is a contact with care: after a non-fatal overdose (emergency department) or a CPS report
 the mother is offered treatment, so the initiation hazard of a mother off MOUD is raised while the

@@ -1,7 +1,8 @@
 """Reward dysregulation: natural rewards (the infant among them) lose value, drug reward gains it.
 
 A single 0-1 level (0: balanced reward, 1: drug reward dominates) relaxes slowly toward a target
-raised by recurrent use and by allostatic load (the allostatic shift of the reward set point), and
+raised by recurrent use (less of it on an adequate MOUD dose, which blocks part of its
+reinforcement: :func:`dyadsim.model.modules.moud.reinforcement`) and by allostatic load (the allostatic shift of the reward set point), and
 lowered by natural-reward responsiveness (savoring). It starts at its equilibrium for her recent
 use and load (``settle``). It lowers positive affect and the salience of
 infant cues, and raises attentional bias and craving.

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from dyadsim.core.registry import Param, Stream, declare_params, declare_streams
+from dyadsim.core.registry import Param, State, Stream, declare_params, declare_streams, declare_states
 from dyadsim.model.forms import daily_probability
-from dyadsim.model.states import S
+from dyadsim.model.states import INF
+from dyadsim.model.states import S as S0
 
 AFTER = "reward"
 """Her propensity is today's before the day's use (:mod:`use_cycle` runs after)."""
@@ -35,12 +36,19 @@ U = declare_streams("turning_points", (Stream("event", "a turning point today"),
                                        Stream("z2", "new propensity (second uniform of Box-Muller)")))
 
 
+S = declare_states((
+    State("use_propensity", "z", -INF, INF,
+          "her own propensity to use now (standard normal): the baseline draw re_use, drawn afresh at a turning point"),
+))
+
+
 def init(s: np.ndarray, p: np.ndarray) -> None:
-    """Nothing to set: the propensity is drawn with the baseline (``re_use``)."""
+    """Her propensity at enrolment is the baseline draw (random effect ``use``)."""
+    s[S.use_propensity] = s[S0.re_use]
 
 
 def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -> None:
     """A turning point redraws her propensity to use from its population distribution."""
-    event = s[S.alive] * (u[U.event] < daily_probability(p[P.turning_point_hazard]))
+    event = s[S0.alive] * (u[U.event] < daily_probability(p[P.turning_point_hazard]))
     z = np.sqrt(-2.0 * np.log1p(-u[U.z1])) * np.cos(2.0 * np.pi * u[U.z2])
-    s[S.re_use] = event * z + (1.0 - event) * s[S.re_use]
+    s[S.use_propensity] = event * z + (1.0 - event) * s[S.use_propensity]

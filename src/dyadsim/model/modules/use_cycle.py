@@ -21,13 +21,28 @@ Recovery: harms of use accumulate slowly (``harm``); motivation to stop relaxes 
 raised by harms, a recent crisis (overdose, CPS report), pregnancy and bonding with the infant.
 While using, a quit attempt happens with a daily hazard that grows with motivation (edge
 ``motivation_quit``); a quit attempt or entry into MOUD sets ``resolve``, which fades and, while
-it lasts, lowers the odds of use (edge ``resolve_use``). A day of use takes a share of it away
+it lasts, lowers the odds of use (edge ``resolve_use``), keeps her away from the people, places and
+things of use (stimulus control, edge ``resolve_cue``: fewer cues) and sends her to treatment
+(edge ``resolve_moud_initiation``, :mod:`moud`). A day of use takes a share of resolve away
 (``lapse_resolve_loss``: the abstinence violation effect), so an attempt holds only while she
-stays abstinent: it succeeds when abstinence outlasts withdrawal and craving, and fails otherwise. Self-control relaxes toward a ceiling
-(raised by motivation and mindfulness, lowered by sleep loss, shifted per mother by a random
-effect) that craving and recent use erode; it recovers once they fall. The slow states (habit,
-reward dysregulation, sensitization, tolerance) give hysteresis (Grasman et al. 2016), but every
-state can be left: quit attempts and cue-driven lapses keep both transitions possible.
+stays abstinent: it succeeds when abstinence outlasts withdrawal and craving, and fails otherwise.
+Each abstinent day she chooses builds abstinence self-efficacy (``self_efficacy``, time constant
+``tau.self_efficacy``), which lowers the odds of use (edge ``self_efficacy_use``) and of which a
+day of use takes a share (``lapse_efficacy_loss``), so the risk of relapse falls with the length
+of abstinence (Hser et al. 2001). Spells of enforced abstinence (:mod:`abstinence_spells`) stop use
+without building it. Self-control relaxes toward a ceiling (raised by motivation and mindfulness,
+lowered by sleep loss, shifted per mother by a random effect) that craving and recent use erode;
+it recovers once they fall. The slow states (habit, reward dysregulation, sensitization,
+tolerance) give hysteresis (Grasman et al. 2016), but every state can be left: quit attempts,
+treatment, spells and turning points (:mod:`turning_points`) end episodes, and cue-driven lapses
+start them.
+
+Her own propensity to use (random effect ``use``, SD ``individual.sd_use``, drawn afresh at a
+turning point) shifts the daily log-odds of use for as long as it lasts. At enrolment her share of
+use days is itself settled (``settle``): the daily use probability on an average day given the
+slow states, and the slow states given that share, to their joint fixed point. ``initial_use``
+is where that iteration starts: with a bistable cycle it decides, for a mother between the
+basins, which one she starts in (heavy use or little).
 
 A day of use is an event with log-odds ``use_logit + w.craving_use * craving + w.self_control_use *
 self_control + w.habit_use * habit + w.resolve_use * resolve + ...`` (vulnerability = craving -
@@ -42,7 +57,7 @@ birth), when tolerance has been lost (see :mod:`dyadsim.model.modules.overdose`)
 Sources: seed 000 §Allostatic Load Leads to ... Craving; Grasman, Grasman & van der Maas 2016
 (PLoS ONE 11:e0158323); Preston et al. 2018 (Psychopharmacology 235:2713, craving and negative
 mood before lapses, stress neither necessary nor sufficient); Marlatt & Gordon 1985 (lapse versus
-relapse); Bouton 2002 (Biol Psychiatry 52:976, extinction and relapse); Everitt & Robbins 2005 (Nat Neurosci 8:1481, cue-triggered habits); seeds 003 and 004 (network, bonding, parenting stress).
+relapse; stimulus control; self-efficacy); Bouton 2002 (Biol Psychiatry 52:976, extinction and relapse); Everitt & Robbins 2005 (Nat Neurosci 8:1481, cue-triggered habits); Hser, Hoffman, Grella & Anglin 2001 (Arch Gen Psychiatry 58:503, 33-year follow-up: relapse rare after 5 years of abstinence); seeds 003 and 004 (network, bonding, parenting stress).
 """
 from __future__ import annotations
 
@@ -56,6 +71,7 @@ from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
 from dyadsim.model.modules.abstinence_spells import in_spell
 from dyadsim.model.modules.moud import reinforcement
+from dyadsim.model.modules.turning_points import S as TP
 
 P = declare_params("use_cycle", (
     Param("use_logit", -4.0, "logit", -8.0, -1.0, "assumed (with the mother's own propensity, random effect use, and "
@@ -77,7 +93,8 @@ P = declare_params("use_cycle", (
           "share of habit-driven use interrupted by awareness"),
     Param("initial_use", 0.3, "0-1", 0.02, 0.9,
           "assumed (untreated OUD in pregnancy: use continues, less than before pregnancy)",
-          "median share of days with use in the weeks before enrolment, off MOUD (spread: individual.sd_use)"),
+          "where the settling of her use share at enrolment starts (median, off MOUD; spread: individual.sd_use): "
+          "it picks the basin, heavy use or little, of a mother between the two"),
     Param("habit_extinction_ratio", 4.0, "ratio", 1.0, 10.0, "assumed (Bouton 2002: extinction does not erase "
           "learning)", "how many times slower habit extinguishes than it builds"),
     Param("motivation_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of motivation to stop"),
@@ -102,10 +119,10 @@ U = declare_streams("use_cycle", (Stream("cue", "drug cue met today"), Stream("u
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
-    """Mothers enter with OUD at every stage: her share of days with use in the weeks before
-    enrolment is drawn around ``initial_use`` (random effect ``use``), lower on MOUD; she is in an
-    episode when that use is sustained (by the relapse rule's own definition). The slow states
-    are first guesses here; ``settle`` puts them at their equilibrium for that use."""
+    """Mothers enter with OUD at every stage: a first guess of her share of days with use is drawn
+    around ``initial_use`` (random effect ``use``), lower on MOUD; she is in an episode when that
+    use is sustained (by the relapse rule's own definition). The slow states are first guesses
+    here; ``settle`` puts them and her use share at their joint equilibrium."""
     logit0 = np.log(p[P.initial_use] / (1.0 - p[P.initial_use]))
     x = logistic(logit0 + p[IND.sd_use] * s[S.re_use])
     x = x * (p[P.init_use_on_moud] + (1.0 - p[P.init_use_on_moud]) * (1.0 - s[S.on_moud]))
@@ -165,7 +182,7 @@ def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
 @register_jitable
 def _use_logit(s, p, w, c, sc, cue, res, on):  # type: ignore[no-untyped-def]
     """Log-odds of a day's use; her own propensity (random effect ``use``) shifts it for good."""
-    return (p[P.use_logit] + p[IND.sd_use] * s[S.re_use] + w[L.craving_use] * c + w[L.self_control_use] * sc
+    return (p[P.use_logit] + p[IND.sd_use] * s[TP.use_propensity] + w[L.craving_use] * c + w[L.self_control_use] * sc
             + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
             + w[L.resolve_use] * res + w[L.self_efficacy_use] * s[S.self_efficacy]
             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on

@@ -7,35 +7,25 @@ the same dyads and random numbers where the dyads are the same).
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from dyadsim.core.registry import PARAMS
 from dyadsim.engine import layout
-from dyadsim.engine.run import SimOutput, initial_states, simulate
+from dyadsim.engine.run import SimOutput, initial_states
 from dyadsim.model.graph import GRAPH
 from dyadsim.model.modules import state_names
 from dyadsim.model.params import ParamSet
 from dyadsim.model.population import load_spec
 from dyadsim.model.states import S
+from test_face_structure import _m, _run as _structure_run
 
 N, SEED = 4000, 41
 QUIT = ("resolve_use", "resolve_cue", "self_efficacy_use", "resolve_moud_initiation")
 """Edges of the quit attempt and of what follows it."""
 
 
-@lru_cache(maxsize=None)
 def _run(items: tuple[tuple[str, object], ...] = (), horizon: float = 731.0) -> SimOutput:
-    ps = ParamSet()
-    ps.set("pregnancy.horizon_days", horizon)
-    for k, v in items:
-        ps.set(k, v)
-    return simulate(ps, N, SEED, threads=2)
-
-
-def _m(o: SimOutput, name: str) -> np.ndarray:
-    return o.monthly[:, layout.M[name]].astype(np.float64)
+    return _structure_run(items, horizon, N, SEED)
 
 
 def _remission(o: SimOutput) -> tuple[float, int]:

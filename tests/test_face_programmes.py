@@ -89,17 +89,17 @@ def test_home_practice_builds_and_keeps_the_skill() -> None:
 
 def test_more_effect_fades_after_sessions_and_practice_end() -> None:
     """MORE from 2 weeks postpartum without practice after the sessions: the skill is nearly gone
-    by 12 months, and the cut in use days in months 10-12 is smaller than at its peak in months 3-5
+    by 12 months, and the cut in use days in months 10-12 is smaller than at its peak in months 4-6
     (paired per dyad, > 3 SE); with continued practice the late cut is larger. The slow states of
-    use (habit, allostatic load) carry part of the effect after the skill has gone, so the fade is
-    gradual: 10,000 dyads resolve it."""
+    use (habit, allostatic load, abstinence self-efficacy) carry part of the effect after the skill
+    has gone, so the fade is gradual: 10,000 dyads resolve it."""
     n = 10000
     uc = monthly(run("usual_care", n), "use_days")
     lapsed = run("more_postpartum", n, **{"programs.more_practice_after": 0.0})
     assert lapsed.final[:, S.more_skill].mean() < 0.05
     cut = uc - monthly(lapsed, "use_days")
-    d, se = mean_se(cut[:, 2:5].mean(axis=1) - cut[:, 9:12].mean(axis=1))
-    assert d > 3 * se, f"cut months 3-5 minus months 10-12: {d:.3f} (SE {se:.3f})"
+    d, se = mean_se(cut[:, 3:6].mean(axis=1) - cut[:, 9:12].mean(axis=1))
+    assert d > 3 * se, f"cut months 4-6 minus months 10-12: {d:.3f} (SE {se:.3f})"
     kept = uc - monthly(run("more_postpartum", n), "use_days")
     d, se = mean_se(kept[:, 9:12].mean(axis=1) - cut[:, 9:12].mean(axis=1))
     assert d > 2 * se

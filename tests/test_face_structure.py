@@ -22,12 +22,13 @@ N, SEED = 4000, 31
 
 
 @lru_cache(maxsize=None)
-def _run(items: tuple[tuple[str, object], ...] = (), horizon: float = 1096.0) -> SimOutput:
+def _run(items: tuple[tuple[str, object], ...] = (), horizon: float = 1096.0, n: int = N,
+         seed: int = SEED) -> SimOutput:
     ps = ParamSet()
     ps.set("pregnancy.horizon_days", horizon)
     for k, v in items:
         ps.set(k, v)
-    return simulate(ps, N, SEED, threads=2)
+    return simulate(ps, n, seed, threads=2)
 
 
 def _m(o: SimOutput, name: str) -> np.ndarray:

@@ -66,12 +66,13 @@ def _build(values, strengths, enabled, rooming) -> ParamSet:
 def check_run(out) -> None:
     f = out.final.astype(np.float64)
     assert np.isfinite(f).all(), "non-finite final state"
-    for name, spec in STATES.items():
-        v = f[:, getattr(S, name)]
+    for k, (name, spec) in enumerate(STATES.items()):  # every state, the modules' own included
+        v = f[:, k]
         assert v.min() >= spec.low and v.max() <= spec.high, \
             f"state {name} in [{v.min()}, {v.max()}] outside declared [{spec.low}, {spec.high}]"
+    index = {name: k for k, name in enumerate(STATES)}
     for name in FLAG_STATES:
-        v = f[:, getattr(S, name)]
+        v = f[:, index[name]]
         assert np.isin(v, (0.0, 1.0)).all(), f"flag {name} takes values {np.unique(v)}"
 
     mon, preg, M, Q = out.monthly, out.pregnancy, layout.M, layout.Q

@@ -38,8 +38,9 @@ P = declare_params("individual", (
     Param("sd_affect", 0.5, "logit SD", 0.0, 1.5,
           "assumed (stable trait differences in negative affectivity; Watson & Clark 1984)",
           "SD of the negative-affect set point between mothers"),
-    Param("sd_use", 1.5, "logit SD", 0.0, 3.0,
-          "assumed (use before treatment ranges from occasional to daily among pregnant women with OUD)",
-          "SD of recent use at enrolment between mothers"),
+    Param("sd_use", 1.0, "logit SD", 0.0, 2.5,
+          "assumed (use before treatment ranges from occasional to daily among pregnant women with OUD; a lasting "
+          "shift of the daily log-odds, amplified by the use cycle's own feedback)",
+          "SD of a mother's own propensity to use (daily log-odds of use) between mothers"),
 ))
 

@@ -6,7 +6,8 @@ also enter treatment with a daily hazard, in pregnancy (``init_hazard_pregnancy`
 (``init_hazard_postpartum``), raised by a recent crisis (overdose, CPS report; edge
 ``crisis_moud_initiation``) and by motivation to stop (edge ``motivation_moud_initiation``), a peer recovery specialist and trained providers (lever
 ``lever_moud_initiation``), earlier treatment (``reentry_log_hr``), and lowered by stigma in care,
-transport (low income) and, after birth, childcare barriers (seed 003). At entry she starts
+transport (low income) and, after birth, childcare barriers (seed 003); a quit attempt is when
+treatment is sought (edge ``resolve_moud_initiation``, per unit of ``resolve``). At entry she starts
 methadone with probability ``methadone_share`` or buprenorphine.
 
 Retention: each day on MOUD a discontinuation hazard applies. It falls with time on treatment in
@@ -33,7 +34,10 @@ Both stay in [0, 1] by construction (an induction dose in [0, 1], tau >= 1, dept
 [0, 1]). Adequacy, not mere enrolment, is what suppresses withdrawal (edge ``moud_withdrawal``)
 and craving (edge ``moud_craving``) in :mod:`use_cycle` and protects against overdose (edge
 ``moud_overdose``, :mod:`overdose`); the mismatch also lets withdrawal through directly (edge
-``dose_mismatch_withdrawal``), on days of use as well.
+``dose_mismatch_withdrawal``), on days of use as well. An adequate dose also blocks part of the
+reinforcing effect of illicit opioids (``blockade``: narcotic blockade, Dole et al. 1966;
+Greenwald et al. 2003), so use on MOUD feeds reward dysregulation and habit less
+(:func:`reinforcement`).
 
 A crisis is a contact with care: after a non-fatal overdose (emergency department) or a CPS report
 the mother is offered treatment, so the initiation hazard of a mother off MOUD is raised while the
@@ -53,6 +57,7 @@ pregnancy, 56% of methadone by 6 months; HR 0.98 per week of prenatal treatment)
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from dyadsim.model.forms import daily_probability
 from dyadsim.model.graph import TAU, L
@@ -104,6 +109,11 @@ P = declare_params("moud", (
     Param("pp_mismatch_buprenorphine", 0.2, "share", 0.0, 1.0,
           "assumed (buprenorphine doses change less across pregnancy)",
           "share of buprenorphine dose adequacy lost at delivery (times dose_mismatch)"),
+    Param("blockade", 0.5, "share", 0.0, 0.9,
+          "assumed (an adequate agonist dose blunts the effect of other opioids: Dole, Nyswander & Kreek 1966, narcotic "
+          "blockade; Greenwald et al. 2003, Neuropsychopharmacology 28:2000, buprenorphine dose, mu-receptor availability "
+          "and hydromorphone effects)",
+          "share of the reinforcement of illicit use blocked at full dose adequacy"),
     Param("crisis_bup_share", 0.6, "probability", 0.0, 1.0,
           "Larochelle et al. 2018 (after an overdose 17% buprenorphine vs 11% methadone: 0.6 of agonist entries)",
           "share of entries on buprenorphine while a crisis lasts (weighted by crisis)"),
@@ -114,6 +124,13 @@ U = declare_streams("moud", (Stream("stop", "discontinuation"), Stream("initiate
 EP_START = (S.moud_ep1_start, S.moud_ep2_start, S.moud_ep3_start)
 EP_STOP = (S.moud_ep1_stop, S.moud_ep2_stop, S.moud_ep3_stop)
 EP_TYPE = (S.moud_ep1_type, S.moud_ep2_type, S.moud_ep3_type)
+
+
+@register_jitable
+def reinforcement(s, p):  # type: ignore[no-untyped-def]
+    """Share of the reinforcing effect of illicit use that gets through (1 off MOUD): an adequate
+    agonist dose blocks part of it, so use on MOUD feeds reward dysregulation and habit less."""
+    return 1.0 - p[P.blockade] * s[S.moud_dose_adequacy] * s[S.on_moud]
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
@@ -154,6 +171,7 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     planned = 1.0 * (s[S.moud_type] > 0.5) * pregnant * (1.0 - s[S.moud_started]) * (gest >= s[S.moud_start_week] * 7.0)
     # Unplanned initiation or re-entry (any mother off MOUD).
     log_h = (w[L.crisis_moud_initiation] * s[S.crisis] + w[L.motivation_moud_initiation] * s[S.motivation]
+             + w[L.resolve_moud_initiation] * s[S.resolve]
              + s[S.lever_moud_initiation]
              + p[P.reentry_log_hr] * s[S.moud_started]
              + p[P.stigma_init_log_hr] * p[CTX.stigma] * s[S.lever_stigma_scale]

@@ -1,7 +1,8 @@
 """Reward dysregulation: natural rewards (the infant among them) lose value, drug reward gains it.
 
 A single 0-1 level (0: balanced reward, 1: drug reward dominates) relaxes slowly toward a target
-raised by recurrent use and by allostatic load (the allostatic shift of the reward set point), and
+raised by recurrent use (less of it on an adequate MOUD dose, which blocks part of its
+reinforcement: :func:`dyadsim.model.modules.moud.reinforcement`) and by allostatic load (the allostatic shift of the reward set point), and
 lowered by natural-reward responsiveness (savoring). It starts at its equilibrium for her recent
 use and load (``settle``). It lowers positive affect and the salience of
 infant cues, and raises attentional bias and craving.
@@ -19,6 +20,7 @@ from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Param, declare_params
 from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
+from dyadsim.model.modules.moud import reinforcement
 
 P = declare_params("reward", (
     Param("dysregulation_logit", -2.5, "logit", -4.0, 0.0, "assumed", "intercept of reward dysregulation"),
@@ -36,7 +38,7 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
 def _target(s, p, w):  # type: ignore[no-untyped-def]
     return logistic(p[P.dysregulation_logit] + p[IND.sd_reward] * s[S.re_reward]
                     - p[P.natural_reward] - s[S.lever_natural_reward]
-                    + w[L.use_reward] * s[S.intoxication]
+                    + w[L.use_reward] * s[S.intoxication] * reinforcement(s, p)
                     + w[L.allostasis_reward] * s[S.allostatic_load])
 
 

@@ -21,13 +21,28 @@ Recovery: harms of use accumulate slowly (``harm``); motivation to stop relaxes 
 raised by harms, a recent crisis (overdose, CPS report), pregnancy and bonding with the infant.
 While using, a quit attempt happens with a daily hazard that grows with motivation (edge
 ``motivation_quit``); a quit attempt or entry into MOUD sets ``resolve``, which fades and, while
-it lasts, lowers the odds of use (edge ``resolve_use``). A day of use takes a share of it away
+it lasts, lowers the odds of use (edge ``resolve_use``), keeps her away from the people, places and
+things of use (stimulus control, edge ``resolve_cue``: fewer cues) and sends her to treatment
+(edge ``resolve_moud_initiation``, :mod:`moud`). A day of use takes a share of resolve away
 (``lapse_resolve_loss``: the abstinence violation effect), so an attempt holds only while she
-stays abstinent: it succeeds when abstinence outlasts withdrawal and craving, and fails otherwise. Self-control relaxes toward a ceiling
-(raised by motivation and mindfulness, lowered by sleep loss, shifted per mother by a random
-effect) that craving and recent use erode; it recovers once they fall. The slow states (habit,
-reward dysregulation, sensitization, tolerance) give hysteresis (Grasman et al. 2016), but every
-state can be left: quit attempts and cue-driven lapses keep both transitions possible.
+stays abstinent: it succeeds when abstinence outlasts withdrawal and craving, and fails otherwise.
+Each abstinent day she chooses builds abstinence self-efficacy (``self_efficacy``, time constant
+``tau.self_efficacy``), which lowers the odds of use (edge ``self_efficacy_use``) and of which a
+day of use takes a share (``lapse_efficacy_loss``), so the risk of relapse falls with the length
+of abstinence (Hser et al. 2001). Spells of enforced abstinence (:mod:`abstinence_spells`) stop use
+without building it. Self-control relaxes toward a ceiling (raised by motivation and mindfulness,
+lowered by sleep loss, shifted per mother by a random effect) that craving and recent use erode;
+it recovers once they fall. The slow states (habit, reward dysregulation, sensitization,
+tolerance) give hysteresis (Grasman et al. 2016), but every state can be left: quit attempts,
+treatment, spells and turning points (:mod:`turning_points`) end episodes, and cue-driven lapses
+start them.
+
+Her own propensity to use (random effect ``use``, SD ``individual.sd_use``, drawn afresh at a
+turning point) shifts the daily log-odds of use for as long as it lasts. At enrolment her share of
+use days is itself settled (``settle``): the daily use probability on an average day given the
+slow states, and the slow states given that share, to their joint fixed point. ``initial_use``
+is where that iteration starts: with a bistable cycle it decides, for a mother between the
+basins, which one she starts in (heavy use or little).
 
 A day of use is an event with log-odds ``use_logit + w.craving_use * craving + w.self_control_use *
 self_control + w.habit_use * habit + w.resolve_use * resolve + ...`` (vulnerability = craving -
@@ -42,7 +57,7 @@ birth), when tolerance has been lost (see :mod:`dyadsim.model.modules.overdose`)
 Sources: seed 000 §Allostatic Load Leads to ... Craving; Grasman, Grasman & van der Maas 2016
 (PLoS ONE 11:e0158323); Preston et al. 2018 (Psychopharmacology 235:2713, craving and negative
 mood before lapses, stress neither necessary nor sufficient); Marlatt & Gordon 1985 (lapse versus
-relapse); Bouton 2002 (Biol Psychiatry 52:976, extinction and relapse); Everitt & Robbins 2005 (Nat Neurosci 8:1481, cue-triggered habits); seeds 003 and 004 (network, bonding, parenting stress).
+relapse; stimulus control; self-efficacy); Bouton 2002 (Biol Psychiatry 52:976, extinction and relapse); Everitt & Robbins 2005 (Nat Neurosci 8:1481, cue-triggered habits); Hser, Hoffman, Grella & Anglin 2001 (Arch Gen Psychiatry 58:503, 33-year follow-up: relapse rare after 5 years of abstinence); seeds 003 and 004 (network, bonding, parenting stress).
 """
 from __future__ import annotations
 
@@ -54,9 +69,13 @@ from dyadsim.model.graph import TAU, L
 from dyadsim.core.registry import Final, Param, Recorded, Stream, declare_params, declare_streams
 from dyadsim.model.states import S
 from dyadsim.model.modules.individual import P as IND
+from dyadsim.model.modules.abstinence_spells import in_spell
+from dyadsim.model.modules.moud import reinforcement
+from dyadsim.model.modules.turning_points import S as TP
 
 P = declare_params("use_cycle", (
-    Param("use_logit", -4.5, "logit", -8.0, -1.0, "assumed", "log-odds of a use day at zero craving and habit"),
+    Param("use_logit", -4.0, "logit", -8.0, -1.0, "assumed (with the mother's own propensity, random effect use, and "
+          "the use share settled at enrolment)", "log-odds of a use day at zero craving and habit"),
     Param("other_sud_use", 0.3, "logit", 0.0, 1.0, "assumed (Shen 2020: 78.2% other SUD)", "other substance use disorder"),
     Param("cue_prob", 0.3, "1/day", 0.05, 0.8, "assumed", "daily probability of meeting a drug cue"),
     Param("bias_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of attentional bias"),
@@ -74,7 +93,8 @@ P = declare_params("use_cycle", (
           "share of habit-driven use interrupted by awareness"),
     Param("initial_use", 0.3, "0-1", 0.02, 0.9,
           "assumed (untreated OUD in pregnancy: use continues, less than before pregnancy)",
-          "median share of days with use in the weeks before enrolment, off MOUD (spread: individual.sd_use)"),
+          "where the settling of her use share at enrolment starts (median, off MOUD; spread: individual.sd_use): "
+          "it picks the basin, heavy use or little, of a mother between the two"),
     Param("habit_extinction_ratio", 4.0, "ratio", 1.0, 10.0, "assumed (Bouton 2002: extinction does not erase "
           "learning)", "how many times slower habit extinguishes than it builds"),
     Param("motivation_logit", -2.0, "logit", -4.0, 0.0, "assumed", "intercept of motivation to stop"),
@@ -83,6 +103,9 @@ P = declare_params("use_cycle", (
     Param("lapse_resolve_loss", 0.5, "share", 0.0, 1.0,
           "assumed (abstinence violation effect: a lapse undermines the resolve of an attempt; Marlatt & Gordon 1985; "
           "Curry, Marlatt & Gordon 1987)", "share of resolve lost on a day of use"),
+    Param("lapse_efficacy_loss", 0.5, "share", 0.1, 1.0,
+          "assumed (abstinence violation effect: a lapse lowers self-efficacy; Marlatt & Gordon 1985)",
+          "share of abstinence self-efficacy lost on a day of use"),
     Param("abstinence_days", 14.0, "days", 7.0, 30.0, "assumed (tolerance lost within 1-2 weeks; MODEL.md)",
           "abstinent days that end an episode and make the next use a return to use"),
     Param("relapse_uses", 3.0, "days", 2.0, 7.0, "assumed (Marlatt & Gordon 1985: lapse versus relapse)",
@@ -96,10 +119,10 @@ U = declare_streams("use_cycle", (Stream("cue", "drug cue met today"), Stream("u
 
 
 def init(s: np.ndarray, p: np.ndarray) -> None:
-    """Mothers enter with OUD at every stage: her share of days with use in the weeks before
-    enrolment is drawn around ``initial_use`` (random effect ``use``), lower on MOUD; she is in an
-    episode when that use is sustained (by the relapse rule's own definition). The slow states
-    are first guesses here; ``settle`` puts them at their equilibrium for that use."""
+    """Mothers enter with OUD at every stage: a first guess of her share of days with use is drawn
+    around ``initial_use`` (random effect ``use``), lower on MOUD; she is in an episode when that
+    use is sustained (by the relapse rule's own definition). The slow states are first guesses
+    here; ``settle`` puts them and her use share at their joint equilibrium."""
     logit0 = np.log(p[P.initial_use] / (1.0 - p[P.initial_use]))
     x = logistic(logit0 + p[IND.sd_use] * s[S.re_use])
     x = x * (p[P.init_use_on_moud] + (1.0 - p[P.init_use_on_moud]) * (1.0 - s[S.on_moud]))
@@ -115,6 +138,7 @@ def init(s: np.ndarray, p: np.ndarray) -> None:
     s[S.first_pp_use_day] = -1.0
     s[S.crisis] = 0.0
     s[S.resolve] = 0.0
+    s[S.self_efficacy] = 0.0
     s[S.quit_attempts] = 0.0
     s[S.days_since_lapse] = 1e4
     s[S.uses_since_lapse] = 0.0
@@ -133,7 +157,7 @@ def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     ``1 - x``, no cue response). One round of :func:`dyadsim.model.modules.settle`."""
     on = s[S.on_moud]
     x = s[S.intoxication]
-    s[S.habit] = _habit_target(w, x)
+    s[S.habit] = _habit_target(w, x * reinforcement(s, p))
     a = w[L.use_tolerance] * x
     tol = np.maximum(a / np.maximum(a + (1.0 - x) / p[TAU.tolerance], 1e-12), w[L.moud_tolerance] * on)
     s[S.tolerance] = tol
@@ -143,7 +167,26 @@ def settle(s: np.ndarray, p: np.ndarray, w: np.ndarray) -> None:
     s[S.craving_tonic] = ct
     s[S.craving] = ct
     s[S.motivation] = _motivation_target(s, p, w)
-    s[S.self_control] = _self_control_target(s, p, w, s[S.motivation], ct)
+    sc = _self_control_target(s, p, w, s[S.motivation], ct)
+    s[S.self_control] = sc
+    # Self-efficacy where its daily growth on abstinent days balances its loss on use days.
+    g = (1.0 - x) / p[TAU.self_efficacy]
+    s[S.self_efficacy] = g / np.maximum(g + x * p[P.lapse_efficacy_loss], 1e-12)
+    # Her share of use days is itself at equilibrium: the daily use probability on an average day
+    # (tonic craving, a cue with its daily probability, no attempt under way), half a step per round
+    # so that the iteration settles rather than oscillates.
+    x_t = logistic(_use_logit(s, p, w, ct, sc, p[P.cue_prob], 0.0, on))
+    s[S.intoxication] = x_t
+
+
+@register_jitable
+def _use_logit(s, p, w, c, sc, cue, res, on):  # type: ignore[no-untyped-def]
+    """Log-odds of a day's use; her own propensity (random effect ``use``) shifts it for good."""
+    return (p[P.use_logit] + p[IND.sd_use] * s[TP.use_propensity] + w[L.craving_use] * c + w[L.self_control_use] * sc
+            + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
+            + w[L.resolve_use] * res + w[L.self_efficacy_use] * s[S.self_efficacy]
+            + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
+            + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
 
 
 @register_jitable
@@ -199,7 +242,9 @@ def _craving(s, p, w, u, on, born):  # type: ignore[no-untyped-def]
     ab = relax(s[S.attentional_bias], _bias_target(s, p, w), p[TAU.attentional_bias])
     s[S.attentional_bias] = ab
     # Cues: more often when family or friends who give support still use (seed 003).
-    cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]), 1.0)
+    # In a quit attempt she avoids the people, places and things of use (stimulus control).
+    cue_p = np.minimum(p[P.cue_prob] * np.exp(w[L.network_cue] * s[S.network_use] * s[S.support_eff]
+                                              + w[L.resolve_cue] * s[S.resolve]), 1.0)
     cue = 1.0 * (u[U.cue] < cue_p)
     cue_sens = np.exp(p[IND.sd_cue] * s[S.re_cue])
     # Cue reactivity: the learned drug association (habit, which extinguishes slowly) amplified by
@@ -270,7 +315,7 @@ def _after_use(s, p, w, use, on):  # type: ignore[no-untyped-def]
     s[S.intoxication] = relax(s[S.intoxication], w[L.use_intoxication] * use, p[TAU.intoxication])
     # Habits are learned faster than they extinguish: extinction is new learning that leaves the
     # old association in place (Bouton 2002), so cue-triggered use outlasts a period of abstinence.
-    habit_t = _habit_target(w, s[S.intoxication])
+    habit_t = _habit_target(w, s[S.intoxication] * reinforcement(s, p))
     fading = 1.0 * (habit_t < s[S.habit])
     habit_tau = p[TAU.habit] * (1.0 + fading * (p[P.habit_extinction_ratio] - 1.0))
     s[S.habit] = relax(s[S.habit], habit_t, habit_tau)
@@ -290,16 +335,19 @@ def step(s: np.ndarray, p: np.ndarray, w: np.ndarray, u: np.ndarray, t: float) -
     mot, res = _motivation(s, p, w, u, on, alive, born)
     sc = relax(s[S.self_control], _self_control_target(s, p, w, mot, ct), p[TAU.self_control])
     s[S.self_control] = sc
-    logit = (p[P.use_logit] + w[L.craving_use] * c + w[L.self_control_use] * sc
-             + w[L.habit_use] * s[S.habit] * cue * (1.0 - np.minimum(p[P.automaticity_disengagement] + s[S.lever_automaticity], 1.0))
-             + w[L.resolve_use] * res
-             + w[L.support_use] * s[S.support_eff] + w[L.moud_use] * on
-             + w[L.pregnancy_use] * s[S.pregnant] + p[P.other_sud_use] * s[S.other_sud])
-    use = alive * (u[U.use] < logistic(logit))
+    # No use in a spell of enforced abstinence (jail, hospital, detoxification).
+    spell = in_spell(s)
+    use = alive * (1.0 - spell) * (u[U.use] < logistic(_use_logit(s, p, w, c, sc, cue, res, on)))
     s[S.use_today] = use
     # A lapse undermines the attempt's resolve (abstinence violation effect): an attempt holds only
     # while she stays abstinent, so it can fail as well as succeed.
     s[S.resolve] = res * (1.0 - p[P.lapse_resolve_loss] * use)
+    # Self-efficacy grows with each abstinent day she chose (not in a spell of enforced abstinence)
+    # and a lapse takes a share of it away, so relapse risk falls with the length of abstinence
+    # (Hser et al. 2001).
+    se = s[S.self_efficacy]
+    s[S.self_efficacy] = alive * (use * se * (1.0 - p[P.lapse_efficacy_loss])
+                                 + (1.0 - use) * (se + (1.0 - spell) * (1.0 - se) / p[TAU.self_efficacy]))
     s[S.days_since_use] = _episodes(s, p, use, born)
     s[S.tolerance] = _after_use(s, p, w, use, on)
 

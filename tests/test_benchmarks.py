@@ -31,3 +31,13 @@ def test_engine_benchmark_runs_and_reports() -> None:
     fields = dict(kv.split("=") for kv in line.split()[1:])
     assert set(fields) == {"dyad_days_per_s", "fast_dyad_days_per_s", "ratio_vs_roofline", "ratio_vs_numpy", "peak_mb"}
     assert all(float(v) > 0 for v in fields.values()), fields
+
+
+def test_small_runs_benchmark_runs_and_reports() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "small_runs.py"), "--dyads", "200", "--evals", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
+    fields = dict(kv.split("=") for kv in line.split()[1:])
+    assert set(fields) == {"evals_per_s_2000x12", "overhead_share"}
+    assert float(fields["evals_per_s_2000x12"]) > 0 and 0 <= float(fields["overhead_share"]) <= 1, fields

@@ -1,0 +1,167 @@
+"""Check the targets in use against the model at a parameter set: simulate each design once,
+compute each target's statistic and compare it with the published figure through its observation
+model (``dyadsim targets --check``).
+
+The comparison is on the scale of the observation model: a share against a binomial (or
+beta-binomial) sampling SD from the study's n, a duration on the log scale, a correlation on
+Fisher's z, an effect size against its SE; the model discrepancy and the simulation's own Monte
+Carlo SE are added in quadrature. ``z = (simulated - published) / total SD`` and its two-sided
+tail probability; a target agrees when ``|z| <= 2``. A stated interval agrees when the simulated
+figure is inside it, a threshold (a qualitative pattern) when it is on the stated side.
+
+Designs with the same scenarios, changes, follow-up, size and seed are simulated once; a contrast
+runs its two scenarios on the same dyads and random numbers.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+
+from dyadsim.analysis.target_stats import STATISTICS, SUBGROUPS, Runs
+from dyadsim.config import examples
+from dyadsim.config.scenario import parse_scenario, scenario_params, scenario_population
+from dyadsim.config.targets import Design, Target
+from dyadsim.core.errors import InputError
+from dyadsim.core.yamlsafe import parse_yaml
+from dyadsim.engine.run import simulate
+from dyadsim.model.params import ParamSet
+from dyadsim.run.results import outcomes_table
+
+AGREE_Z = 2.0
+"""A quantitative target agrees when the simulated figure is within this many total SDs."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One target compared: simulated figure, its Monte Carlo SE, z, tail probability, agreement."""
+
+    target: Target
+    simulated: float
+    mc_se: float
+    z: float
+    p: float
+    agrees: bool
+
+
+def validate(targets: Iterable[Target], origin: str = "targets") -> None:
+    """Refuse names the analysis does not know: statistics, shipped scenarios, changed parameters.
+
+    Raises:
+        InputError: naming the file, ``targets.<id>.design.<field>`` and what is allowed.
+    """
+    shipped = set(examples.names())
+    known = set(ParamSet.names())
+    for t in targets:
+        if t.design is None:
+            continue
+        where = f"targets.{t.id}.design"
+        if t.design.statistic not in STATISTICS:
+            raise InputError(origin, f"{where}.statistic",
+                             f"unknown statistic {t.design.statistic!r}; one of: {', '.join(sorted(STATISTICS))}")
+        for s in t.design.scenarios:
+            if s not in shipped:
+                raise InputError(origin, f"{where}.scenarios", f"unknown scenario {s!r}; one of: {', '.join(sorted(shipped))}")
+        for k, changes in enumerate(t.design.overrides):
+            for name, value in changes.items():
+                if name not in known:
+                    raise InputError(origin, f"{where}.overrides.{k}.{name}", "not a parameter (see 'dyadsim params')")
+                try:
+                    ParamSet().set(name, value)
+                except (ValueError, TypeError) as exc:
+                    raise InputError(origin, f"{where}.overrides.{k}.{name}", str(exc)) from None
+
+
+def _design_key(d: Design, seed: int, dyads: int | None) -> tuple:
+    changes = tuple(tuple(sorted(o.items())) for o in d.overrides) or tuple(() for _ in d.scenarios)
+    return tuple(d.scenarios), changes, d.horizon_days, dyads or d.dyads, seed
+
+
+def _simulate_design(key: tuple, values: Mapping[str, float | bool]) -> tuple:
+    scenarios, changes, horizon, n, seed = key
+    tables = []
+    for name, change in zip(scenarios, changes):
+        scn = parse_scenario(parse_yaml(examples.text(name), name), name)
+        ps = scenario_params(scn, name)
+        for k, v in values.items():  # the parameter set under test, then the design's own changes
+            ps.set(k, v)
+        ps.set("pregnancy.horizon_days", horizon)
+        for k, v in change:
+            ps.set(k, v)
+        tables.append(outcomes_table(simulate(ps, n, seed, scenario_population(scn, name))))
+    return tuple(tables)
+
+
+def _compare(t: Target, sim: float, mc: float) -> tuple[float, float, bool]:
+    """(z, two-sided tail probability, agrees) of a simulated figure against the published one."""
+    o = t.observation
+    assert o is not None
+    mc = 0.0 if not math.isfinite(mc) else mc
+    if not math.isfinite(sim):
+        return float("nan"), float("nan"), False
+    if o.model == "threshold":
+        ok = (o.above is None or sim > o.above) and (o.below is None or sim < o.below)
+        return float("nan"), float("nan"), bool(ok)
+    if o.model == "interval":
+        assert o.low is not None and o.high is not None
+        ok = o.low <= sim <= o.high
+        return float("nan"), float("nan"), bool(ok)
+    fig = float(t.figure)  # type: ignore[arg-type]
+    disc = t.discrepancy
+    if o.model == "lognormal":
+        if not (sim > 0 and fig > 0):
+            return float("nan"), float("nan"), False
+        sd = math.sqrt(o.sd_log ** 2 + disc ** 2 + (mc / sim) ** 2)  # type: ignore[operator]
+        z = (math.log(sim) - math.log(fig)) / sd
+    elif o.model == "fisher_z":
+        r = min(max(sim, -0.999), 0.999)
+        sd = math.sqrt(1.0 / (o.n - 3) + disc ** 2 + (mc / (1 - r ** 2)) ** 2)  # type: ignore[operator]
+        z = (math.atanh(r) - math.atanh(fig)) / sd
+    else:
+        if o.model == "binomial":
+            se = math.sqrt(fig * (1 - fig) / o.n)  # type: ignore[operator]
+        elif o.model == "beta_binomial":
+            se = math.sqrt(fig * (1 - fig) / o.n * (1 + (o.n - 1) * o.rho))  # type: ignore[operator]
+        elif o.model == "poisson":
+            se = math.sqrt(fig / o.exposure)  # type: ignore[operator]
+        elif o.model == "gamma_poisson":
+            se = math.sqrt(fig / o.exposure + fig ** 2 / o.shape)  # type: ignore[operator]
+        else:  # normal
+            se = float(o.se)  # type: ignore[arg-type]
+        z = (sim - fig) / math.sqrt(se ** 2 + disc ** 2 + mc ** 2)
+    p = math.erfc(abs(z) / math.sqrt(2.0))
+    return z, p, abs(z) <= AGREE_Z
+
+
+def check(targets: list[Target], values: Mapping[str, float | bool] | None = None, seed: int = 1,
+          dyads: int | None = None, progress: Callable[[str], None] | None = None) -> list[Checked]:
+    """Simulate every design once and compare each target (context rows are skipped).
+
+    Args:
+        targets: the targets in use (:func:`dyadsim.config.targets.load_targets`).
+        values: parameter values to test (dotted names), set after each scenario's own; the
+            defaults where None.
+        seed: the seed of every design.
+        dyads: cohort size of every design, instead of each design's own (smaller is faster and
+            noisier: the Monte Carlo SE enters each comparison).
+        progress: called with a line before each design is simulated.
+    """
+    validate(targets)
+    todo = [t for t in targets if t.design is not None and t.role != "context"]
+    cache: dict[tuple, tuple] = {}
+    out: list[Checked] = []
+    for t in todo:
+        assert t.design is not None
+        key = _design_key(t.design, seed, dyads)
+        if key not in cache:
+            if progress is not None:
+                progress(f"simulating {' vs '.join(t.design.scenarios)} ({key[3]} dyads, {key[2]:g} days)")
+            cache[key] = _simulate_design(key, values or {})
+        tables = cache[key]
+        runs = Runs(tables=tables, subgroup=np.asarray(SUBGROUPS[t.design.subgroup](tables[0]), dtype=bool))
+        sim, mc = STATISTICS[t.design.statistic](runs)
+        z, p, ok = _compare(t, sim, mc)
+        out.append(Checked(t, sim, mc, z, p, ok))
+    return out

@@ -234,3 +234,19 @@ def test_the_source_hash_covers_every_file_the_generator_reads() -> None:
     missing = [m.__name__ for m in read if Path(inspect.getsourcefile(m)).resolve() not in hashed]
     assert not missing, f"sources read by the code generator but not hashed: {missing}"
     assert any(p.name == "graph.yaml" for p in hashed)
+
+
+def test_the_generated_source_is_written_once(tmp_path) -> None:
+    """A second writer (another process that also found no file) leaves the first one's file as
+    it is, text and timestamp: Numba's cache is keyed by that timestamp. No temporary file is left."""
+    import os
+
+    from dyadsim.engine.codegen import _write_once
+
+    path = str(tmp_path / "gen.py")
+    _write_once(path, "first = 1\n")
+    os.utime(path, (1_000_000, 1_000_000))
+    _write_once(path, "second = 2\n")
+    assert open(path, encoding="utf-8").read() == "first = 1\n"
+    assert os.stat(path).st_mtime == 1_000_000
+    assert sorted(os.listdir(tmp_path)) == ["gen.py"]

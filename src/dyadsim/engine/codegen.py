@@ -392,11 +392,30 @@ def simulate_block{sfx}(state, ids, keys, p, w, t_max, {arrays}, agg, traj, traj
 '''
 
 
-def _write_atomic(path: str, text: str) -> None:
+def _write_once(path: str, text: str) -> None:
+    """Create ``path`` with ``text`` unless it exists, atomically: the first of several processes
+    wins and the others leave its file as it is.
+
+    The file's timestamp keys Numba's cache of the functions compiled from it, so a second writer
+    replacing it (even with the same text) while the first compiles would leave cache entries
+    keyed to a file that no longer exists: two cold processes started together left the cache
+    unusable that way. A hard link creates the name only if it is absent; where the file system
+    has no hard links, the file is moved into place only if it is still absent.
+    """
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links here
+            if not os.path.exists(path):
+                os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def load() -> ModuleType:
@@ -410,7 +429,7 @@ def load() -> ModuleType:
         return sys.modules[name]
     path = str(generated_dir() / f"{name}.py")
     if not os.path.exists(path):
-        _write_atomic(path, generate())
+        _write_once(path, generate())
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)

@@ -6,6 +6,7 @@ number of threads, and per-dyad results do not depend on the block size either.
 """
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from dyadsim.core import rng
 from dyadsim.model.params import ParamSet
 from dyadsim.model.population import PopulationSpec, baseline_states, draw_baseline, load_spec
 from dyadsim.core.registry import PARAMS, STREAMS
-from dyadsim.model.modules import n_states, settle
+from dyadsim.model.modules import n_states, settle, settle_functions
 from dyadsim.model.states import S
 from dyadsim.engine import layout
 from dyadsim.engine.access import init_order
@@ -51,6 +52,17 @@ class SimOutput:
     meta: dict[str, float] = field(default_factory=dict)
 
 
+@functools.cache
+def compiled_settle() -> tuple[Callable[..., None], ...]:
+    """The modules' settle functions compiled by Numba (cached on disk with the engines): a round
+    over the few mothers still settling costs microseconds instead of the interpreter's calls."""
+    import numba
+
+    from dyadsim.engine import cache  # noqa: F401  (the cache directory, before anything compiles)
+
+    return tuple(numba.njit(cache=True)(f) for f in settle_functions())
+
+
 def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarray,
                    w: np.ndarray | None = None) -> np.ndarray:
     """(n_states, n) states at enrolment: baseline draws, every module's ``init``, then the slow
@@ -60,7 +72,7 @@ def initial_states(spec: PopulationSpec, p: np.ndarray, seed: int, ids: np.ndarr
     for mod in init_order():
         mod.init(s, p)
     with np.errstate(over="ignore"):
-        settle(s, p, ParamSet().link_vector() if w is None else w)
+        settle(s, p, ParamSet().link_vector() if w is None else w, compiled_settle())
     return s
 
 

@@ -142,7 +142,7 @@ def calibrate(out: str | Path, targets: Sequence[Target], settings: Settings | N
     if s.inactive == "prior":
         inactive = SPACE.select([n for n in drawn_space().names if n not in set(names)], "--parameters")
     waves, cuts = history_match(out, s, fit_eval, fit, obs, calibrated, inactive, say)
-    U = sample_posterior(out, s, waves, obs, cuts, say)
+    U = sample_posterior(out, s, waves, waves._obs, cuts, say)  # the observed SDs with the design's MC error
     members = points(calibrated, U, inactive, s.seed, ENSEMBLE_TAG)
     ens = pd.DataFrame(members)
     ens.index.name = "member"

@@ -57,7 +57,7 @@ class Settings:
     candidates: int = 20_000
     cutoff: float = CUTOFF
     kth: int = KTH_MAX
-    inactive: str = "prior"
+    inactive: str = "default"
     walkers: int = 0
     steps: int = 1500
     burn: int = 500

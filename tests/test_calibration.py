@@ -180,3 +180,40 @@ def test_folder_holding_another_calibration_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="calibration.json"):
         _claim(tmp_path, Settings(dyads=300), rows)
     assert isinstance(pd.read_json(tmp_path / "calibration.json", typ="series"), pd.Series)
+
+
+def test_runs_draw_from_the_shipped_posterior(tmp_path: Path) -> None:
+    """``--parameters posterior``: each replicate runs one member of the shipped ensemble (the
+    manifest records which), the scenarios of a comparison share them, and rerun repeats them."""
+    import json
+
+    from click.testing import CliRunner
+
+    from dyadsim.config.posterior import load_ensemble
+    from dyadsim.cli import main
+
+    ens, meta = load_ensemble()
+    assert meta["targets_hash"] and len(ens) >= 100
+    ex = ROOT / "examples"
+    res = CliRunner().invoke(main, ["compare", str(ex / "usual_care.yaml"), str(ex / "more_prenatal.yaml"), "--out",
+                                    str(tmp_path / "c"), "--dyads", "20", "--parameters", "posterior",
+                                    "--parameter-draws", "2", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    rec = json.loads((tmp_path / "c" / "manifest.json").read_text())["parameter_draws"]
+    assert rec["source"] == "posterior" and rec["draws"] == 2
+    members = rec["meta"]["members"]
+    assert np.allclose(np.asarray(rec["values"]), ens.loc[members, rec["names"]].to_numpy())
+
+
+def test_missing_ensemble_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dyadsim.config import posterior as ensemble
+    from dyadsim.config.uncertainty import draw_parameters
+    from dyadsim.core.errors import InputError
+
+    monkeypatch.setattr(ensemble, "FOLDER", tmp_path)
+    ensemble.load_ensemble.cache_clear()
+    try:
+        with pytest.raises(InputError, match="no posterior ensemble is shipped"):
+            draw_parameters(3, 1, source="posterior")
+    finally:
+        ensemble.load_ensemble.cache_clear()

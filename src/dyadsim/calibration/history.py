@@ -14,6 +14,7 @@ do rather than nothing; the fit report shows the misses.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +96,9 @@ def history_match(out: Path, s: Settings, evaluator: PointEvaluator, fit: list[T
     from scipy.stats import qmc
 
     k = len(calibrated)
-    cloud = qmc.Sobol(k, scramble=True, seed=np.random.default_rng([s.seed, 0xC1])).random(s.candidates)
+    with warnings.catch_warnings():  # a cloud of any size: its balance is not needed, only its spread
+        warnings.simplefilter("ignore", UserWarning)
+        cloud = qmc.Sobol(k, scramble=True, seed=np.random.default_rng([s.seed, 0xC1])).random(s.candidates)
     keep = np.ones(len(cloud), dtype=bool)
     Xs, Ys, ws, ems, summary, cuts = [], [], [], [], [], []
     waves = Waves(np.empty((0, k)), np.empty((0, len(fit))), np.empty(0, int), ems, cloud, keep, summary)

@@ -50,7 +50,7 @@ class Settings:
     screen: str = "all"
     screen_trajectories: int = 2
     screen_dyads: int = 500
-    max_parameters: int = 12
+    max_parameters: int = 16
     min_effect: float = 0.25
     waves: int = 3
     points: int = 80
@@ -139,6 +139,24 @@ def points(calibrated: Space, U: np.ndarray, inactive: Space | None, seed: int, 
     return out
 
 
+def choose(idx: pd.DataFrame, most: int, min_effect: float) -> list[str]:
+    """Parameters to calibrate from screening indices (``outcome, parameter, mu_star``), round robin
+    over the targets: each target in turn (the most movable first) adds its strongest parameter not
+    yet chosen, so that every target the parameters can move gets a lever before any target gets a
+    second one; only effects of at least ``min_effect`` SDs count; at most ``most`` parameters."""
+    strong = idx[idx["mu_star"] >= min_effect].sort_values("mu_star", ascending=False)
+    ranked = {t: list(g["parameter"]) for t, g in strong.groupby("outcome", sort=False)}
+    order = sorted(ranked, key=lambda t: -float(strong.loc[strong.outcome == t, "mu_star"].max()))
+    chosen: list[str] = []
+    while len(chosen) < most and any(ranked.values()):
+        for t in order:
+            while ranked[t] and ranked[t][0] in chosen:
+                ranked[t].pop(0)
+            if ranked[t] and len(chosen) < most:
+                chosen.append(ranked[t].pop(0))
+    return chosen
+
+
 def screening(out: Path, s: Settings, evaluator: PointEvaluator, fit: list[Target], say: Say) -> list[str]:
     """The calibrated parameters: named in the settings, or chosen by Morris screening (module doc)."""
     path = out / "screening.json"
@@ -162,9 +180,7 @@ def screening(out: Path, s: Settings, evaluator: PointEvaluator, fit: list[Targe
     idx = sa.analyze(design, y[:, None, :], list(obs.ids), num_resamples=200, seed=s.seed)
     score = idx.groupby("parameter")["mu_star"].max().sort_values(ascending=False)
     top = idx.loc[idx.groupby("parameter")["mu_star"].idxmax(), ["parameter", "outcome"]].set_index("parameter")
-    chosen = [p for p, v in score.items() if v >= s.min_effect][: s.max_parameters]
-    if not chosen:
-        chosen = list(score.index[: min(3, len(score))])
+    chosen = choose(idx, s.max_parameters, s.min_effect) or list(score.index[: min(3, len(score))])
     idx.to_csv(out / "screening_indices.csv", index=False)
     write_json(path, {"selected": chosen, "score": {p: float(v) for p, v in score.items()},
                       "strongest_target": {p: str(top.loc[p, "outcome"]) for p in score.index},

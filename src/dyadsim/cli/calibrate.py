@@ -33,7 +33,7 @@ def _range(option: str, value: int, lo: int, hi: int) -> int:
               help="what screening varies: all, assumed, module:NAME, kind:KIND or names")
 @click.option("--trajectories", type=int, default=2, show_default=True, help="Morris trajectories of screening")
 @click.option("--screen-dyads", type=int, default=500, show_default=True, help="cohort size of screening runs")
-@click.option("--max-parameters", type=int, default=12, show_default=True, help="most parameters calibrated")
+@click.option("--max-parameters", type=int, default=16, show_default=True, help="most parameters calibrated")
 @click.option("--waves", type=int, default=3, show_default=True, help="history-matching waves")
 @click.option("--points", type=int, default=80, show_default=True, help="design points per wave")
 @click.option("--steps", type=int, default=1500, show_default=True, help="posterior sampler steps per walker")

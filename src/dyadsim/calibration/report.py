@@ -35,6 +35,16 @@ def identifiability(chain: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
                          "sd_ratio": sd / PRIOR_SD, "pinned": sd / PRIOR_SD <= NOT_PINNED})
 
 
+def _save(fig: Any, path: Path, figs: list[tuple[str, str]], caption: str) -> None:
+    """Save ``fig`` to ``path`` (PNG), close it and list it with its caption (the alt text)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    figs.append((path.name, caption))
+
+
 def _figures(folder: Path, res: Any, chain: np.ndarray, wave1: dict[str, np.ndarray]) -> list[tuple[str, str]]:
     import matplotlib
 
@@ -65,22 +75,16 @@ def _figures(folder: Path, res: Any, chain: np.ndarray, wave1: dict[str, np.ndar
     ax.set_yticks(y, [f"{t} ({r[:3]})" for t, r in zip(q.target, q.role)], fontsize=7)
     ax.set_xlabel("(simulated - published) / |published|")
     ax.set_xlim(-2, 2)
-    fig.tight_layout()
-    fig.savefig(folder / "fit_targets.png", dpi=110)
-    plt.close(fig)
-    figs.append(("fit_targets.png", "Each published figure against the posterior predictive 90% interval (blue: "
+    _save(fig, folder / "fit_targets.png", figs, "Each published figure against the posterior predictive 90% interval (blue: "
                  "fitted, orange: held out; red dot: misses) and the prior predictive of wave 1 (grey), relative "
-                 "to the published value"))
+                 "to the published value")
 
     waves = res.waves
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.semilogy([w["wave"] for w in waves], [max(w["volume"], 1e-6) for w in waves], "o-", color=OKABE_ITO[0])
     ax.set_xlabel("wave")
     ax.set_ylabel("non-implausible share of the prior")
-    fig.tight_layout()
-    fig.savefig(folder / "waves.png", dpi=110)
-    plt.close(fig)
-    figs.append(("waves.png", "Volume of the non-implausible region after each history-matching wave (log scale)"))
+    _save(fig, folder / "waves.png", figs, "Volume of the non-implausible region after each history-matching wave (log scale)")
 
     names = res.calibrated
     k = len(names)
@@ -102,11 +106,8 @@ def _figures(folder: Path, res: Any, chain: np.ndarray, wave1: dict[str, np.ndar
         ax.tick_params(labelsize=6)
     for j in range(k, rows * cols):
         axes[j // cols][j % cols].axis("off")
-    fig.tight_layout()
-    fig.savefig(folder / "marginals.png", dpi=110)
-    plt.close(fig)
-    figs.append(("marginals.png", "Posterior marginal of each calibrated parameter (blue, density relative to the "
-                 "prior's) over its prior (orange line); dotted: the former default"))
+    _save(fig, folder / "marginals.png", figs, "Posterior marginal of each calibrated parameter (blue, density relative to the "
+                 "prior's) over its prior (orange line); dotted: the former default")
 
     ident = identifiability(chain, names).sort_values("sd_ratio")
     top = [names.index(n) for n in ident.parameter[: min(4, k)]]
@@ -127,10 +128,7 @@ def _figures(folder: Path, res: Any, chain: np.ndarray, wave1: dict[str, np.ndar
                     ax.set_xlabel(names[ib], fontsize=6)
                 if b == 0:
                     ax.set_ylabel(names[ia], fontsize=6)
-        fig.tight_layout()
-        fig.savefig(folder / "pairs.png", dpi=110)
-        plt.close(fig)
-        figs.append(("pairs.png", "Pairwise posterior of the parameters the targets pin down best (prior quantiles)"))
+        _save(fig, folder / "pairs.png", figs, "Pairwise posterior of the parameters the targets pin down best (prior quantiles)")
     return figs
 
 

@@ -91,10 +91,12 @@ def test_synthetic_recovery(tmp_path: Path) -> None:
     assert res.fit.agrees.all()
 
 
-_SMALL = ["--dyads", "150", "--screen-dyads", "150", "--screen",
-          "pregnancy.preterm_hazard,moud.stop_hazard,attachment.disorganized_logit", "--trajectories", "3",
-          "--max-parameters", "3", "--waves", "2", "--points", "10", "--steps", "60", "--ensemble", "6",
-          "--no-progress"]
+_SCREENED = ("pregnancy.preterm_hazard", "moud.stop_hazard", "attachment.disorganized_logit")
+_TRAJ, _POINTS, _MEMBERS = 2, 8, 4
+_SMALL = ["--dyads", "100", "--screen-dyads", "100", "--screen", ",".join(_SCREENED), "--trajectories", str(_TRAJ),
+          "--max-parameters", "3", "--waves", "2", "--points", str(_POINTS), "--steps", "60", "--ensemble",
+          str(_MEMBERS), "--no-progress"]
+_SCREEN_RUNS = _TRAJ * (len(_SCREENED) + 1)
 
 
 def _cli(out: Path, *extra: str) -> list[str]:
@@ -138,9 +140,9 @@ def test_resume_after_sigkill_at_each_stage(tmp_path: Path) -> None:
 
     _kill_when(_cli(cut), lambda: parts() >= 3)
     assert not (cut / "screening.json").exists()
-    _kill_when(_cli(cut), lambda: (cut / "wave_1.npz").exists() and parts() >= 8 + 10 + 2)
+    _kill_when(_cli(cut), lambda: (cut / "wave_1.npz").exists() and parts() >= _SCREEN_RUNS + _POINTS + 2)
     assert not (cut / "wave_2.npz").exists()
-    _kill_when(_cli(cut), lambda: (cut / "posterior.npz").exists() and parts() >= 8 + 20 + 2)
+    _kill_when(_cli(cut), lambda: (cut / "posterior.npz").exists() and parts() >= _SCREEN_RUNS + 2 * _POINTS + 1)
     assert not (cut / "fit.csv").exists()
     last = subprocess.run(_cli(cut), env=_env(), capture_output=True, text=True, timeout=600)
     assert last.returncode == 0, last.stderr[-2000:]

@@ -196,8 +196,8 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
         raise InputError("command line", "SCENARIOS", "give at most 20 scenario files to compare")
     loaded = [load_scenario(p) for p in paths]
     draws = None
-    if draw_source != "point" and parameter_draws is None:
-        parameter_draws = DEFAULT_DRAWS
+    if draw_source != "point" and parameter_draws is None:  # one parameter set per replicate
+        parameter_draws, replicates = replicates or DEFAULT_DRAWS, None
     if parameter_draws is not None:
         if replicates is not None:
             raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "

@@ -106,22 +106,25 @@ PARAMETER_SOURCES = ("point", "prior", "posterior")
 the shipped posterior ensemble."""
 PARAMETERS_HELP = ("point: the parameters' values (no parameter uncertainty); prior: draws from the priors; "
                    "posterior: members of the calibrated posterior ensemble (one per replicate: intervals carry "
-                   "parameter and Monte Carlo uncertainty; K from --parameter-draws, default 20)")
+                   "parameter and Monte Carlo uncertainty; as many as --parameter-draws or --replicates, "
+                   "default 20)")
 
 
 def _draws(k: int | None, replicates: int | None, select: str, scn: Any, seed: int | None,
            source: str = "point") -> Any:
     """The parameter draws ``--parameters`` and ``--parameter-draws K`` ask for (None for point
     values without draws), seeded by the run's base seed so a run is reproducible and scenarios of
-    a comparison share their draws. ``--parameter-draws K`` alone draws from the priors."""
+    a comparison share their draws. ``--parameter-draws K`` alone draws from the priors; with
+    ``--parameters prior|posterior`` and no ``--parameter-draws``, each of ``--replicates`` (default
+    :data:`~dyadsim.config.uncertainty.DEFAULT_DRAWS`) gets its own set."""
     if source == "point":
         if k is None:
             return None
         source = "prior"
-    elif k is None:
+    elif k is None:  # one parameter set per replicate: --replicates R, or the default count
         from dyadsim.config.uncertainty import DEFAULT_DRAWS
 
-        k = DEFAULT_DRAWS
+        k, replicates = replicates or DEFAULT_DRAWS, None
     if replicates is not None:
         raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
                          "(each parameter draw is one replicate)")

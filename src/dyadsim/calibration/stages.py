@@ -42,7 +42,16 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Settings:
-    """What a calibration does (recorded in ``calibration.json``; a folder holds one calibration)."""
+    """What a calibration does (recorded in ``calibration.json``; a folder holds one calibration).
+
+    ``dyads`` and ``seed``: every design's cohort size and seed; ``parameters``: calibrate these and
+    skip screening; ``screen``, ``screen_trajectories``, ``screen_dyads``, ``max_parameters``,
+    ``min_effect`` (SDs of a target over a parameter's prior range): screening; ``waves``,
+    ``points``, ``candidates`` (the prior cloud), ``cutoff``, ``kth``: history matching;
+    ``inactive``: ``default`` or ``prior`` for the parameters not calibrated; ``walkers`` (0: at
+    least 24, 4 per parameter), ``steps``, ``burn``, ``ensemble``: the posterior; ``extra``:
+    notes a caller records with the settings (part of the folder's identity, not read).
+    """
 
     dyads: int = 1000
     seed: int = 1

@@ -31,6 +31,10 @@ PLACEHOLDERS = {"SCENARIO.yaml": "examples/usual_care.yaml", "A.yaml": "examples
 SMALL = {"--dyads": "20", "--replicates": "2", "--parameter-draws": "3", "--reps": "10"}
 """Sizes an example is run at here (the documents' own sizes take minutes)."""
 
+CALIBRATE_SMALL = {"--dyads": "100", "--screen-dyads": "100", "--waves": "1", "--points": "8", "--steps": "50",
+                   "--ensemble": "3", "--trajectories": "2"}
+"""Sizes a documented calibration is run at here (screening two parameters where it screens)."""
+
 SENSITIVITY_N = {"morris": "2", "sobol": "4"}
 """Smallest sizes SALib accepts: Morris trajectories, Sobol' base samples (a power of 2)."""
 
@@ -75,11 +79,19 @@ def runnable(tokens: list[str], n: int) -> list[str]:
         small = {**SMALL, "--dyads": "10", "--n": SENSITIVITY_N[args[args.index("--method") + 1]]}
     elif command == "power":
         small = {**SMALL, "--n": "20:40:20"}
+    elif command == "calibrate":
+        small = CALIBRATE_SMALL
     else:
         small = SMALL
     for i, a in enumerate(args[:-1]):
         if a in small:
             args[i + 1] = small[a]
+    if command == "calibrate":
+        for opt, value in CALIBRATE_SMALL.items():
+            if opt not in args:
+                args += [opt, value]
+        if "--parameters" not in args and "--screen" not in args:
+            args += ["--screen", "pregnancy.preterm_hazard,moud.stop_hazard"]
     if command in ("run", "compare") and "--dyads" not in args:
         args += ["--dyads", SMALL["--dyads"]]
     if command in ("run", "compare") and "--replicates" not in args and "--parameter-draws" not in args:
@@ -87,7 +99,7 @@ def runnable(tokens: list[str], n: int) -> list[str]:
     if "--out" in args and command in ("run", "compare", "sensitivity", "trial", "power", "example", "graph") \
             and "--force" not in args and command != "graph":
         args.append("--force")
-    if command in ("sensitivity", "power", "run", "compare") and "--no-progress" not in args:
+    if command in ("sensitivity", "power", "run", "compare", "calibrate") and "--no-progress" not in args:
         args.append("--no-progress")
     return args
 

@@ -94,6 +94,57 @@ def _simulate_design(key: tuple, values: Mapping[str, float | bool]) -> tuple:
     return tuple(tables)
 
 
+QUANTITATIVE = ("binomial", "beta_binomial", "poisson", "gamma_poisson", "lognormal", "normal", "fisher_z")
+"""Observation models with a sampling SD: their targets enter a likelihood (calibration) and a z."""
+
+
+def on_scale(t: Target, x: float) -> float:
+    """``x`` on the scale of ``t``'s observation model: log for lognormal, Fisher's z for a
+    correlation (clipped to |r| <= 0.999), the statistic itself otherwise."""
+    assert t.observation is not None
+    if t.observation.model == "lognormal":
+        return math.log(x) if x > 0 else float("nan")
+    if t.observation.model == "fisher_z":
+        return math.atanh(min(max(x, -0.999), 0.999))
+    return float(x)
+
+
+def mc_on_scale(t: Target, sim: float, mc: float) -> float:
+    """A Monte Carlo SE ``mc`` of a simulated figure ``sim``, carried to the observation scale
+    (delta method: ``mc / sim`` on the log scale, ``mc / (1 - r^2)`` on Fisher's z)."""
+    assert t.observation is not None
+    mc = 0.0 if not math.isfinite(mc) else mc
+    if t.observation.model == "lognormal":
+        return mc / sim if sim > 0 else float("nan")
+    if t.observation.model == "fisher_z":
+        r = min(max(sim, -0.999), 0.999)
+        return mc / (1 - r ** 2)
+    return mc
+
+
+def observed_sd(t: Target) -> float:
+    """The SD of the published figure on its observation scale: the sampling SD of its
+    observation model and the model discrepancy, in quadrature (quantitative models only)."""
+    o = t.observation
+    assert o is not None and o.model in QUANTITATIVE
+    fig = float(t.figure)  # type: ignore[arg-type]
+    if o.model == "lognormal":
+        se = float(o.sd_log)  # type: ignore[arg-type]
+    elif o.model == "fisher_z":
+        se = math.sqrt(1.0 / (o.n - 3))  # type: ignore[operator]
+    elif o.model == "binomial":
+        se = math.sqrt(fig * (1 - fig) / o.n)  # type: ignore[operator]
+    elif o.model == "beta_binomial":
+        se = math.sqrt(fig * (1 - fig) / o.n * (1 + (o.n - 1) * o.rho))  # type: ignore[operator]
+    elif o.model == "poisson":
+        se = math.sqrt(fig / o.exposure)  # type: ignore[operator]
+    elif o.model == "gamma_poisson":
+        se = math.sqrt(fig / o.exposure + fig ** 2 / o.shape)  # type: ignore[operator]
+    else:  # normal
+        se = float(o.se)  # type: ignore[arg-type]
+    return math.sqrt(se ** 2 + t.discrepancy ** 2)
+
+
 def _compare(t: Target, sim: float, mc: float) -> tuple[float, float, bool]:
     """(z, two-sided tail probability, agrees) of a simulated figure against the published one."""
     o = t.observation
@@ -109,28 +160,9 @@ def _compare(t: Target, sim: float, mc: float) -> tuple[float, float, bool]:
         ok = o.low <= sim <= o.high
         return float("nan"), float("nan"), bool(ok)
     fig = float(t.figure)  # type: ignore[arg-type]
-    disc = t.discrepancy
-    if o.model == "lognormal":
-        if not (sim > 0 and fig > 0):
-            return float("nan"), float("nan"), False
-        sd = math.sqrt(o.sd_log ** 2 + disc ** 2 + (mc / sim) ** 2)  # type: ignore[operator]
-        z = (math.log(sim) - math.log(fig)) / sd
-    elif o.model == "fisher_z":
-        r = min(max(sim, -0.999), 0.999)
-        sd = math.sqrt(1.0 / (o.n - 3) + disc ** 2 + (mc / (1 - r ** 2)) ** 2)  # type: ignore[operator]
-        z = (math.atanh(r) - math.atanh(fig)) / sd
-    else:
-        if o.model == "binomial":
-            se = math.sqrt(fig * (1 - fig) / o.n)  # type: ignore[operator]
-        elif o.model == "beta_binomial":
-            se = math.sqrt(fig * (1 - fig) / o.n * (1 + (o.n - 1) * o.rho))  # type: ignore[operator]
-        elif o.model == "poisson":
-            se = math.sqrt(fig / o.exposure)  # type: ignore[operator]
-        elif o.model == "gamma_poisson":
-            se = math.sqrt(fig / o.exposure + fig ** 2 / o.shape)  # type: ignore[operator]
-        else:  # normal
-            se = float(o.se)  # type: ignore[arg-type]
-        z = (sim - fig) / math.sqrt(se ** 2 + disc ** 2 + mc ** 2)
+    if o.model == "lognormal" and not (sim > 0 and fig > 0):
+        return float("nan"), float("nan"), False
+    z = (on_scale(t, sim) - on_scale(t, fig)) / math.sqrt(observed_sd(t) ** 2 + mc_on_scale(t, sim, mc) ** 2)
     p = math.erfc(abs(z) / math.sqrt(2.0))
     return z, p, abs(z) <= AGREE_Z
 

@@ -18,7 +18,8 @@ from dyadsim.model.programmes import KEYS as PROGRAMME_KEYS
 
 
 from dyadsim.cli.common import (_CSV_HELP, _FORCE_HELP, _OUT_HELP, _check_counts, _compile_notice, _draws, _echo_err, _guarded,
-                                _notice, _Path, _print_comparison, _print_run, command_line, main)
+                                _notice, _Path, _print_comparison, _print_run, command_line, main,
+                                PARAMETER_SOURCES, PARAMETERS_HELP)
 
 
 @main.command()
@@ -35,8 +36,10 @@ from dyadsim.cli.common import (_CSV_HELP, _FORCE_HELP, _OUT_HELP, _check_counts
                    "parameter and Monte Carlo uncertainty (replaces --replicates)")
 @click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
               help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
+@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default="point", show_default=True,
+              help=PARAMETERS_HELP)
 def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | None, replicates: int | None,
-        csv: bool, progress: bool | None, draws: int | None, draw_select: str) -> None:
+        csv: bool, progress: bool | None, draws: int | None, draw_select: str, source: str) -> None:
     """Run SCENARIO (a YAML file): print the summary, write tables, manifest, figures and report.html."""
     from dyadsim.jobs.run import run_into
     from dyadsim.run.manifest import scenario_record
@@ -45,7 +48,7 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
     with _guarded():
         _check_counts(dyads, replicates, seed)
         scn, params, spec = load_scenario(scenario)
-        param_draws = _draws(draws, replicates, draw_select, scn, seed)
+        param_draws = _draws(draws, replicates, draw_select, scn, seed, source)
         scn = with_cohort(scn, dyads=dyads, seed=seed, replicates=len(param_draws) if param_draws else replicates)
         result = run_into(scn, params, spec, out, record=scenario_record(scn, scenario), command=command_line(),
                           force=force, csv=csv, progress=progress, draws=param_draws, notify=_echo_err)
@@ -65,8 +68,10 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
               help="K replicates, each with its own parameter draw from the priors, shared by every scenario")
 @click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
               help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
+@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default="point", show_default=True,
+              help=PARAMETERS_HELP)
 def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | None, replicates: int | None,
-            seed: int | None, progress: bool | None, draws: int | None, draw_select: str) -> None:
+            seed: int | None, progress: bool | None, draws: int | None, draw_select: str, source: str) -> None:
     """Run SCENARIOS on the same dyads and seeds; write paired differences from the first."""
     from dyadsim.analysis.compare import load_comparison
     from dyadsim.jobs.compare import write_loaded
@@ -75,7 +80,7 @@ def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | No
     with _guarded():
         _check_counts(dyads, replicates, seed)
         loaded = load_comparison(list(scenarios), dyads=dyads, replicates=replicates, seed=seed,
-                                 parameter_draws=draws, draw_select=draw_select)
+                                 parameter_draws=draws, draw_select=draw_select, draw_source=source)
         loaded.command = command_line()
         check_target(out, force)
         _compile_notice(loaded.scenarios[0][0].engine.kind)

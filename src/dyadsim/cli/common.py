@@ -15,11 +15,12 @@ import click
 from dyadsim.core.errors import InputError
 
 
-def _notice() -> None:
-    """Print the calibration notice under a summary (see :mod:`dyadsim.config.grounding`)."""
-    from dyadsim.config.grounding import calibration_notice
+def _notice(manifest: dict | None = None) -> None:
+    """Print the calibration notice under a summary (see :mod:`dyadsim.config.grounding`), for the
+    parameters the result in ``manifest`` used."""
+    from dyadsim.config.grounding import calibration_notice, draws_source
 
-    click.echo(f"\n{calibration_notice()}")
+    click.echo(f"\n{calibration_notice(draws_source(manifest or {}))}")
 
 
 def _scope(label: str) -> None:
@@ -100,18 +101,37 @@ def _guarded() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _draws(k: int | None, replicates: int | None, select: str, scn: Any, seed: int | None) -> Any:
-    """The parameter draws ``--parameter-draws K`` asks for (None without it), seeded by the run's
-    base seed so a run is reproducible and scenarios of a comparison share their draws."""
-    if k is None:
-        return None
+PARAMETER_SOURCES = ("point", "prior", "posterior")
+"""What ``--parameters`` allows: the point values (defaults), draws from the priors, or members of
+the shipped posterior ensemble."""
+PARAMETERS_HELP = ("point: the parameters' values (no parameter uncertainty); prior: draws from the priors; "
+                   "posterior: members of the calibrated posterior ensemble (one per replicate: intervals carry "
+                   "parameter and Monte Carlo uncertainty; as many as --parameter-draws or --replicates, "
+                   "default 20)")
+
+
+def _draws(k: int | None, replicates: int | None, select: str, scn: Any, seed: int | None,
+           source: str = "point") -> Any:
+    """The parameter draws ``--parameters`` and ``--parameter-draws K`` ask for (None for point
+    values without draws), seeded by the run's base seed so a run is reproducible and scenarios of
+    a comparison share their draws. ``--parameter-draws K`` alone draws from the priors; with
+    ``--parameters prior|posterior`` and no ``--parameter-draws``, each of ``--replicates`` (default
+    :data:`~dyadsim.config.uncertainty.DEFAULT_DRAWS`) gets its own set."""
+    if source == "point":
+        if k is None:
+            return None
+        source = "prior"
+    elif k is None:  # one parameter set per replicate: --replicates R, or the default count
+        from dyadsim.config.uncertainty import DEFAULT_DRAWS
+
+        k, replicates = replicates or DEFAULT_DRAWS, None
     if replicates is not None:
         raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
                          "(each parameter draw is one replicate)")
     from dyadsim.config.uncertainty import draw_parameters
 
     scenarios = scn if isinstance(scn, tuple) else (scn,)
-    return draw_parameters(k, scenarios[0].cohort.seed if seed is None else seed, select, scenarios)
+    return draw_parameters(k, scenarios[0].cohort.seed if seed is None else seed, select, scenarios, source)
 
 
 _OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"
@@ -180,7 +200,7 @@ def _print_run(result: Any, out: Path, csv: bool) -> None:
     for r in s.itertuples():
         click.echo(f"  {r.outcome:<{width}}  {r.mean:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
     _scope(kind)
-    _notice()
+    _notice(result.manifest)
     click.echo(f"\nwrote {out}/ (outcomes.parquet, monthly.parquet, aggregates.parquet, trajectories.parquet, "
                f"summary.csv, manifest.json, catalog.duckdb, views.sql, figures/, report.html"
                + (", csv/" if csv else "") + ")")
@@ -194,5 +214,5 @@ def _print_comparison(cmp: Any, out: Path) -> None:
         for r in d[d["scenario"] == name].itertuples():
             click.echo(f"  {r.outcome:<{width}}  {r.difference:10.3f}  [{r.lower:10.3f}, {r.upper:10.3f}]")
     _scope(str(cmp.manifest["interval"]))
-    _notice()
+    _notice(cmp.manifest)
     click.echo(f"\nwrote {out}/ (differences.csv, differences.parquet, summaries.csv, outcomes/, figures/, compare.html)")

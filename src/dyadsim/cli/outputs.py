@@ -27,7 +27,8 @@ def _recorded_draws(data: dict, origin: str) -> Any:
 
     try:
         return ParameterDraws([str(n) for n in rec["names"]], np.asarray(rec["values"], dtype=np.float64),
-                              int(rec["seed"]), str(rec["select"]), str(rec.get("source", "prior")))
+                              int(rec["seed"]), str(rec["select"]), str(rec.get("source", "prior")),
+                              dict(rec.get("meta") or {}))
     except (KeyError, TypeError, ValueError):
         raise InputError(origin, "parameter_draws", "must hold the draws' names, values, seed and select as "
                          "dyadsim writes them") from None

@@ -25,6 +25,8 @@ from dyadsim.core.errors import InputError
 from dyadsim.model.params import ParamSet
 from dyadsim.config.scenario import Scenario
 
+DEFAULT_DRAWS = 20
+"""Parameter draws of ``--parameters prior|posterior`` without ``--parameter-draws``."""
 MAX_DRAWS = 10_000
 """Most parameter draws a run accepts (each is a replicate)."""
 
@@ -58,11 +60,18 @@ class ParameterDraws:
     def manifest(self) -> dict[str, Any]:
         """What a manifest records: enough to redraw and to check."""
         return {"draws": len(self), "seed": self.seed, "select": self.select, "source": self.source,
-                "names": self.names, "values": self.values.tolist()}
+                "names": self.names, "values": self.values.tolist(), **({"meta": self.meta} if self.meta else {})}
 
 
-def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple[Scenario, ...] = ()) -> ParameterDraws:
-    """``k`` parameter sets drawn from the priors of the selection, reproducible for ``seed``.
+SOURCES = ("prior", "posterior")
+"""Where parameter draws come from: the priors, or the shipped posterior ensemble."""
+
+
+def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple[Scenario, ...] = (),
+                    source: str = "prior") -> ParameterDraws:
+    """``k`` parameter sets drawn from the priors of the selection (``source="prior"``) or ``k``
+    members of the shipped posterior ensemble (``"posterior"``: :mod:`dyadsim.config.posterior`;
+    the selection does not apply, the ensemble's parameters are drawn), reproducible for ``seed``.
 
     Values that any of ``scenarios`` sets itself (under ``parameters:`` or ``links:``) are left out.
 
@@ -75,10 +84,20 @@ def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple
     if not 2 <= k <= MAX_DRAWS:
         raise InputError("command line", "--parameter-draws",
                          f"must be a whole number from 2 to {MAX_DRAWS} (one replicate each), got {k}")
-    space = SPACE.select(select, "--draw-params")
+    if source not in SOURCES:
+        raise InputError("command line", "--parameters", f"must be point, {' or '.join(SOURCES)}, got {source!r}")
     fixed: set[str] = set()
     for scn in scenarios:
         fixed |= set(scn.parameters)
         fixed |= {f"links.{e}.strength" for e, cfg in scn.links.items() if cfg.strength is not None}
+    if source == "posterior":
+        from dyadsim.config.posterior import load_ensemble, posterior_members
+
+        names, values, members = posterior_members(k, seed, fixed)
+        meta = load_ensemble()[1]
+        return ParameterDraws(names, values, seed, "posterior ensemble", "posterior",
+                              {"members": members, "targets_hash": meta.get("targets_hash"),
+                               "version": meta.get("version")})
+    space = SPACE.select(select, "--draw-params")
     space = space.select([n for n in space.names if n not in fixed], "--draw-params") if fixed else space
     return ParameterDraws(space.names, space.sample_prior(k, seed), seed, select)

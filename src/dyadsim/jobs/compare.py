@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from dyadsim.analysis.compare import Comparison, Loaded, load_comparison, run_loaded
-from dyadsim.config.grounding import calibration_notice
+from dyadsim.config.grounding import calibration_notice, draws_source
 from dyadsim.core import intervals
 from dyadsim.report.compare_figures import write_sections
 from dyadsim.run.store import check_target, write_atomic
@@ -47,7 +47,7 @@ def write_comparison_files(cmp: Comparison, tmp: Path) -> None:
 td,th{{border:1px solid #ccc;padding:3px 7px}}img{{max-width:100%}}.note{{background:#fff3cd;padding:6px}}</style>
 </head><body>
 <h1>dyadsim comparison against {html.escape(cmp.names[0])}</h1>
-<p class="note"><strong>{html.escape(calibration_notice())}</strong></p>
+<p class="note"><strong>{html.escape(calibration_notice(draws_source(cmp.manifest)))}</strong></p>
 <p>Scenarios: {', '.join(html.escape(n) for n in cmp.names)}; {cmp.manifest['dyads']} dyads x
 {cmp.manifest['replicates']} replicates on the same dyads and seeds (common random numbers). Differences
 are scenario minus {html.escape(cmp.names[0])}, with {label} intervals. Every outcome: differences.csv;

@@ -159,7 +159,7 @@ def _fmt(x: float) -> str:
 
 def write_report(result: RunResult, folder: Path) -> Path:
     """Write figures and ``report.html`` into ``folder``."""
-    from dyadsim.config.grounding import calibration_notice
+    from dyadsim.config.grounding import calibration_notice, draws_source
 
     figs = make_figures(result, folder)
     scn = result.scenario
@@ -178,7 +178,7 @@ def write_report(result: RunResult, folder: Path) -> Path:
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
 td:first-child{{text-align:left}}img{{max-width:100%}}figcaption{{color:#555;font-size:90%}}.note{{background:#fff3cd;padding:6px}}</style></head><body>
 <h1>dyadsim report: {html.escape(scn.name)}</h1>
-<p class="note"><strong>{html.escape(calibration_notice())}</strong></p>
+<p class="note"><strong>{html.escape(calibration_notice(draws_source(m)))}</strong></p>
 <p>{html.escape(scn.description)}</p>
 <p>{m.get('dyads')} dyads x {m.get('replicates')} replicates (seeds {m.get('replicate_seeds')}); follow-up
 {scn.cohort.horizon_months} months after birth; NOWS care: {scn.care.nows_setting}; dyadsim {m.get('version')};

@@ -252,3 +252,14 @@ def test_bad_shapes_of_c_and_z():
         apply_looks(np.zeros((4, 3)), np.array([2.0, 2.0]))
     with pytest.raises(ValueError, match=r"^z must"):
         apply_looks(np.zeros(3), np.array([2.0, 2.0, 2.0]))
+
+
+def test_classical_boundaries_match_the_published_tables() -> None:
+    """O'Brien & Fleming (1979) and Pocock (1977), three equally spaced looks, two-sided 0.05:
+    3.471, 2.454, 2.004 and 2.289 at each look (Jennison & Turnbull 2000, Tables 2.1 and 2.3)."""
+    from dyadsim.trials.sequential import classical_boundaries
+
+    t = [1 / 3, 2 / 3, 1.0]
+    np.testing.assert_allclose(classical_boundaries(t, 0.05, "obrien_fleming"), [3.471, 2.454, 2.004], atol=0.002)
+    np.testing.assert_allclose(classical_boundaries(t, 0.05, "pocock"), [2.289] * 3, atol=0.002)
+    np.testing.assert_allclose(classical_boundaries([1.0], 0.05, "pocock"), [1.959964], atol=1e-5)

@@ -227,6 +227,31 @@ def efficacy_boundaries(t: np.ndarray | list[float], alpha: float = 0.05,
     return c
 
 
+CLASSICAL_SHAPE = {"obrien_fleming": 0.0, "pocock": 0.5}
+"""Wang-Tsiatis shape parameter Delta of the classical designs (``c_k = C t_k^(Delta - 1/2)``)."""
+
+
+def classical_boundaries(t: np.ndarray | list[float], alpha: float = 0.05, kind: str = "obrien_fleming") -> np.ndarray:
+    """Two-sided symmetric boundaries of the classical designs, fixed for the planned looks:
+    O'Brien & Fleming (1979), ``c_k = C / sqrt(t_k)``, and Pocock (1977), ``c_k = C``, both
+    members of the Wang & Tsiatis (1987, Biometrics 43:193-9) family ``c_k = C t_k^(Delta - 1/2)``,
+    with C solving P_H0(any ``|Z_k| >= c_k``) = ``alpha``. Three equally spaced looks at 0.05 give
+    3.471, 2.454, 2.004 (O'Brien-Fleming) and 2.289 at each look (Pocock). Unlike the spending
+    boundaries (:func:`efficacy_boundaries`) they hold only for the looks planned.
+
+    Raises:
+        ValueError: for a bad ``t``, ``alpha`` or ``kind``.
+    """
+    kind, alpha = _check_kind(kind), _check_alpha(alpha)
+    t = _as_fractions(t, design=True)
+    shape = t ** (CLASSICAL_SHAPE[kind] - 0.5)
+
+    def excess(big_c: float) -> float:
+        return float(operating_characteristics(t, big_c * shape, 0.0)["reject_two_sided"]) - alpha
+
+    return brentq(excess, 1.0, _C_MAX, xtol=1e-12, rtol=1e-14) * shape
+
+
 def operating_characteristics(t: np.ndarray | list[float], c: np.ndarray | list[float], drift: float,
                               futility: np.ndarray | list[float] | None = None,
                               n_max: float | None = None) -> dict[str, np.ndarray | float]:

@@ -37,15 +37,20 @@ def calibration_notice(source: str = "point") -> str:
     meta = _ensemble_meta()
     if source == "posterior" and meta:
         agree, of = meta.get("agree", {}), meta.get("of", {})
-        return (f"Calibrated: parameters from the posterior ensemble ({meta.get('members')} sets, "
+        missed = meta.get("missed", [])
+        stale = ensemble_stale()
+        return (f"Calibrated in part: parameters from the posterior ensemble ({meta.get('members')} sets, "
                 f"{len(meta.get('calibrated', []))} parameters fitted to {of.get('fit')} published figures, "
                 f"{agree.get('fit')} of them matched, {agree.get('validation')} of {of.get('validation')} held-out "
-                f"figures matched); the other assumed parameters keep their assumed values, so numbers are the "
-                "model's estimates with the uncertainty shown, not predictions for real dyads.")
-    text = (f"Not yet calibrated: {assumed} of {total} parameters are assumed (no published figure backs "
+                f"figures matched" + (f"; missed: {', '.join(missed)}" if missed else "") + f"); the other "
+                f"{assumed - calibrated_assumed()} assumed parameters ({assumed} of {total} parameters are assumed) "
+                "keep their assumed values, so numbers are the model's estimates with the uncertainty shown, not "
+                "predictions for real dyads." + (f" Warning: {stale}." if stale else ""))
+    what = "prior draws" if source == "prior" else "point values"
+    text = (f"Uncalibrated {what}: {assumed} of {total} parameters are assumed (no published figure backs "
             "them), so every number here is the model's guess, not an estimate for real dyads.")
     if meta:
-        text += " Use --parameters posterior for the calibrated posterior ensemble."
+        text += " The default, --parameters posterior, runs the calibrated posterior ensemble."
     return text
 
 
@@ -58,3 +63,29 @@ def _ensemble_meta() -> dict:
 
     path = FOLDER / "meta.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def ensemble_stale() -> str:
+    """Why the shipped ensemble may not fit this model (calibrated on other engine source or other
+    targets: a recalibration is due), or ``""`` where it was calibrated on exactly these."""
+    meta = _ensemble_meta()
+    if not meta:
+        return ""
+    from dyadsim.config.targets import load_targets, targets_hash
+    from dyadsim.engine.cache import SOURCE_HASH
+
+    why = []
+    if meta.get("source_hash") != SOURCE_HASH:
+        why.append(f"model source {meta.get('source_hash')}, now {SOURCE_HASH}")
+    if meta.get("targets_hash") != targets_hash(load_targets()):
+        why.append(f"targets {meta.get('targets_hash')}, now {targets_hash(load_targets())}")
+    return ("the posterior ensemble was calibrated on other " + " and ".join(why)
+            + "; run 'dyadsim calibrate' and scripts/ship_posterior.py") if why else ""
+
+
+def calibrated_assumed() -> int:
+    """How many of the shipped ensemble's calibrated parameters are assumed ones (0 where none ships)."""
+    from dyadsim.config.space import SPACE
+
+    names = [n for n in _ensemble_meta().get("calibrated", []) if n in SPACE]
+    return sum(SPACE[n].source.lower().startswith("assumed") for n in names)

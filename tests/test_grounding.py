@@ -36,4 +36,26 @@ def test_posterior_notice_counts_what_stays_assumed() -> None:
     assert text.startswith("Calibrated in part: parameters from the posterior ensemble")
     assert 0 < calibrated_assumed() <= 16
     assert f"the other {assumed - calibrated_assumed()} assumed parameters ({assumed} of {total}" in text
-    assert "missed: " in text and "Warning" not in text  # the shipped ensemble fits the installed model
+    assert "missed: " in text and "Warning" not in text  # calibrated on the targets in use
+
+
+def test_shipped_ensemble_was_calibrated_on_this_model() -> None:
+    """The ensemble's fingerprint (usual care at its first two members, stored when it shipped)
+    is what the model computes now: a change to the model's behaviour fails here until the model
+    is recalibrated and the ensemble shipped again (``dyadsim calibrate``, ``scripts/ship_posterior.py``)."""
+    import importlib.util
+    import json
+
+    import numpy as np
+
+    from dyadsim.config.posterior import FOLDER
+
+    spec = importlib.util.spec_from_file_location("ship", ROOT / "scripts" / "ship_posterior.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    stored = json.loads((FOLDER / "meta.json").read_text(encoding="utf-8"))["fingerprint"]
+    now = mod.fingerprint()
+    assert list(now) == list(stored)
+    np.testing.assert_allclose(list(now.values()), list(stored.values()), rtol=1e-9, atol=1e-12,
+                               err_msg="the model changed since the posterior ensemble was calibrated: recalibrate")

@@ -324,7 +324,7 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
               show_default=True, help="posterior or prior: K parameter sets with pools each, replicate r on set "
               "r mod K, so power is averaged over what is not known (assurance); point: the point values only")
 @click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
-              help="parameter sets for --parameters posterior|prior (default 20; at most --reps)")
+              help="parameter sets for --parameters posterior|prior (default 20, or --reps if fewer; at most --reps)")
 def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool, workers: int | None,
           scheduler: str | None, boot: int | None, progress: bool | None, source: str, draws: int | None) -> None:
     """Monte Carlo power curves of TRIAL_FILE for every outcome and mediation path; resumes when

@@ -66,21 +66,19 @@ def _ensemble_meta() -> dict:
 
 
 def ensemble_stale() -> str:
-    """Why the shipped ensemble may not fit this model (calibrated on other engine source or other
-    targets: a recalibration is due), or ``""`` where it was calibrated on exactly these."""
+    """Why the shipped ensemble may not fit the targets in use (calibrated on other targets: a
+    recalibration is due), or ``""``. A change to the model itself is caught by the test suite,
+    which recomputes the ensemble's fingerprint (``scripts/ship_posterior.py``)."""
     meta = _ensemble_meta()
     if not meta:
         return ""
     from dyadsim.config.targets import load_targets, targets_hash
-    from dyadsim.engine.cache import SOURCE_HASH
 
-    why = []
-    if meta.get("source_hash") != SOURCE_HASH:
-        why.append(f"model source {meta.get('source_hash')}, now {SOURCE_HASH}")
-    if meta.get("targets_hash") != targets_hash(load_targets()):
-        why.append(f"targets {meta.get('targets_hash')}, now {targets_hash(load_targets())}")
-    return ("the posterior ensemble was calibrated on other " + " and ".join(why)
-            + "; run 'dyadsim calibrate' and scripts/ship_posterior.py") if why else ""
+    now = targets_hash(load_targets())
+    if meta.get("targets_hash") != now:
+        return (f"the posterior ensemble was calibrated on other targets ({meta.get('targets_hash')}, now {now}); "
+                "run 'dyadsim calibrate' and scripts/ship_posterior.py")
+    return ""
 
 
 def calibrated_assumed() -> int:

@@ -140,6 +140,10 @@ def run_power(path: str | Path, grid: list[int], reps: int, work: Path, executor
 
     started = time.perf_counter()
     trial, specs = load_trial(path)
+    if parameters != "point" and parameter_draws is None:  # every set gets at least one replicate
+        from dyadsim.config.uncertainty import DEFAULT_DRAWS
+
+        parameter_draws = min(DEFAULT_DRAWS, reps)
     draws = trial_draws(specs, parameters, parameter_draws, trial.seed)
     if draws is not None and len(draws) > reps:
         raise InputError("command line", "--parameter-draws", f"must be at most --reps ({reps}): every parameter "

@@ -30,7 +30,7 @@ def test_sim_equals_the_command_line(sim: "dyadsim.Sim", tmp_path: Path) -> None
     scn = tmp_path / "uc.yaml"
     scn.write_text((EXAMPLES / "usual_care.yaml").read_text() + "parameters: {use_cycle.cue_prob: 0.2}\n")
     res = CliRunner().invoke(main, ["run", str(scn), "--out", str(tmp_path / "cli"), "--dyads", "120",
-                                    "--replicates", "2", "--seed", "9", "--no-progress"])
+                                    "--replicates", "2", "--seed", "9", "--parameters", "point", "--no-progress"])
     assert res.exit_code == 0, res.output
     cli = pd.read_parquet(tmp_path / "cli" / "outcomes.parquet")
     pd.testing.assert_frame_equal(sim.to_df("outcomes"), cli)

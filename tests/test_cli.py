@@ -29,7 +29,8 @@ def test_every_example_runs(example: Path, tmp_path: Path) -> None:
                        "--seed", "3", "--no-progress"])
     assert code == 0, text
     assert "Days of opioid use, postpartum year" in text
-    assert calibration_notice() in text and html.escape(calibration_notice()) in (out / "report.html").read_text()
+    assert calibration_notice("posterior") in text
+    assert html.escape(calibration_notice("posterior")) in (out / "report.html").read_text()
     for f in ("outcomes.parquet", "aggregates.parquet", "trajectories.parquet", "summary.csv", "manifest.json",
               "catalog.duckdb", "report.html", "figures/monthly.png", "figures/attachment.png"):
         assert (out / f).is_file(), f

@@ -183,11 +183,12 @@ def test_monte_carlo_intervals_say_they_are_stochastic_only(tmp_path: Path) -> N
     note = scope_note("monte_carlo")
     assert note is not None and scope_note("parameter") is None
     res = CliRunner().invoke(main, ["run", str(EX / "usual_care.yaml"), "--dyads", "20", "--replicates", "3",
-                                    "--out", str(tmp_path / "mc")])
+                                    "--parameters", "point", "--out", str(tmp_path / "mc")])
     assert res.exit_code == 0 and note in res.output, res.output
     assert html.escape(note) in (tmp_path / "mc" / "report.html").read_text(encoding="utf-8")
     res = CliRunner().invoke(main, ["compare", str(EX / "usual_care.yaml"), str(EX / "more_prenatal.yaml"),
-                                    "--dyads", "20", "--replicates", "3", "--out", str(tmp_path / "c")])
+                                    "--dyads", "20", "--replicates", "3", "--parameters", "point",
+                                    "--out", str(tmp_path / "c")])
     assert res.exit_code == 0 and note in res.output, res.output
     assert html.escape(note) in (tmp_path / "c" / "compare.html").read_text(encoding="utf-8")
     res = CliRunner().invoke(main, ["run", str(EX / "usual_care.yaml"), "--dyads", "20", "--parameter-draws", "3",

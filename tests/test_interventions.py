@@ -185,7 +185,7 @@ def test_compare_zero_reach_gives_exact_zeros(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     d = pd.read_csv(out / "differences.csv")
     assert list(d.columns) == ["scenario", "outcome", "difference", "lower", "upper", "interval"]
-    assert set(d["interval"]) == {"Monte Carlo 95%"}
+    assert set(d["interval"]) == {"parameter + Monte Carlo 95%"}  # posterior members, paired across scenarios
     zero = d[d["scenario"] == "more_nobody"].dropna()
     assert len(zero) > 200 and (zero[["difference", "lower", "upper"]] == 0).all().all()
     more = d[(d["scenario"] == "more_prenatal") & (d["outcome"] == "Days of opioid use, postpartum year")]

@@ -200,8 +200,8 @@ def test_cli_morris_writes_page_and_resumes(scenario_file: Path, tmp_path: Path,
     noise = pd.read_csv(out / "noise.csv")
     assert noise["replicates"].iloc[0] == 2 and 0.0 <= noise["noise_share"].iloc[0]
     page = (out / "sensitivity.html").read_text(encoding="utf-8")
-    assert "Noise share" in page and "60" in page and html.escape(calibration_notice()) in page
-    assert calibration_notice() in res.output
+    assert "Noise share" in page and "60" in page and html.escape(calibration_notice("posterior")) in page
+    assert calibration_notice("posterior") in res.output
     # Same command again: the folder holds a finished run, so --force is asked for.
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2 and "--force" in res.output
@@ -257,3 +257,24 @@ def test_docs_python_example_runs() -> None:
         for code in blocks:
             exec(compile(code, "docs/sensitivity.md", "exec"), {})
     assert "0.4424" in buf.getvalue() and "0.2437" in buf.getvalue()
+
+
+def test_posterior_problem_varies_calibrated_parameters_over_the_ensemble() -> None:
+    """``--parameters posterior``: a calibrated parameter maps the unit interval onto the ensemble's
+    marginal (its quantiles, inside its range, centred on its median); the others keep their priors."""
+    import numpy as np
+
+    from dyadsim.config.posterior import load_ensemble
+    from dyadsim.jobs.sensitivity import dyadsim_problem
+
+    ens, _ = load_ensemble()
+    names = ["moud.stop_hazard", "nows.signs_per_exposure", "use_cycle.cue_prob"]
+    assert names[0] in ens.columns and names[2] not in ens.columns
+    post, point = dyadsim_problem(names, source="posterior"), dyadsim_problem(names)
+    u = np.column_stack([np.linspace(0, 1, 11)] * 3)
+    xp, x0 = post.from_unit(u), point.from_unit(u)
+    for j, n in enumerate(names[:2]):
+        np.testing.assert_allclose(xp[:, j], np.quantile(ens[n].to_numpy(), u[:, j]))
+        assert post.defaults[j] == ens[n].median() and xp[0, j] >= x0[0, j] and xp[-1, j] <= x0[-1, j]
+    np.testing.assert_array_equal(xp[:, 2], x0[:, 2])
+    assert post.defaults[2] == point.defaults[2]

@@ -212,8 +212,8 @@ def test_cli_trial_and_power(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(main, ["trial", str(path), "--out", str(tmp_path / "t"), "--seed", "3"])
     assert res.exit_code == 0, res.output
-    assert "Randomized: 80" in res.output and calibration_notice() in res.output
-    assert html.escape(calibration_notice()) in (tmp_path / "t" / "report.html").read_text()
+    assert "Randomized: 80" in res.output and calibration_notice("posterior") in res.output
+    assert html.escape(calibration_notice("posterior")) in (tmp_path / "t" / "report.html").read_text()
     assert {"report.html", "estimates.csv", "consort.svg", "manifest.json"} <= {p.name for p in (tmp_path / "t").iterdir()}
     est = pd.read_csv(tmp_path / "t" / "estimates.csv")
     assert np.isfinite(est.loc[0, "true_difference"])
@@ -221,12 +221,49 @@ def test_cli_trial_and_power(tmp_path: Path) -> None:
                                "--no-progress"])
     assert res.exit_code == 0, res.output
     man = json.loads((tmp_path / "p" / "manifest.json").read_text())
-    assert calibration_notice() in res.output
-    assert html.escape(calibration_notice()) in (tmp_path / "p" / "power.html").read_text()
+    assert calibration_notice("posterior") in res.output
+    assert html.escape(calibration_notice("posterior")) in (tmp_path / "p" / "power.html").read_text()
     assert man["grid"] == [20, 40] and not (tmp_path / ".p.work").exists()
     assert len(pd.read_parquet(tmp_path / "p" / "power.parquet")) == 2
+    assert man["parameter_draws"]["source"] == "posterior" and man["parameter_draws"]["draws"] == 10  # min(20, reps)
+    assert (tmp_path / "p" / "power_by_draw.csv").is_file()
+    trial_man = json.loads((tmp_path / "t" / "manifest.json").read_text())
+    member = trial_man["parameter_draws"]["meta"]["members"][0]
+    assert f"member {member} of the calibrated posterior ensemble" in res_trial_output(runner, path, tmp_path)
     bad = runner.invoke(main, ["power", str(path), "--n", "2", "--out", str(tmp_path / "q")])
     assert bad.exit_code == 2 and "--n" in bad.output
+    bad = runner.invoke(main, ["power", str(path), "--reps", "10", "--parameter-draws", "11", "--out", str(tmp_path / "q")])
+    assert bad.exit_code == 2 and "--parameter-draws" in bad.output and "--reps" in bad.output
+
+
+def res_trial_output(runner: CliRunner, path: Path, tmp_path: Path) -> str:
+    """The trial command's output again, into a new folder (the same seed chooses the same member)."""
+    res = runner.invoke(main, ["trial", str(path), "--out", str(tmp_path / "t2"), "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_power_over_posterior_members_is_their_average(tmp_path: Path) -> None:
+    """Power over K members: replicate r on member r mod K, each member with pools of its own; the
+    power printed is the replicate-weighted mean of the power at each member (assurance), members
+    differ in their true effects, and the same request gives the same table."""
+    from dyadsim.trials.run import run_power
+
+    path = small_trial(tmp_path)
+    res = run_power(path, [20], 12, tmp_path / "w1", parameters="posterior", parameter_draws=3)
+    by = res.by_draw
+    assert sorted(by["draw"].unique()) == [0, 1, 2] and set(by["replicates"]) == {4}
+    for (target, kind), g in by.groupby(["target", "kind"]):
+        row = res.summary[(res.summary["target"] == target) & (res.summary["kind"] == kind)].iloc[0]
+        assert row["power"] == pytest.approx((g["power"] * g["replicates"]).sum() / g["replicates"].sum(), abs=1e-12)
+    truth = res.truth_by_draw
+    assert truth["difference"].nunique() == 3  # three parameter sets, three populations
+    assert res.manifest["parameter_draws"]["source"] == "posterior"
+    again = run_power(path, [20], 12, tmp_path / "w2", parameters="posterior", parameter_draws=3)
+    pd.testing.assert_frame_equal(res.replicates, again.replicates)
+    point = run_power(path, [20], 12, tmp_path / "w3")
+    assert point.by_draw.empty and "draw" not in point.replicates.columns
+    assert not point.replicates["estimate"].equals(res.replicates["estimate"])
 
 
 def test_parse_trial_refuses_non_mapping() -> None:

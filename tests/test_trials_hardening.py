@@ -174,7 +174,7 @@ def test_trial_and_power_pages_use_outcome_labels_fit_the_page_and_say_what_the_
         for o in trial.outcomes[:1]:
             assert html.escape(names[o.name]) in page, (page_path.name, names[o.name])
         assert "not uncertainty in the model&#x27;s parameters" in page or \
-            "says nothing of uncertainty in the model&#x27;s parameters" in page, page_path.name
+            "(assurance), not the power at one guess of them" in page, page_path.name  # power: posterior members
     report = (tmp_path / "t" / "report.html").read_text(encoding="utf-8")
     for o in trial.outcomes:
         assert html.escape(names[o.name]) in report, o.name

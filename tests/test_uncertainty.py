@@ -73,7 +73,7 @@ def test_cli_run_and_compare_with_draws(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "run"
     res = runner.invoke(main, ["run", str(UC), "--out", str(out), "--dyads", "40", "--parameter-draws", "2",
-                               "--draw-params", "module:reward", "--no-progress"])
+                               "--parameters", "prior", "--draw-params", "module:reward", "--no-progress"])
     assert res.exit_code == 0, res.output
     assert f"[{PARAMETER} interval]" in res.output
     man = json.loads((out / "manifest.json").read_text())
@@ -87,6 +87,10 @@ def test_cli_run_and_compare_with_draws(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["run", str(UC), "--out", str(tmp_path / "x"), "--parameter-draws", "3",
                                "--replicates", "2"])
     assert bad.exit_code == 2 and "--parameter-draws" in bad.output and not (tmp_path / "x").exists()
+    for args, field in ((["--parameters", "point", "--parameter-draws", "3"], "--parameter-draws"),
+                        (["--draw-params", "module:reward"], "--draw-params")):  # posterior is the default
+        bad = runner.invoke(main, ["run", str(UC), "--out", str(tmp_path / "x"), *args])
+        assert bad.exit_code == 2 and field in bad.output and not (tmp_path / "x").exists(), bad.output
 
 
 def test_outcomes_unchanged_by_draw_plumbing() -> None:

@@ -33,7 +33,7 @@ from dyadsim.run.summary import SUMMARY
 from dyadsim.run.runner import CHUNK_DYADS, RunResult, progress_bar, run_scenario
 from dyadsim.config.scenario import Scenario, load_scenario, with_cohort
 from dyadsim.run.streaming import Moments
-from dyadsim.config.uncertainty import DEFAULT_DRAWS, ParameterDraws, draw_parameters
+from dyadsim.config.uncertainty import ParameterDraws, resolve_draws
 
 _SKIP = {"dyad_id", "replicate", "seed"}
 _CATEGORIES = {"moud_type": list(MOUD_TYPES), "attachment": list(CLASSES)}
@@ -180,7 +180,7 @@ def streamed_differences(base: Path, other: Path, name: str, replicates: int,
 
 def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: int | None = None,
                     seed: int | None = None, parameter_draws: int | None = None,
-                    draw_select: str = "assumed", draw_source: str = "point") -> Loaded:
+                    draw_select: str = "assumed", draw_source: str | None = None) -> Loaded:
     """Read and check every scenario of a comparison (nothing is simulated).
 
     The first scenario's cohort (with the command-line options) is used for all. With
@@ -195,15 +195,11 @@ def load_comparison(paths: list[Path], *, dyads: int | None = None, replicates: 
     if len(paths) > 20:
         raise InputError("command line", "SCENARIOS", "give at most 20 scenario files to compare")
     loaded = [load_scenario(p) for p in paths]
-    draws = None
-    if draw_source != "point" and parameter_draws is None:  # one parameter set per replicate
-        parameter_draws, replicates = replicates or DEFAULT_DRAWS, None
-    if parameter_draws is not None:
-        if replicates is not None:
-            raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
-                             "(each parameter draw is one replicate)")
-        draws = draw_parameters(parameter_draws, loaded[0][0].cohort.seed if seed is None else seed, draw_select,
-                                tuple(scn for scn, _, _ in loaded), "prior" if draw_source == "point" else draw_source)
+    if draw_source is None:  # the Python interface's default: point values, or prior draws when asked for K
+        draw_source = "point" if parameter_draws is None else "prior"
+    draws = resolve_draws(draw_source, parameter_draws, replicates, draw_select,
+                          loaded[0][0].cohort.seed if seed is None else seed, tuple(scn for scn, _, _ in loaded))
+    if draws is not None:  # one parameter set per replicate
         replicates = len(draws)
     return comparison_of(loaded, list(paths), dyads=dyads, replicates=replicates, seed=seed, draws=draws)
 

@@ -19,7 +19,8 @@ from dyadsim.model.programmes import KEYS as PROGRAMME_KEYS
 
 from dyadsim.cli.common import (_CSV_HELP, _FORCE_HELP, _OUT_HELP, _check_counts, _compile_notice, _draws, _echo_err, _guarded,
                                 _notice, _Path, _print_comparison, _print_run, command_line, main,
-                                PARAMETER_SOURCES, PARAMETERS_HELP)
+                                PARAMETERS_HELP)
+from dyadsim.config.uncertainty import DEFAULT_SOURCE, PARAMETER_SOURCES
 
 
 @main.command()
@@ -32,11 +33,12 @@ from dyadsim.cli.common import (_CSV_HELP, _FORCE_HELP, _OUT_HELP, _check_counts
 @click.option("--csv", "csv", is_flag=True, help=_CSV_HELP)
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 @click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
-              help="K replicates, each with its own parameter set drawn from the priors: intervals then carry "
-                   "parameter and Monte Carlo uncertainty (replaces --replicates)")
+              help="K replicates, each with its own parameter set (from the posterior ensemble, or the priors "
+                   "with --parameters prior): intervals carry parameter and Monte Carlo uncertainty (instead of "
+                   "--replicates)")
 @click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
-              help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
-@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default="point", show_default=True,
+              help="with --parameters prior, which parameters are drawn: assumed | all | module:NAME | kind:KIND | a,b,c")
+@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default=DEFAULT_SOURCE, show_default=True,
               help=PARAMETERS_HELP)
 def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | None, replicates: int | None,
         csv: bool, progress: bool | None, draws: int | None, draw_select: str, source: str) -> None:
@@ -65,10 +67,10 @@ def run(scenario: Path, out: Path, force: bool, dyads: int | None, seed: int | N
 @click.option("--seed", type=int, default=None, help="base seed (default: the first scenario's)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 @click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
-              help="K replicates, each with its own parameter draw from the priors, shared by every scenario")
+              help="K replicates, each with its own parameter set (posterior or prior), shared by every scenario")
 @click.option("--draw-params", "draw_select", default="assumed", show_default=True, metavar="SPEC",
-              help="which parameters --parameter-draws draws: assumed | all | module:NAME | kind:KIND | a,b,c")
-@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default="point", show_default=True,
+              help="with --parameters prior, which parameters are drawn: assumed | all | module:NAME | kind:KIND | a,b,c")
+@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default=DEFAULT_SOURCE, show_default=True,
               help=PARAMETERS_HELP)
 def compare(scenarios: tuple[Path, ...], out: Path, force: bool, dyads: int | None, replicates: int | None,
             seed: int | None, progress: bool | None, draws: int | None, draw_select: str, source: str) -> None:
@@ -205,9 +207,14 @@ def params(assumed: bool, select: str | None, salib: bool, as_csv: bool) -> None
 @click.option("--workers", type=int, default=None, help="run on a local Dask cluster of K worker processes")
 @click.option("--scheduler", default=None, help="run on a running Dask cluster (tcp://HOST:PORT)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+@click.option("--parameters", "source", type=click.Choice(["posterior", "point"]), default=DEFAULT_SOURCE,
+              show_default=True, help="posterior: around the calibrated ensemble (its medians; calibrated parameters "
+              "vary over their posterior marginals, the rest over their priors); point: around the parameters' "
+              "values, every one over its prior")
 def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morris: Path | None, top: int | None,
                 outcomes: str | None, n: int | None, replicates: int | None, dyads: int | None, seed: int | None,
-                out: Path, force: bool, workers: int | None, scheduler: str | None, progress: bool | None) -> None:
+                out: Path, force: bool, workers: int | None, scheduler: str | None, progress: bool | None,
+                source: str) -> None:
     """Sensitivity of SCENARIO's outcomes to its parameters (Morris or Sobol', with SALib).
 
     Writes indices, noise share, mechanism ranking, tornado swings, figures and sensitivity.html to
@@ -222,7 +229,7 @@ def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morri
             result = run_sensitivity(scenario, out, method=method, params=params_spec, outcomes=names, n=n,
                                      replicates=replicates, dyads=dyads, seed=seed, from_morris=from_morris, top=top,
                                      workers=workers, scheduler=scheduler, force=force, progress=progress,
-                                     echo=lambda m: click.echo(m, err=True))
+                                     echo=lambda m: click.echo(m, err=True), source=source)
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: finished work is kept in {out}{WORK_SUFFIX}/; rerun the same command to "
                        "resume", err=True)
@@ -234,7 +241,7 @@ def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morri
         click.echo(f"\n{outcome} (noise share {share:.1%}); largest {col}:")
         for r in d.itertuples():
             click.echo(f"  {r.parameter:45s} {getattr(r, col):10.4g}")
-    _notice()
+    _notice({"parameter_draws": {"source": source}} if source == "posterior" else None)
     click.echo(f"\nwrote {out}/ (sensitivity.html, indices.csv, noise.csv, mechanisms.csv, tornado.csv, figures/, "
                "samples.parquet, evaluations.parquet)")
 
@@ -250,7 +257,10 @@ _EXEC_HELP = "Dask LocalCluster of K single-threaded worker processes (default: 
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option("--seed", type=int, default=None, help="seed of the trial draw (default: the file's seed)")
 @click.option("--progress/--no-progress", default=None, help="say what is being simulated (default: on a terminal)")
-def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: bool | None) -> None:
+@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default=DEFAULT_SOURCE,
+              show_default=True, help="the one parameter set the trial runs on, chosen for its seed: a member of the "
+              "calibrated posterior ensemble, a draw from the priors, or the point values")
+def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: bool | None, source: str) -> None:
     """Simulate one trial of TRIAL_FILE and report it as a paper would (CONSORT flow, outcomes by
     arm, effect estimates with CI and p, mediation), beside the true effects."""
     from dyadsim.run.store import check_target, write_atomic
@@ -264,12 +274,13 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
         if seed is not None and not 0 <= seed < 2**62:
             raise InputError("command line", "--seed", f"must be from 0 to 2**62 - 1, got {seed}")
         check_target(out, force)
-        res = simulate_trial(trial_file, seed, progress=sys.stderr.isatty() if progress is None else progress)
+        res = simulate_trial(trial_file, seed, progress=sys.stderr.isatty() if progress is None else progress,
+                             parameters=source)
 
         def write(tmp: Path) -> dict[str, Any]:
             write_trial_report(res, tmp)
             return {"package": "dyadsim", "command": "trial", "trial_file": str(trial_file), "seed": res.seed,
-                    "trial": res.trial.model_dump(mode="json")}
+                    "trial": res.trial.model_dump(mode="json"), "parameter_draws": res.parameters}
 
         write_atomic(out, write, force=force)
         holder.append(res)
@@ -292,7 +303,8 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
             continue
         click.echo(f"  mediation {m.path}: indirect {m.indirect:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}], "
                    f"joint significance {'yes' if m.joint_significant else 'no'}")
-    _notice()
+    click.echo(f"parameters: {res.parameters['described']}")
+    _notice({"parameter_draws": res.parameters})
     click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, consort.svg, participants.parquet)")
 
 
@@ -308,8 +320,13 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
 @click.option("--scheduler", default=None, metavar="ADDR", help="address of an existing Dask scheduler")
 @click.option("--boot", type=int, default=None, help="bootstrap resamples for mediation (default: the file's)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default=DEFAULT_SOURCE,
+              show_default=True, help="posterior or prior: K parameter sets with pools each, replicate r on set "
+              "r mod K, so power is averaged over what is not known (assurance); point: the point values only")
+@click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
+              help="parameter sets for --parameters posterior|prior (default 20, or --reps if fewer; at most --reps)")
 def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool, workers: int | None,
-          scheduler: str | None, boot: int | None, progress: bool | None) -> None:
+          scheduler: str | None, boot: int | None, progress: bool | None, source: str, draws: int | None) -> None:
     """Monte Carlo power curves of TRIAL_FILE for every outcome and mediation path; resumes when
     run again after an interrupt."""
     from dyadsim.run.store import check_target, write_atomic
@@ -331,7 +348,8 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
         show = sys.stderr.isatty() if progress is None else progress
         try:
             with executor_for(workers, scheduler) as ex:
-                res = run_power(trial_file, grid, reps, work, ex, progress=show, n_boot=boot)
+                res = run_power(trial_file, grid, reps, work, ex, progress=show, n_boot=boot, parameters=source,
+                                parameter_draws=draws)
         except KeyboardInterrupt:
             if work.is_dir() and any(work.iterdir()):
                 click.echo(f"\ninterrupted: {out} was not written; the finished replicates are kept in {work}/; "
@@ -347,7 +365,10 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
 
         write_atomic(out, write, force=force)
         remove_work(work)
-    click.echo(f"{res.trial.name}: power over {len(grid)} size(s), {reps} replicates each "
+    rec = res.manifest["parameter_draws"]
+    over = ("" if rec["source"] == "point" else
+            f", averaged over {rec['draws']} parameter sets from the {rec['source']} (assurance)")
+    click.echo(f"{res.trial.name}: power over {len(grid)} size(s), {reps} replicates each{over} "
                f"({res.manifest['elapsed_s']:.0f} s)")
     from dyadsim.trials.power import describe_size
 
@@ -363,6 +384,6 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
         click.echo(f"  not estimable (counted as failures, not rejections): "
                    + "; ".join(f"{t} [{k}] {int(f.failures)} of {int(f.replicates)} replicates"
                                for (t, k), f in failed.iterrows()))
-    _notice()
+    _notice(res.manifest)
     click.echo(f"wrote {out}/ (power.html, power.csv, power.parquet, required_n.csv, replicates.parquet, power.svg)")
 

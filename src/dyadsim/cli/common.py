@@ -101,37 +101,20 @@ def _guarded() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-PARAMETER_SOURCES = ("point", "prior", "posterior")
-"""What ``--parameters`` allows: the point values (defaults), draws from the priors, or members of
-the shipped posterior ensemble."""
-PARAMETERS_HELP = ("point: the parameters' values (no parameter uncertainty); prior: draws from the priors; "
-                   "posterior: members of the calibrated posterior ensemble (one per replicate: intervals carry "
-                   "parameter and Monte Carlo uncertainty; as many as --parameter-draws or --replicates, "
-                   "default 20)")
+PARAMETERS_HELP = ("posterior: members of the calibrated posterior ensemble, one per replicate (intervals carry "
+                   "parameter and Monte Carlo uncertainty; as many as --parameter-draws or --replicates, default 20); "
+                   "prior: draws from the priors instead; point: the parameters' values (Monte Carlo uncertainty only)")
 
 
 def _draws(k: int | None, replicates: int | None, select: str, scn: Any, seed: int | None,
-           source: str = "point") -> Any:
-    """The parameter draws ``--parameters`` and ``--parameter-draws K`` ask for (None for point
-    values without draws), seeded by the run's base seed so a run is reproducible and scenarios of
-    a comparison share their draws. ``--parameter-draws K`` alone draws from the priors; with
-    ``--parameters prior|posterior`` and no ``--parameter-draws``, each of ``--replicates`` (default
-    :data:`~dyadsim.config.uncertainty.DEFAULT_DRAWS`) gets its own set."""
-    if source == "point":
-        if k is None:
-            return None
-        source = "prior"
-    elif k is None:  # one parameter set per replicate: --replicates R, or the default count
-        from dyadsim.config.uncertainty import DEFAULT_DRAWS
-
-        k, replicates = replicates or DEFAULT_DRAWS, None
-    if replicates is not None:
-        raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
-                         "(each parameter draw is one replicate)")
-    from dyadsim.config.uncertainty import draw_parameters
+           source: str) -> Any:
+    """The parameter draws ``--parameters``, ``--parameter-draws K`` and ``--replicates`` ask for
+    (:func:`dyadsim.config.uncertainty.resolve_draws`), seeded by the run's base seed so a run is
+    reproducible and scenarios of a comparison share their draws."""
+    from dyadsim.config.uncertainty import resolve_draws
 
     scenarios = scn if isinstance(scn, tuple) else (scn,)
-    return draw_parameters(k, scenarios[0].cohort.seed if seed is None else seed, select, scenarios, source)
+    return resolve_draws(source, k, replicates, select, scenarios[0].cohort.seed if seed is None else seed, scenarios)
 
 
 _OUT_HELP = "output folder (written atomically; must be new, empty, or an earlier dyadsim output with --force)"

@@ -37,15 +37,20 @@ def calibration_notice(source: str = "point") -> str:
     meta = _ensemble_meta()
     if source == "posterior" and meta:
         agree, of = meta.get("agree", {}), meta.get("of", {})
-        return (f"Calibrated: parameters from the posterior ensemble ({meta.get('members')} sets, "
+        missed = meta.get("missed", [])
+        stale = ensemble_stale()
+        return (f"Calibrated in part: parameters from the posterior ensemble ({meta.get('members')} sets, "
                 f"{len(meta.get('calibrated', []))} parameters fitted to {of.get('fit')} published figures, "
                 f"{agree.get('fit')} of them matched, {agree.get('validation')} of {of.get('validation')} held-out "
-                f"figures matched); the other assumed parameters keep their assumed values, so numbers are the "
-                "model's estimates with the uncertainty shown, not predictions for real dyads.")
-    text = (f"Not yet calibrated: {assumed} of {total} parameters are assumed (no published figure backs "
+                f"figures matched" + (f"; missed: {', '.join(missed)}" if missed else "") + f"); the other "
+                f"{assumed - calibrated_assumed()} assumed parameters ({assumed} of {total} parameters are assumed) "
+                "keep their assumed values, so numbers are the model's estimates with the uncertainty shown, not "
+                "predictions for real dyads." + (f" Warning: {stale}." if stale else ""))
+    what = "prior draws" if source == "prior" else "point values"
+    text = (f"Uncalibrated {what}: {assumed} of {total} parameters are assumed (no published figure backs "
             "them), so every number here is the model's guess, not an estimate for real dyads.")
     if meta:
-        text += " Use --parameters posterior for the calibrated posterior ensemble."
+        text += " The default, --parameters posterior, runs the calibrated posterior ensemble."
     return text
 
 
@@ -58,3 +63,27 @@ def _ensemble_meta() -> dict:
 
     path = FOLDER / "meta.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def ensemble_stale() -> str:
+    """Why the shipped ensemble may not fit the targets in use (calibrated on other targets: a
+    recalibration is due), or ``""``. A change to the model itself is caught by the test suite,
+    which recomputes the ensemble's fingerprint (``scripts/ship_posterior.py``)."""
+    meta = _ensemble_meta()
+    if not meta:
+        return ""
+    from dyadsim.config.targets import load_targets, targets_hash
+
+    now = targets_hash(load_targets())
+    if meta.get("targets_hash") != now:
+        return (f"the posterior ensemble was calibrated on other targets ({meta.get('targets_hash')}, now {now}); "
+                "run 'dyadsim calibrate' and scripts/ship_posterior.py")
+    return ""
+
+
+def calibrated_assumed() -> int:
+    """How many of the shipped ensemble's calibrated parameters are assumed ones (0 where none ships)."""
+    from dyadsim.config.space import SPACE
+
+    names = [n for n in _ensemble_meta().get("calibrated", []) if n in SPACE]
+    return sum(SPACE[n].source.lower().startswith("assumed") for n in names)

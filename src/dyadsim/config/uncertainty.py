@@ -1,8 +1,10 @@
 """Parameter uncertainty in every result: one parameter draw per replicate.
 
-With ``--parameter-draws K`` a run (or a comparison) has K replicates, and replicate ``r`` runs
-with its own parameter set drawn from the priors (the posterior, once calibration provides one)
-on its own seed. The spread of the replicate means then carries both parameter and Monte Carlo
+By default (``--parameters posterior``) a run (or a comparison) has K replicates (``--parameter-draws
+K`` or ``--replicates K``, else :data:`DEFAULT_DRAWS`), and replicate ``r`` runs with its own
+member of the shipped posterior ensemble (:mod:`dyadsim.config.posterior`) on its own seed;
+``--parameters prior`` draws the sets from the priors instead, ``--parameters point`` runs every
+replicate at the parameters' values (Monte Carlo uncertainty only). The spread of the replicate means then carries both parameter and Monte Carlo
 (stochastic) uncertainty, and the interval printed is the 2.5th to 97.5th percentile of the
 replicate means (:mod:`dyadsim.core.intervals`, kind ``parameter``, labelled ``parameter + Monte Carlo
 95%``), not the t interval of their mean: the
@@ -26,7 +28,13 @@ from dyadsim.model.params import ParamSet
 from dyadsim.config.scenario import Scenario
 
 DEFAULT_DRAWS = 20
-"""Parameter draws of ``--parameters prior|posterior`` without ``--parameter-draws``."""
+"""Parameter draws of ``--parameters prior|posterior`` without ``--parameter-draws`` or ``--replicates``."""
+DEFAULT_SOURCE = "posterior"
+"""Where the parameters of ``run``, ``compare``, ``sensitivity``, ``trial`` and ``power`` come from
+unless ``--parameters`` says otherwise: the shipped posterior ensemble."""
+PARAMETER_SOURCES = ("point", "prior", "posterior")
+"""What ``--parameters`` allows: the point values (defaults), draws from the priors, or members of
+the shipped posterior ensemble."""
 MAX_DRAWS = 10_000
 """Most parameter draws a run accepts (each is a replicate)."""
 
@@ -68,12 +76,14 @@ SOURCES = ("prior", "posterior")
 
 
 def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple[Scenario, ...] = (),
-                    source: str = "prior") -> ParameterDraws:
+                    source: str = "prior", at_least: int = 2) -> ParameterDraws:
     """``k`` parameter sets drawn from the priors of the selection (``source="prior"``) or ``k``
     members of the shipped posterior ensemble (``"posterior"``: :mod:`dyadsim.config.posterior`;
     the selection does not apply, the ensemble's parameters are drawn), reproducible for ``seed``.
 
     Values that any of ``scenarios`` sets itself (under ``parameters:`` or ``links:``) are left out.
+    ``at_least``: the fewest sets allowed (2 where they are a run's replicates and make its interval;
+    1 for a single simulated trial).
 
     Raises:
         InputError: ``k`` out of range or an unknown selection (naming ``--parameter-draws`` or
@@ -81,9 +91,9 @@ def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple
     """
     from dyadsim.config.space import SPACE
 
-    if not 2 <= k <= MAX_DRAWS:
+    if not at_least <= k <= MAX_DRAWS:
         raise InputError("command line", "--parameter-draws",
-                         f"must be a whole number from 2 to {MAX_DRAWS} (one replicate each), got {k}")
+                         f"must be a whole number from {at_least} to {MAX_DRAWS} (one replicate each), got {k}")
     if source not in SOURCES:
         raise InputError("command line", "--parameters", f"must be point, {' or '.join(SOURCES)}, got {source!r}")
     fixed: set[str] = set()
@@ -101,3 +111,32 @@ def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple
     space = SPACE.select(select, "--draw-params")
     space = space.select([n for n in space.names if n not in fixed], "--draw-params") if fixed else space
     return ParameterDraws(space.names, space.sample_prior(k, seed), seed, select)
+
+
+def resolve_draws(source: str, k: int | None, replicates: int | None, select: str, seed: int,
+                  scenarios: tuple[Scenario, ...] = ()) -> ParameterDraws | None:
+    """The parameter sets a command's ``--parameters``, ``--parameter-draws K`` and ``--replicates``
+    ask for: None for ``point`` (the replicates run at the parameters' values), else one set per
+    replicate, ``K`` of them (or ``--replicates``, else :data:`DEFAULT_DRAWS`), drawn for ``seed``.
+
+    Raises:
+        InputError: ``--parameter-draws`` with ``point`` or with ``--replicates``; a ``--draw-params``
+            selection with the posterior (the ensemble fixes which parameters it holds).
+    """
+    if source not in PARAMETER_SOURCES:
+        raise InputError("command line", "--parameters", f"must be {', '.join(PARAMETER_SOURCES)}, got {source!r}")
+    if source == "point":
+        if k is not None:
+            raise InputError("command line", "--parameter-draws", "draws parameter sets: give it with "
+                             "--parameters prior or posterior, not point")
+        return None
+    if k is not None and replicates is not None:
+        raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "
+                         "(each parameter draw is one replicate)")
+    if source == "posterior" and select != "assumed":
+        raise InputError("command line", "--draw-params", "applies to --parameters prior; the posterior ensemble "
+                         "draws the parameters it calibrated")
+    # --replicates 1 runs one member (the summary warns that one replicate gives no interval);
+    # --parameter-draws asks for an interval over the sets, so it needs two.
+    return draw_parameters(k or replicates or DEFAULT_DRAWS, seed, select, scenarios, source,
+                           at_least=2 if k is not None else 1)

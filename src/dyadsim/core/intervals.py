@@ -74,7 +74,7 @@ def scope_note(kind: str) -> str | None:
         return None
     return ("These intervals carry only the chance of simulating a finite cohort (Monte Carlo), not uncertainty "
             "in the model's parameters: they narrow with more dyads and replicates whatever the evidence, so they "
-            "look more certain than the model is (add --parameter-draws K for parameter uncertainty).")
+            "look more certain than the model is (--parameters posterior, the default, adds parameter uncertainty).")
 
 
 def figure_label(kind: str) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dyadsim.core.version import __version__
@@ -40,14 +41,21 @@ DEFAULT_N = {"morris": 10, "sobol": 64}
 """``--n`` when not given: Morris trajectories, or Sobol' base sample (a power of 2)."""
 
 
-def dyadsim_problem(spec: str | list[str], label: str = "") -> Problem:
+def dyadsim_problem(spec: str | list[str], label: str = "", source: str = "point") -> Problem:
     """The inputs named by ``spec`` (``assumed``, ``module:NAME``, ``a,b,c``, ``all`` or a list),
     read from :data:`dyadsim.config.space.SPACE` with their registry defaults as baseline; inputs with a
     fixed prior (settings, switches, point ranges) are left out, since they cannot vary.
 
+    With ``source="posterior"`` the parameters the shipped ensemble calibrated vary over their
+    posterior marginals instead of their priors (unit point ``u`` maps to the ensemble's ``u``
+    quantile), centred on the posterior medians: the analysis then asks what matters given what the
+    targets already pin down. The marginals are varied independently, as Morris and Sobol' assume;
+    correlations between calibrated parameters are not kept.
+
     Args:
         spec: which inputs (see :meth:`dyadsim.config.space.Space.select`).
         label: what is analysed (the scenario's name).
+        source: ``point`` (priors around the parameters' values) or ``posterior``.
 
     Raises:
         InputError: unknown names (from the space), or nothing left to vary.
@@ -61,8 +69,33 @@ def dyadsim_problem(spec: str | list[str], label: str = "") -> Problem:
         raise InputError("command line", "--params", f"{spec!r} selects no parameter with a prior that varies "
                          f"(left out as fixed: {', '.join(excluded[:8]) or 'none'})")
     sub = SPACE.select(names)
+    defaults, from_unit = sub.defaults(), sub.from_unit
+    if source == "posterior":
+        medians, ens = posterior_centre()
+        cols = [(j, ens[n].to_numpy(dtype=float)) for j, n in enumerate(names) if n in medians]
+
+        def from_unit(u: np.ndarray, prior: Any = sub.from_unit) -> np.ndarray:
+            x = prior(u)
+            for j, values in cols:  # the ensemble's inverse empirical CDF
+                x[:, j] = np.quantile(values, u[:, j])
+            return x
+
+        defaults = np.array([medians.get(n, d) for n, d in zip(names, defaults)], dtype=np.float64)
     return Problem(tuple(names), tuple(sub[n].group for n in names), tuple(sub[n].unit for n in names),
-                   sub.defaults(), sub.from_unit, label, excluded)
+                   defaults, from_unit, label, excluded)
+
+
+SOURCES = ("posterior", "point")
+"""What ``sensitivity --parameters`` allows: around the calibrated posterior (its medians, calibrated
+parameters over their posterior marginals) or around the parameters' point values (priors)."""
+
+
+def posterior_centre() -> tuple[dict[str, float], pd.DataFrame]:
+    """The shipped ensemble's median of each calibrated parameter, and the ensemble."""
+    from dyadsim.config.posterior import load_ensemble
+
+    ens, _ = load_ensemble()
+    return {str(c): float(ens[c].median()) for c in ens.columns}, ens
 
 
 class SweepEvaluator:
@@ -187,7 +220,7 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
                     n: int | None, replicates: int | None, dyads: int | None, seed: int | None,
                     from_morris: Path | None = None, top: int | None = None, workers: int | None = None,
                     scheduler: str | None = None, force: bool = False, progress: bool | None = None,
-                    tornado_top: int = 8, echo: Any = print) -> SensitivityResult:
+                    tornado_top: int = 8, echo: Any = print, source: str = "point") -> SensitivityResult:
     """Everything ``dyadsim sensitivity`` does: check the inputs and the output folder, run (or
     resume) the sweep in ``OUT.partial/``, analyse, write ``OUT`` atomically, remove the working
     folder. See :func:`dyadsim.cli.commands.sensitivity` for the options."""
@@ -199,6 +232,8 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
 
     if method not in ("morris", "sobol"):
         raise InputError("command line", "--method", f"must be one of morris, sobol, got {method!r}")
+    if source not in SOURCES:
+        raise InputError("command line", "--parameters", f"must be one of {', '.join(SOURCES)}, got {source!r}")
     if workers is not None and scheduler is not None:
         raise InputError("command line", "--workers/--scheduler", "give one of them, not both")
     if workers is not None and workers < 1:
@@ -217,7 +252,13 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     statistics = statistics_named(list(outcomes) if outcomes else None)
     names: str | list[str] = (params_from_morris(from_morris, top or 0) if from_morris is not None
                               else (params or "assumed"))
-    problem = dyadsim_problem(names, label=scn.name)
+    if source == "posterior":  # every calibrated parameter at its posterior median unless the scenario sets it
+        medians, _ = posterior_centre()
+        own = set(spec.scenario.parameters) | {f"links.{e}.strength" for e, c in spec.scenario.links.items()
+                                                if c.strength is not None}
+        moved = [n for n in medians if n not in own]
+        spec = dataclasses.replace(spec, params=spec.params.from_vector([medians[n] for n in moved], moved))
+    problem = dyadsim_problem(names, label=scn.name, source=source)
     # The tornado swings around the scenario as written (its own values where it sets any).
     problem = dataclasses.replace(problem, defaults=spec.params.to_vector(list(problem.names)))
     size = DEFAULT_N[method] if n is None else n
@@ -230,7 +271,7 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     seeds = [scn.cohort.seed + r for r in range(reps)]
     request = {"version": __version__, "scenario": scenario_path.read_text(encoding="utf-8"), "method": method,
                "parameters": list(problem.names), "outcomes": [s.name for s in statistics], "n": size,
-               "seeds": seeds, "dyads": scn.cohort.dyads, "tornado_top": tornado_top}
+               "seeds": seeds, "dyads": scn.cohort.dyads, "tornado_top": tornado_top, "source": source}
     work, resumed = prepare_work(out, request, force)
     swung = min(tornado_top, len(problem))
     runs = runs_needed(method, size, len(problem))
@@ -253,7 +294,7 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
         evaluator.__exit__(*sys.exc_info())
     result.settings.update({"dyads": scn.cohort.dyads, "version": __version__, "executor": executor,
                             "scenario": str(scenario_path), "wall_seconds": time.perf_counter() - t0,
-                            "index": index_column(method),
+                            "index": index_column(method), "parameters_source": source,
                             "from_morris": None if from_morris is None else str(from_morris)})
     write_atomic(out, lambda tmp: write_all(result, tmp), force=force)
     shutil.rmtree(work, ignore_errors=True)

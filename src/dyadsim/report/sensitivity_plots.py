@@ -211,9 +211,12 @@ def write_page(result: SensitivityResult, folder: Path, figures: list[tuple[str,
         "table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
         f"<h1>Sensitivity analysis: {html.escape(str(st.get('label', '')))}</h1>",
-        f"<p style='background:#fff3cd;padding:6px'><strong>{html.escape(calibration_notice())}</strong></p>",
+        f"<p style='background:#fff3cd;padding:6px'><strong>{html.escape(calibration_notice(st.get('parameters_source', 'point')))}</strong></p>",
         "<p>Inputs are sampled on the unit cube and mapped through each parameter's inverse prior CDF, "
-        "so log-uniform priors are honoured; every parameter set is run on the same seeds and dyads "
+        "so log-uniform priors are honoured"
+        + ("; the parameters the posterior ensemble calibrated are mapped through the ensemble's marginal "
+           "quantiles instead, around their posterior medians" if st.get("parameters_source") == "posterior" else "")
+        + "; every parameter set is run on the same seeds and dyads "
         "(common random numbers) and the indices are computed on the mean over the seeds. "
         + ("Morris μ* is the mean absolute change of an outcome when one input moves across its full "
            "prior range (in prior quantiles), in the outcome's unit; σ is the spread of those changes."

@@ -94,14 +94,17 @@ def run_power_task(payload: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(REPLICATE_COLUMNS))
 
 
-def power_tasks(pools: Pools, grid: list[int], reps: int, batch: int, n_boot: int) -> list[tuple[str, dict[str, Any], int]]:
-    """Tasks (key, payload, replicates) covering every size and replicate, ``batch`` replicates each."""
+def power_tasks(pools: Pools, grid: list[int], reps: int | list[int], batch: int,
+                n_boot: int) -> list[tuple[str, dict[str, Any], int]]:
+    """Tasks (key, payload, replicates) covering every size and replicate (``reps``: how many, or
+    which), ``batch`` replicates each, keyed by size and first replicate."""
+    which = list(range(reps)) if isinstance(reps, int) else list(reps)
     tasks = []
     for n in grid:
-        for lo in range(0, reps, batch):
-            hi = min(reps, lo + batch)
-            tasks.append((f"n{n:06d}-r{lo:06d}", {"pools": pools, "n": n, "reps": list(range(lo, hi)),
-                                                  "n_boot": n_boot}, hi - lo))
+        for lo in range(0, len(which), batch):
+            chunk = which[lo:lo + batch]
+            tasks.append((f"n{n:06d}-r{chunk[0]:06d}", {"pools": pools, "n": n, "reps": chunk,
+                                                        "n_boot": n_boot}, len(chunk)))
     return tasks
 
 

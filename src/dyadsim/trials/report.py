@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any
 from pathlib import Path
 
 import matplotlib
@@ -39,10 +40,10 @@ _NOTE = ("Simulated under the model's assumptions (see 'dyadsim params --assumed
          "reasoning about designs, never a prediction of a real trial's result.")
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, source: str = "point") -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1><p style='background:#fff3cd;padding:6px'>"
-            f"<strong>{html.escape(calibration_notice())}</strong></p><p><em>{html.escape(_NOTE)}</em></p>"
+            f"<strong>{html.escape(calibration_notice(source))}</strong></p><p><em>{html.escape(_NOTE)}</em></p>"
             f"{body}</body></html>")
 
 
@@ -65,7 +66,9 @@ def write_trial_report(res: TrialResult, folder: Path) -> None:
             f"<p>Trial seed {res.seed}; arms {', '.join(html.escape(a.name) for a in t.arms)} "
             f"(ratio {':'.join(map(str, t.ratio))}); {t.n_per_arm} per allocation unit; analysis: intention to treat, "
             f"missing data by {html.escape(t.analysis.missing)}, alpha {t.analysis.alpha}, secondary outcomes "
-            f"adjusted by {html.escape(t.analysis.multiplicity)}.</p>",
+            f"adjusted by {html.escape(t.analysis.multiplicity)}. Parameters: "
+            f"{html.escape(res.parameters.get('described', 'point values'))}, every arm on the same dyads and random "
+            "numbers.</p>",
             "<h2>Participant flow (CONSORT)</h2><img src='consort.svg' alt='CONSORT flow diagram' width='640'>",
             "<pre>" + html.escape("\n".join(consort_lines(res.data.consort, t.primary.name))) + "</pre>",
             "<h2>Outcomes by arm (as observed)</h2>", html_table(by_arm_rows(res.by_arm, names)),
@@ -83,7 +86,8 @@ def write_trial_report(res: TrialResult, folder: Path) -> None:
                  html_table(mediation_rows(med, names), mc_only)]
     body.append("<p>Files: participants.parquet, by_arm.csv, estimates.csv, mediation.csv, consort.json, "
                 "consort.svg, manifest.json.</p>")
-    (folder / "report.html").write_text(_page(f"Simulated trial: {t.name}", "".join(body)), encoding="utf-8")
+    (folder / "report.html").write_text(_page(f"Simulated trial: {t.name}", "".join(body),
+                                              res.parameters.get("source", "point")), encoding="utf-8")
 
 
 def power_figure(res: PowerResult, path: Path) -> Path:
@@ -121,6 +125,10 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
     res.required.to_csv(folder / "required_n.csv", index=False)
     res.truth.to_csv(folder / "true_effects.csv", index=False)
     res.true_paths.to_csv(folder / "true_paths.csv", index=False)
+    drawn = res.manifest.get("parameter_draws", {}).get("source", "point") != "point"
+    if drawn:
+        res.by_draw.to_csv(folder / "power_by_draw.csv", index=False)
+        res.truth_by_draw.to_csv(folder / "true_effects_by_draw.csv", index=False)
     power_figure(res, folder / "power.svg")
     power_figure(res, folder / "power.png")
     t = res.trial
@@ -128,6 +136,14 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
     grid = (int(res.summary["n"].min()), int(res.summary["n"].max()))
     mc_only = ("\u00b1: Monte Carlo SE of the power estimate from the replicate trials (it shrinks with more "
                "replicates); it says nothing of uncertainty in the model's parameters, which is not in these curves.")
+    rec = res.manifest.get("parameter_draws", {})
+    if drawn:
+        sets = rec.get("draws")
+        mc_only = (f"Power is averaged over {sets} parameter sets ({'members of the calibrated posterior ensemble' if rec.get('source') == 'posterior' else 'draws from the priors'}), "
+                   "replicate r on set r mod K: the probability of success given what is known of the parameters "
+                   "(assurance), not the power at one guess of them. \u00b1: its Monte Carlo SE as if the replicates "
+                   "were independent; power at each set is in power_by_draw.csv, true effects per set in "
+                   "true_effects_by_draw.csv.")
     body = [f"<p>{html.escape(t.description)}</p>",
             f"<p>{res.manifest['reps']} replicate trials per size, drawn from pools of {t.pool_dyads} simulated "
             f"dyads per arm ({res.manifest['eligible_in_pool']} eligible); executor: "
@@ -147,5 +163,21 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
             html_table(power_rows(res.summary, names), mc_only),
             "<h2>True effects in the simulated population</h2>", html_table(truth_rows(res.truth, res.true_paths, names)),
             "<p>Files: power.csv, power.parquet, replicates.parquet, required_n.csv, true_effects.csv, "
-            "true_paths.csv, power.svg, power.png, manifest.json.</p>"]
-    (folder / "power.html").write_text(_page(f"Power: {t.name}", "".join(body)), encoding="utf-8")
+            "true_paths.csv, power.svg, power.png, manifest.json"
+            + (", power_by_draw.csv, true_effects_by_draw.csv" if drawn else "") + ".</p>"]
+    if drawn:
+        body.insert(-1, "<h2>Power at each parameter set</h2><p>The spread of the power across the sets says how much "
+                    "the answer depends on what is not known; each value rests on the replicates of its set only "
+                    "(reps / K), so it is noisy.</p>" + html_table(_spread_rows(res.by_draw, names)))
+    (folder / "power.html").write_text(_page(f"Power: {t.name}", "".join(body), rec.get("source", "point")),
+                                       encoding="utf-8")
+
+
+def _spread_rows(by_draw: Any, names: dict[str, str]) -> list[dict[str, str]]:
+    """Per target and size: the power's median and range over the parameter sets."""
+    rows = []
+    for (target, kind, n), g in by_draw.groupby(["target", "kind", "n"], sort=False):
+        q = g["power"].quantile([0.1, 0.5, 0.9])
+        rows.append({"target": html.escape(names.get(target, target)), "kind": html.escape(kind), "n": str(int(n)), "sets": str(len(g)),
+                     "median power": f"{q[0.5]:.2f}", "10th-90th percentile": f"{q[0.1]:.2f} - {q[0.9]:.2f}"})
+    return rows

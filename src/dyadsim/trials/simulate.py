@@ -102,8 +102,10 @@ def _simulate_arm(spec: ScenarioSpec, trial: Trial, extra: dict[str, float] | No
     return outcomes_table(out, spec.scenario.care.nows_setting)
 
 
-def build_pools(trial: Trial, specs: list[ScenarioSpec], progress: Callable[[str], None] | None = None) -> Pools:
-    """Simulate every arm's pool (and each mediation path's cut treatment arm).
+def build_pools(trial: Trial, specs: list[ScenarioSpec], progress: Callable[[str], None] | None = None,
+                values: dict[str, float] | None = None) -> Pools:
+    """Simulate every arm's pool (and each mediation path's cut treatment arm), every arm with the
+    parameter values ``values`` on top of its scenario's (one set of :mod:`dyadsim.trials.draws`).
 
     Raises:
         InputError: a mediation cut names an unknown parameter or a value out of range.
@@ -114,7 +116,7 @@ def build_pools(trial: Trial, specs: list[ScenarioSpec], progress: Callable[[str
     for spec, arm in zip(specs, trial.arms):
         if progress:
             progress(f"simulating arm {arm.name} ({trial.pool_dyads} dyads)")
-        df = _simulate_arm(spec, trial)
+        df = _simulate_arm(spec, trial, values)
         raw0 = df if raw0 is None else raw0
         frames.append(_outcome_columns(df, trial, months))
     assert raw0 is not None
@@ -123,7 +125,7 @@ def build_pools(trial: Trial, specs: list[ScenarioSpec], progress: Callable[[str
         if progress:
             progress(f"simulating the treatment arm with path {path.name} cut")
         try:
-            df = _simulate_arm(specs[1], trial, path.cut)
+            df = _simulate_arm(specs[1], trial, {**(values or {}), **path.cut})
         except InputError as exc:
             raise InputError("trial file", f"mediation.{path.name}.cut.{exc.field}", exc.allowed) from None
         cut[path.name] = _outcome_columns(df, trial, months)

@@ -378,6 +378,12 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
         last = res.summary[(res.summary["target"] == r.target) & (res.summary["kind"] == r.kind)].iloc[-1]
         click.echo(f"  {r.target} [{r.kind}]: power {last.power:.2f} +- {last.mcse:.2f} at n = {last.n}; "
                    f"n for 80%: {n80}, for 90%: {n90}")
+    for r in res.sequential.to_dict("records")[-1:]:  # the group-sequential design at the largest size
+        stops = ", ".join(f"{r[f'stop_look_{k + 1}']:.2f}" for k in range(len(res.trial.interim.looks)))
+        click.echo(f"  {res.trial.primary.name} [sequential, {len(res.trial.interim.looks)} looks]: power "
+                   f"{r['power']:.2f} +- {r['mcse']:.2f} (closed form {r.get('closed_form_power', float('nan')):.2f}) "
+                   f"at n = {r['n']}; stops at each look {stops}; expected enrolled {r['expected_total']:.0f} "
+                   f"of {r['max_total']}")
     failed = res.summary.groupby(["target", "kind"], sort=False)[["failures", "replicates"]].sum()
     failed = failed[failed["failures"] > 0]
     if len(failed):  # not estimable replicates count as failures, never as rejections

@@ -141,6 +141,30 @@ class Analysis(_Strict):
     bootstrap: int = Field(1000, ge=100, le=20_000, description="percentile-bootstrap resamples for mediation")
 
 
+class Interim(_Strict):
+    """Group-sequential looks at the primary outcome (:mod:`dyadsim.trials.interim`).
+
+    ``looks``: information fractions (share of the enrolled, in order of enrolment), strictly
+    increasing, the last 1.0; ``spending``: Lan-DeMets alpha spending of the O'Brien-Fleming or
+    Pocock type; ``futility``: optional non-binding bounds on the signed z (positive favours the
+    intervention), one per interim look: stop for futility when z falls below it."""
+
+    looks: list[float] = Field(min_length=2, max_length=10)
+    spending: Literal["obrien_fleming", "pocock"] = "obrien_fleming"
+    futility: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _looks(self) -> "Interim":
+        t = self.looks
+        if any(not 0.0 < x <= 1.0 for x in t) or any(b <= a for a, b in zip(t, t[1:])) or t[-1] != 1.0:
+            raise ValueError(f"looks must be strictly increasing fractions in (0, 1] ending at 1.0, got {t}")
+        if self.futility is not None and len(self.futility) != len(t) - 1:
+            raise ValueError(f"futility needs one bound per interim look ({len(t) - 1}), got {len(self.futility)}")
+        if self.futility is not None and any(not -10.0 <= f <= 10.0 for f in self.futility):
+            raise ValueError("futility bounds are z values from -10 to 10")
+        return self
+
+
 class MediationPath(_Strict):
     """A mediation path to test: treatment -> mediators (in order) -> outcome.
 
@@ -176,12 +200,15 @@ class Trial(_Strict):
                                    description="measured but not tested (mediators, process measures)")
     analysis: Analysis = Field(default_factory=Analysis)
     mediation: list[MediationPath] = Field(default_factory=list, max_length=6)
+    interim: Interim | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> "Trial":
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise ValueError("arm names must differ")
+        if self.interim is not None and len(self.arms) != 2:
+            raise ValueError("interim looks are for two-arm trials (one treatment against control)")
         ratio = self.allocation or [1] * len(self.arms)
         if len(ratio) != len(self.arms) or min(ratio) < 1 or max(ratio) > 10:
             raise ValueError("allocation must give one whole number from 1 to 10 per arm")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from dyadsim.core.errors import InputError
 from dyadsim.trials.design import Trial
+from dyadsim.trials.interim import sequential_row
 from dyadsim.trials.plan import estimate_mediation, estimate_outcomes
 from dyadsim.trials.simulate import Pools, draw_trial
 
@@ -66,6 +67,8 @@ def analyse_replicate(pools: Pools, n: int, rep: int, n_boot: int) -> list[tuple
     rows: list[tuple[Any, ...]] = []
     est = estimate_outcomes(trial, td, seed=seed)
     multi_arm = est["arm"].nunique() > 1
+    if trial.interim is not None:  # the group-sequential design, on the same replicate trial
+        rows.append(sequential_row(trial, td, est.iloc[0].to_dict(), n, rep, seed))
     for r in est.to_dict("records"):
         target = f"{r['outcome']} ({r['arm']})" if multi_arm else r["outcome"]
         reject = bool(r["reject"]) if r["role"] != "process" else \

@@ -129,6 +129,8 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
     if drawn:
         res.by_draw.to_csv(folder / "power_by_draw.csv", index=False)
         res.truth_by_draw.to_csv(folder / "true_effects_by_draw.csv", index=False)
+        res.drivers.to_csv(folder / "success_drivers.csv", index=False)
+        res.effects.to_csv(folder / "effect_distribution.csv", index=False)
     power_figure(res, folder / "power.svg")
     power_figure(res, folder / "power.png")
     t = res.trial
@@ -164,11 +166,16 @@ def write_power_report(res: PowerResult, folder: Path) -> None:
             "<h2>True effects in the simulated population</h2>", html_table(truth_rows(res.truth, res.true_paths, names)),
             "<p>Files: power.csv, power.parquet, replicates.parquet, required_n.csv, true_effects.csv, "
             "true_paths.csv, power.svg, power.png, manifest.json"
-            + (", power_by_draw.csv, true_effects_by_draw.csv" if drawn else "") + ".</p>"]
+            + (", power_by_draw.csv, true_effects_by_draw.csv, success_drivers.csv, effect_distribution.csv"
+               if drawn else "") + (", sequential.csv" if len(res.sequential) else "") + ".</p>"]
+    if len(res.sequential):
+        res.sequential.to_csv(folder / "sequential.csv", index=False)
+        body.insert(-1, _sequential_section(res))
     if drawn:
         body.insert(-1, "<h2>Power at each parameter set</h2><p>The spread of the power across the sets says how much "
                     "the answer depends on what is not known; each value rests on the replicates of its set only "
-                    "(reps / K), so it is noisy.</p>" + html_table(_spread_rows(res.by_draw, names)))
+                    "(reps / K), so it is noisy.</p>" + html_table(_spread_rows(res.by_draw, names))
+                    + _assurance_section(res, names))
     (folder / "power.html").write_text(_page(f"Power: {t.name}", "".join(body), rec.get("source", "point")),
                                        encoding="utf-8")
 
@@ -181,3 +188,49 @@ def _spread_rows(by_draw: Any, names: dict[str, str]) -> list[dict[str, str]]:
         rows.append({"target": html.escape(names.get(target, target)), "kind": html.escape(kind), "n": str(int(n)), "sets": str(len(g)),
                      "median power": f"{q[0.5]:.2f}", "10th-90th percentile": f"{q[0.1]:.2f} - {q[0.9]:.2f}"})
     return rows
+
+
+def _sequential_section(res: PowerResult) -> str:
+    """The group-sequential design: boundaries, and per size its power, stopping probabilities and
+    expected enrolment, beside the closed form at the fixed design's drift."""
+    from dyadsim.trials.interim import boundaries
+
+    t = res.trial
+    assert t.interim is not None
+    c = boundaries(t)
+    looks = ", ".join(f"{x:.2f} (|z| &ge; {b:.3f})" for x, b in zip(t.interim.looks, c))
+    fut = ("no futility bounds" if t.interim.futility is None else
+           "non-binding futility when z &lt; " + ", ".join(f"{f:g}" for f in t.interim.futility))
+    rows = []
+    for r in res.sequential.to_dict("records"):
+        rows.append({"n per allocation unit": str(r["n"]), "power": f"{r['power']:.2f} \u00b1 {r['mcse']:.2f}",
+                     "closed form": f"{r.get('closed_form_power', float('nan')):.2f}",
+                     "stop at each look": " / ".join(f"{r[f'stop_look_{k + 1}']:.2f}" for k in range(len(c))),
+                     "expected enrolled": f"{r['expected_total']:.0f} of {r['max_total']}",
+                     "closed form enrolled": f"{r.get('closed_form_expected_total', float('nan')):.0f}"})
+    return ("<h2>Interim analyses (group-sequential primary)</h2><p>Looks at information fractions " + looks
+            + f", Lan-DeMets {html.escape(t.interim.spending.replace('_', '-'))}-type alpha spending at two-sided "
+            f"alpha {t.analysis.alpha}, {fut}. Each replicate trial is analysed at every look on the participants "
+            "enrolled by then (the share enrolled is the information fraction; accrual is taken as instantaneous "
+            "against follow-up) and stops at the first boundary it crosses. The closed form is the recursive "
+            "integration of Armitage, McPherson &amp; Rowe at the drift implied by the fixed design's mean z "
+            "(sequential.csv: fixed_drift).</p>" + html_table(rows))
+
+
+def _assurance_section(res: PowerResult, names: dict[str, str]) -> str:
+    """The true effect's spread over the parameter sets, and the parameters success moves with."""
+    eff = [{"outcome": html.escape(names.get(r["outcome"], r["outcome"])), "sets": str(r["sets"]),
+            "true difference: median [5th, 95th percentile]":
+                f"{r.get('difference_p50', float('nan')):.3g} [{r.get('difference_p05', float('nan')):.3g}, "
+                f"{r.get('difference_p95', float('nan')):.3g}]"} for r in res.effects.to_dict("records")]
+    top = res.drivers.groupby(["target", "kind"], sort=False).head(5) if len(res.drivers) else res.drivers
+    drv = [{"target": html.escape(names.get(r["target"], r["target"])), "kind": html.escape(r["kind"]),
+            "n": str(r["n"]), "parameter": html.escape(r["parameter"]),
+            "log-odds of success per SD": f"{r['log_odds_per_sd']:+.2f} \u00b1 {r['se']:.2f}", "z": f"{r['z']:+.1f}"}
+           for r in top.to_dict("records")]
+    return ("<h2>The true effect over the parameter sets</h2>" + html_table(eff)
+            + "<h2>What decides success</h2><p>For each drawn parameter, a logistic regression of each replicate's "
+            "success on that parameter's standardized value in the replicate's set (one parameter at a time), at the "
+            "grid size nearest the file's n_per_arm; the five with the largest |z| per target (all in "
+            "success_drivers.csv). With few sets these are screening signals, not estimates.</p>" + html_table(drv))
+

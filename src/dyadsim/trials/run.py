@@ -22,7 +22,9 @@ from dyadsim.core.errors import InputError
 from dyadsim.core.version import __version__
 from dyadsim.run.sweep import Executor, claim, run_tasks
 from dyadsim.trials.design import Trial, load_trial
+from dyadsim.trials.assurance import DRIVER_COLUMNS, effect_distribution, success_drivers
 from dyadsim.trials.draws import describe_set, draw_values, record, trial_draws
+from dyadsim.trials.interim import sequential_summary
 from dyadsim.trials.plan import estimate_mediation, estimate_outcomes
 from dyadsim.trials.power import REPLICATE_COLUMNS, power_tasks, required_sizes, run_power_task, summarize_power
 from dyadsim.trials.simulate import Pools, TrialData, build_pools, draw_trial, true_effects, true_paths
@@ -121,6 +123,14 @@ class PowerResult:
     """Power per size, target and parameter set (``draw``); empty for point values."""
     truth_by_draw: pd.DataFrame = field(default_factory=pd.DataFrame)
     """True effects per parameter set (``draw``); empty for point values."""
+    sequential: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The group-sequential design per size (:func:`dyadsim.trials.interim.sequential_summary`);
+    empty without ``interim:``."""
+    drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """What decides success (:func:`dyadsim.trials.assurance.success_drivers`), tested targets at the
+    grid size nearest ``n_per_arm``; empty for point values."""
+    effects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The true effects' distribution over the parameter sets; empty for point values."""
 
 
 def work_folder(out: Path) -> Path:
@@ -191,8 +201,18 @@ def run_power(path: str | Path, grid: list[int], reps: int, work: Path, executor
                 "parameter_draws": record(draws), "elapsed_s": round(time.perf_counter() - started, 3)}
     if draws is None:
         table = table.drop(columns="draw")
+    seq = sequential_summary(table, trial) if trial.interim is not None else pd.DataFrame()
+    drivers, effects = pd.DataFrame(), pd.DataFrame()
+    if draws is not None:  # what decides success, at the grid size nearest the file's
+        n_at = min(grid, key=lambda n: (abs(n - trial.n_per_arm), n))
+        tested = summary[summary["kind"].isin(["primary", "secondary"])][["target", "kind"]].drop_duplicates()
+        parts = [success_drivers(table, draws, t_, k_, n_at) for t_, k_ in tested.itertuples(index=False)]
+        drivers = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+            else pd.DataFrame(columns=list(DRIVER_COLUMNS))
+        effects = effect_distribution(truth)
     return PowerResult(trial, table, summary, required_sizes(summary, trial), _mean_over_sets(truth),
-                       _mean_over_sets(paths), manifest, by_draw, truth if draws is not None else pd.DataFrame())
+                       _mean_over_sets(paths), manifest, by_draw, truth if draws is not None else pd.DataFrame(), seq,
+                       drivers, effects)
 
 
 def _mean_over_sets(table: pd.DataFrame) -> pd.DataFrame:

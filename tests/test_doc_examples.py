@@ -96,6 +96,8 @@ def runnable(tokens: list[str], n: int) -> list[str]:
         args += ["--dyads", SMALL["--dyads"]]
     if command in ("run", "compare") and "--replicates" not in args and "--parameter-draws" not in args:
         args += ["--replicates", SMALL["--replicates"]]
+    if command == "power" and "point" not in args and "--parameter-draws" not in args:
+        args += ["--parameter-draws", "2"]  # two posterior members, each with pools of its own
     if "--out" in args and command in ("run", "compare", "sensitivity", "trial", "power", "example", "graph") \
             and "--force" not in args and command != "graph":
         args.append("--force")

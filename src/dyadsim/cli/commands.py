@@ -211,10 +211,13 @@ def params(assumed: bool, select: str | None, salib: bool, as_csv: bool) -> None
               show_default=True, help="posterior: around the calibrated ensemble (its medians; calibrated parameters "
               "vary over their posterior marginals, the rest over their priors); point: around the parameters' "
               "values, every one over its prior")
+@click.option("--contrast", type=_Path(dir_okay=False, path_type=Path), default=None, metavar="OTHER.yaml",
+              help="analyse SCENARIO minus OTHER (paired on the same seeds and dyads): which parameters decide "
+                   "the effect, not the level")
 def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morris: Path | None, top: int | None,
                 outcomes: str | None, n: int | None, replicates: int | None, dyads: int | None, seed: int | None,
                 out: Path, force: bool, workers: int | None, scheduler: str | None, progress: bool | None,
-                source: str) -> None:
+                source: str, contrast: Path | None) -> None:
     """Sensitivity of SCENARIO's outcomes to its parameters (Morris or Sobol', with SALib).
 
     Writes indices, noise share, mechanism ranking, tornado swings, figures and sensitivity.html to
@@ -229,7 +232,7 @@ def sensitivity(scenario: Path, method: str, params_spec: str | None, from_morri
             result = run_sensitivity(scenario, out, method=method, params=params_spec, outcomes=names, n=n,
                                      replicates=replicates, dyads=dyads, seed=seed, from_morris=from_morris, top=top,
                                      workers=workers, scheduler=scheduler, force=force, progress=progress,
-                                     echo=lambda m: click.echo(m, err=True), source=source)
+                                     echo=lambda m: click.echo(m, err=True), source=source, contrast=contrast)
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: finished work is kept in {out}{WORK_SUFFIX}/; rerun the same command to "
                        "resume", err=True)

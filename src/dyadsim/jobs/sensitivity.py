@@ -105,13 +105,21 @@ class SweepEvaluator:
     ``LocalCluster`` of ``workers`` processes, a running cluster at ``scheduler``, or by default a
     pool of one thread per core in this process), leaving stops it. Each call runs one sweep in
     ``folder/<tag>`` (Parquet part files per task).
+
+    With ``contrast`` (a second scenario) every parameter set runs in both on the same seeds and
+    dyad ids, and the value analysed is the scenario's minus the contrast's (a paired difference on
+    common random numbers): the indices then say which parameters decide the effect, not the level.
     """
 
     def __init__(self, scenario: Any, folder: Path, dyads: int, statistics: Sequence[Any],
-                 workers: int | None = None, scheduler: str | None = None, progress: bool | None = None) -> None:
+                 workers: int | None = None, scheduler: str | None = None, progress: bool | None = None,
+                 contrast: Any = None) -> None:
         self.scenario, self.folder, self.dyads = scenario, Path(folder), dyads
+        self.contrast = contrast
         self.statistics = list(statistics)
-        self.outcomes: dict[str, str] = {s.name: s.label for s in self.statistics}
+        self.outcomes: dict[str, str] = {
+            s.name: (s.label if contrast is None else f"{s.label}: {scenario.name} minus {contrast.name}")
+            for s in self.statistics}
         self.workers, self.scheduler, self.progress = workers, scheduler, progress
         self._executor: Any = None
 
@@ -141,9 +149,15 @@ class SweepEvaluator:
         from dyadsim.run.sweep import run_sweep
 
         show = sys.stderr.isatty() if self.progress is None else self.progress
-        table = run_sweep(self.folder / tag, [self.scenario], param_sets, list(seeds), self.dyads,
+        specs = [self.scenario] if self.contrast is None else [self.scenario, self.contrast]
+        table = run_sweep(self.folder / tag, specs, param_sets, list(seeds), self.dyads,
                           statistics=self.statistics, executor=self._executor, progress=show)
-        return table[["set", "seed", "statistic", "value"]]
+        if self.contrast is None:
+            return table[["set", "seed", "statistic", "value"]]
+        keys = ["set", "seed", "statistic"]
+        a = table[table["scenario"] == self.scenario.name].set_index(keys)["value"]
+        b = table[table["scenario"] == self.contrast.name].set_index(keys)["value"]
+        return (a - b.reindex(a.index)).rename("value").reset_index()
 
 
 def params_from_morris(folder: Path, k: int) -> list[str]:
@@ -220,7 +234,8 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
                     n: int | None, replicates: int | None, dyads: int | None, seed: int | None,
                     from_morris: Path | None = None, top: int | None = None, workers: int | None = None,
                     scheduler: str | None = None, force: bool = False, progress: bool | None = None,
-                    tornado_top: int = 8, echo: Any = print, source: str = "point") -> SensitivityResult:
+                    tornado_top: int = 8, echo: Any = print, source: str = "point",
+                    contrast: Path | None = None) -> SensitivityResult:
     """Everything ``dyadsim sensitivity`` does: check the inputs and the output folder, run (or
     resume) the sweep in ``OUT.partial/``, analyse, write ``OUT`` atomically, remove the working
     folder. See :func:`dyadsim.cli.commands.sensitivity` for the options."""
@@ -248,6 +263,13 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
         raise InputError("command line", "--top", "goes with --from-morris DIR (both or neither)")
     reps = DEFAULT_REPLICATES if replicates is None else replicates
     spec = ScenarioSpec.load(scenario_path)
+    other = ScenarioSpec.load(contrast) if contrast is not None else None
+    if other is not None and other.name == spec.name:
+        raise InputError(str(contrast), "name", f"the contrast must be another scenario than {spec.name!r} "
+                         "(give it another name)")
+    if other is not None and other.scenario.cohort.horizon_months != spec.scenario.cohort.horizon_months:
+        raise InputError(str(contrast), "cohort.horizon_months", f"must equal {scenario_path}'s "
+                         f"({spec.scenario.cohort.horizon_months}): a contrast compares the same follow-up")
     scn = with_cohort(spec.scenario, dyads=dyads, seed=seed, replicates=reps)
     statistics = statistics_named(list(outcomes) if outcomes else None)
     names: str | list[str] = (params_from_morris(from_morris, top or 0) if from_morris is not None
@@ -258,28 +280,37 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
                                                 if c.strength is not None}
         moved = [n for n in medians if n not in own]
         spec = dataclasses.replace(spec, params=spec.params.from_vector([medians[n] for n in moved], moved))
-    problem = dyadsim_problem(names, label=scn.name, source=source)
+        if other is not None:  # both scenarios on the same calibrated centre
+            mine = set(other.scenario.parameters) | {f"links.{e}.strength" for e, c in other.scenario.links.items()
+                                                     if c.strength is not None}
+            both = [n for n in medians if n not in mine]
+            other = dataclasses.replace(other, params=other.params.from_vector([medians[n] for n in both], both))
+    label = scn.name if other is None else f"{scn.name} minus {other.name}"
+    problem = dyadsim_problem(names, label=label, source=source)
     # The tornado swings around the scenario as written (its own values where it sets any).
     problem = dataclasses.replace(problem, defaults=spec.params.to_vector(list(problem.names)))
     size = DEFAULT_N[method] if n is None else n
     check_settings(method, size, len(problem))
     # Tornado: two sets per swung input, on the same seeds.
-    budget = sweep_budget(runs_needed(method, size, len(problem)) + 2 * min(tornado_top, len(problem)),
+    budget = sweep_budget((1 if other is None else 2)
+                          * (runs_needed(method, size, len(problem)) + 2 * min(tornado_top, len(problem))),
                           len(problem), reps, scn.cohort.dyads, scn.cohort.horizon_months, len(statistics))
     check_budget(budget)
     out = check_target(out, force)
     seeds = [scn.cohort.seed + r for r in range(reps)]
     request = {"version": __version__, "scenario": scenario_path.read_text(encoding="utf-8"), "method": method,
                "parameters": list(problem.names), "outcomes": [s.name for s in statistics], "n": size,
-               "seeds": seeds, "dyads": scn.cohort.dyads, "tornado_top": tornado_top, "source": source}
+               "seeds": seeds, "dyads": scn.cohort.dyads, "tornado_top": tornado_top, "source": source,
+               "contrast": None if contrast is None else contrast.read_text(encoding="utf-8")}
     work, resumed = prepare_work(out, request, force)
     swung = min(tornado_top, len(problem))
     runs = runs_needed(method, size, len(problem))
     echo(f"{'resuming' if resumed else 'starting'} {method} on {len(problem)} parameters: {runs} parameter sets x "
-         f"{reps} seeds x {scn.cohort.dyads} dyads (+ tornado of the top {swung}); sweep kept in {work}")
+         f"{reps} seeds x {scn.cohort.dyads} dyads (+ tornado of the top {swung})"
+         + ("" if other is None else f", in {spec.name} and {other.name} (their difference)") + f"; sweep kept in {work}")
     echo(f"estimate: {budget.describe()}")
     t0 = time.perf_counter()
-    evaluator = SweepEvaluator(spec, work, scn.cohort.dyads, statistics, workers, scheduler, progress)
+    evaluator = SweepEvaluator(spec, work, scn.cohort.dyads, statistics, workers, scheduler, progress, other)
     try:
         evaluator.__enter__()
     except InputError:
@@ -295,6 +326,7 @@ def run_sensitivity(scenario_path: Path, out: Path, *, method: str, params: str 
     result.settings.update({"dyads": scn.cohort.dyads, "version": __version__, "executor": executor,
                             "scenario": str(scenario_path), "wall_seconds": time.perf_counter() - t0,
                             "index": index_column(method), "parameters_source": source,
+                            "contrast": None if contrast is None else str(contrast),
                             "from_morris": None if from_morris is None else str(from_morris)})
     write_atomic(out, lambda tmp: write_all(result, tmp), force=force)
     shutil.rmtree(work, ignore_errors=True)

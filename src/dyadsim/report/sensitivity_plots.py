@@ -196,6 +196,9 @@ def write_page(result: SensitivityResult, folder: Path, figures: list[tuple[str,
         "Model runs (set × seed)": f"{st['parameter_sets'] * st['replicates']} for the indices, "
                                    f"{st['tornado_sets'] * st['replicates']} for the tornado",
     }
+    if st.get("contrast"):
+        facts["Analysed"] = (f"the difference {st.get('label', '')} (both on the same seeds and dyads: common "
+                             "random numbers), so the indices say what decides the effect, not the level")
     if st.get("executor"):
         facts["Executor"] = str(st["executor"])
     if st.get("wall_seconds") is not None:

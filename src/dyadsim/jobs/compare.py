@@ -31,6 +31,7 @@ def write_comparison_files(cmp: Comparison, tmp: Path) -> None:
         summaries.append(run.summary.assign(scenario=name))
     pd.concat(summaries, ignore_index=True).to_csv(tmp / "summaries.csv", index=False)
     sections, binary, rmst = write_sections(cmp, tmp)
+    sections += subgroup_section(cmp, tmp)
     binary.to_csv(tmp / "binary_outcomes.csv", index=False)
     rmst.to_csv(tmp / "rmst.csv", index=False)
     label = html.escape(intervals.label(cmp.interval_kind))
@@ -90,3 +91,33 @@ def write_loaded(loaded: Loaded, out: str | Path, *, force: bool = False, progre
 
     write_atomic(out, write, force=force)
     return holder[0]
+
+
+def subgroup_section(cmp: Comparison, tmp: Path) -> str:
+    """``subgroups.csv``, a forest plot per scenario of the effect on postpartum use days by
+    subgroup (:mod:`dyadsim.analysis.subgroups`), and their section of ``compare.html``."""
+    from dyadsim.analysis.compare import file_stem
+    from dyadsim.analysis.subgroups import OUTCOMES, SUBGROUPS, subgroup_effects
+    from dyadsim.report.subgroup_figure import subgroup_figure
+
+    cols = ["replicate", "dyad_id", "moud_type", "moud_start_week", "enrol_week", "aces", "prior_cps",
+            "use_days_pp_year", "od_nonfatal_pp_year", "moud_at_delivery", "cps_report", "attachment"]
+    tables = {n: pd.read_parquet(tmp / "outcomes" / f"{file_stem(n)}.parquet", columns=cols) for n in cmp.names}
+    table = subgroup_effects(tables[cmp.names[0]], {n: tables[n] for n in cmp.names[1:]}, cmp.interval_kind)
+    table.to_csv(tmp / "subgroups.csv", index=False)
+    figs = []
+    for i, name in enumerate(cmp.names[1:]):
+        subgroup_figure(table, name, "use_days_pp_year", tmp / "figures" / f"subgroups_{i + 1}.png")
+        figs.append(f"<img src='figures/subgroups_{i + 1}.png' alt='Forest plot: {html.escape(name)} minus "
+                    f"{html.escape(cmp.names[0])} on postpartum use days, in and out of each subgroup' width='750'>")
+    d = table[table["level"] == "in"]
+    rows = "".join(f"<tr><td>{html.escape(r.scenario)}</td><td>{html.escape(SUBGROUPS[r.subgroup][0])}</td>"
+                   f"<td>{html.escape(OUTCOMES[r.outcome][0])}</td><td>{r.effect:.3f} [{r.lower:.3f}, {r.upper:.3f}]</td>"
+                   f"<td>{r.interaction:.3f} [{r.interaction_lower:.3f}, {r.interaction_upper:.3f}]</td>"
+                   f"<td>{r.p_interaction:.2g}</td></tr>" for r in d.itertuples())
+    return ("<h2>Effects by subgroup</h2><p>Pre-specified subgroups defined at baseline; the effect within each "
+            "(mean paired difference over its dyads) and the interaction (the effect in the subgroup minus the "
+            "effect outside it, per replicate, with a t test over replicates). Every row: subgroups.csv.</p>"
+            + "".join(figs) + "<table><tr><th>scenario</th><th>subgroup</th><th>outcome</th><th>effect in the "
+            "subgroup</th><th>interaction</th><th>p (interaction)</th></tr>" + rows + "</table>")
+

@@ -113,6 +113,20 @@ def draw_parameters(k: int, seed: int, select: str = "assumed", scenarios: tuple
     return ParameterDraws(space.names, space.sample_prior(k, seed), seed, select)
 
 
+def draws_sets(source: str, k: int | None) -> bool:
+    """Whether ``--parameters source`` draws parameter sets (False for ``point``).
+
+    Raises:
+        InputError: an unknown source, or ``--parameter-draws`` with ``point``.
+    """
+    if source not in PARAMETER_SOURCES:
+        raise InputError("command line", "--parameters", f"must be {', '.join(PARAMETER_SOURCES)}, got {source!r}")
+    if source == "point" and k is not None:
+        raise InputError("command line", "--parameter-draws", "draws parameter sets: give it with "
+                         "--parameters prior or posterior, not point")
+    return source != "point"
+
+
 def resolve_draws(source: str, k: int | None, replicates: int | None, select: str, seed: int,
                   scenarios: tuple[Scenario, ...] = ()) -> ParameterDraws | None:
     """The parameter sets a command's ``--parameters``, ``--parameter-draws K`` and ``--replicates``
@@ -123,12 +137,7 @@ def resolve_draws(source: str, k: int | None, replicates: int | None, select: st
         InputError: ``--parameter-draws`` with ``point`` or with ``--replicates``; a ``--draw-params``
             selection with the posterior (the ensemble fixes which parameters it holds).
     """
-    if source not in PARAMETER_SOURCES:
-        raise InputError("command line", "--parameters", f"must be {', '.join(PARAMETER_SOURCES)}, got {source!r}")
-    if source == "point":
-        if k is not None:
-            raise InputError("command line", "--parameter-draws", "draws parameter sets: give it with "
-                             "--parameters prior or posterior, not point")
+    if not draws_sets(source, k):
         return None
     if k is not None and replicates is not None:
         raise InputError("command line", "--parameter-draws", "give --parameter-draws or --replicates, not both "

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dyadsim.config.uncertainty import DEFAULT_DRAWS, PARAMETER_SOURCES, ParameterDraws, draw_parameters
-from dyadsim.core.errors import InputError
+from dyadsim.config.uncertainty import DEFAULT_DRAWS, ParameterDraws, draw_parameters, draws_sets
 from dyadsim.run.evaluate import ScenarioSpec
 
 
@@ -25,12 +24,7 @@ def trial_draws(specs: list[ScenarioSpec], source: str, k: int | None, seed: int
     Raises:
         InputError: an unknown source, or ``--parameter-draws`` with ``point``.
     """
-    if source not in PARAMETER_SOURCES:
-        raise InputError("command line", "--parameters", f"must be {', '.join(PARAMETER_SOURCES)}, got {source!r}")
-    if source == "point":
-        if k is not None:
-            raise InputError("command line", "--parameter-draws", "draws parameter sets: give it with "
-                             "--parameters prior or posterior, not point")
+    if not draws_sets(source, k):
         return None
     return draw_parameters(k or DEFAULT_DRAWS, seed, "assumed", tuple(s.scenario for s in specs), source, at_least=1)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+import threading
 from functools import lru_cache
 from types import ModuleType
 from typing import Any, Sequence
@@ -116,8 +117,20 @@ def _step_access(m: ModuleType) -> tuple[frozenset[int], frozenset[int]]:
     return frozenset(reads), frozenset(writes)
 
 
-@lru_cache(maxsize=None)
+_LOCK = threading.Lock()
+
+
 def access() -> tuple[Access, ...]:
+    """Every module's reads and writes (:func:`_access`), derived once. The first call may come
+    from several engine threads at once (blocks of a run, runs of a sweep); ``ast.parse`` is not
+    safe to run concurrently (CPython 3.11 fails with "AST constructor recursion depth mismatch"),
+    so the derivation is serialised."""
+    with _LOCK:
+        return _access()
+
+
+@lru_cache(maxsize=None)
+def _access() -> tuple[Access, ...]:
     """Each module's reads and writes, in update order."""
     out = []
     for m in UPDATE_ORDER:
@@ -125,6 +138,9 @@ def access() -> tuple[Access, ...]:
         sr, sw = _step_access(m)
         out.append(Access(module_name(m), ir, iw, sr, sw, _settle_access(m)))
     return tuple(out)
+
+
+access.cache_clear = _access.cache_clear  # type: ignore[attr-defined]  # tests re-derive after a change
 
 
 def owners() -> dict[str, str]:

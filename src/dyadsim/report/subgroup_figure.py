@@ -29,6 +29,7 @@ def subgroup_figure(table: pd.DataFrame, scenario: str, outcome: str, path: Path
                           else "")))
     ax.set_yticks([y for y, _ in labels], [t for _, t in labels], fontsize=8)
     ax.axvline(0.0, color="grey", lw=0.8)
+    ax.set_ylabel("subgroup (blue: in it, orange: not)")
     ax.set_xlabel(f"{scenario} minus the first scenario: {OUTCOMES[outcome][0]} ({d['interval'].iloc[0]} interval)")
     fig.tight_layout()
     fig.savefig(path)

@@ -32,8 +32,14 @@ from dyadsim.run.streaming import RunStats, TableWriter, trajectory_schema
 from dyadsim.run.tidy import monthly_parts, monthly_schema
 from dyadsim.config.uncertainty import ParameterDraws
 
-CHUNK_DYADS = 32_768
-"""Dyads simulated and written at a time (bounds memory; results do not depend on it)."""
+CHUNK_DYADS = 8_192
+"""Dyads simulated and written at a time (bounds memory; results do not depend on it). Each dyad
+of a chunk holds about 10 KB while its chunk is turned into tables (the engine's output, the
+outcomes table and its Arrow copy), so this size keeps that part near 0.1 GB; four blocks of the
+engine's 2,048 dyads keep two threads busy (``benchmarks/memory.py`` measures the peak)."""
+GROUP_DYADS = 32_768
+"""Dyads per row group of ``outcomes.parquet`` (chunks are held until this many are waiting; see
+:class:`~dyadsim.run.streaming.TableWriter`)."""
 TRAJ_CHUNK_DYADS = 512
 """Chunk size while dyads keep full daily trajectories (each holds every day of ~24 states)."""
 
@@ -92,7 +98,7 @@ class _Sink:
             schemas = {"trajectories": trajectory_schema(), "monthly": monthly_schema()}
             for t in tables:
                 path = folder / f"{t}.parquet"
-                self.writers[t] = TableWriter(path, schemas.get(t))
+                self.writers[t] = TableWriter(path, schemas.get(t), GROUP_DYADS if t == "outcomes" else 0)
 
     def write(self, table: str, df: pd.DataFrame) -> None:
         if table not in self.frames or len(df) == 0:

@@ -140,19 +140,36 @@ def trajectory_schema() -> pa.Schema:
 
 
 class TableWriter:
-    """Appends DataFrames to one Parquet file (row group by row group); writes nothing until the
-    first table, and an empty file with ``schema`` when closed without any."""
+    """Appends DataFrames to one Parquet file; writes nothing until the first table, and an empty
+    file with ``schema`` when closed without any.
 
-    def __init__(self, path: Path, schema: pa.Schema | None = None) -> None:
-        self.path, self.schema = path, schema
+    With ``group_rows`` the tables are held (as Arrow, compact) until at least that many rows are
+    waiting and then written as one row group: the writer keeps every row group's metadata until
+    the file is closed (about 0.4 MB for the 464 columns of the outcomes table), so row groups of
+    small chunks would make memory grow with the cohort. Without it each table is a row group.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema | None = None, group_rows: int = 0) -> None:
+        self.path, self.schema, self.group_rows = path, schema, group_rows
         self._writer: pq.ParquetWriter | None = None
+        self._held: list[pa.Table] = []
+        self._held_rows = 0
 
     def write(self, df: pd.DataFrame) -> None:
         """Append one table (same columns and types every time)."""
         table = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema)
-        self._writer.write_table(table)
+        self._held.append(table)
+        self._held_rows += table.num_rows
+        if self._held_rows >= self.group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._held and self._writer is not None:
+            table = self._held[0] if len(self._held) == 1 else pa.concat_tables(self._held)
+            self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._held, self._held_rows = [], 0
 
     def close(self) -> None:
         """Finish the file."""
@@ -161,6 +178,7 @@ class TableWriter:
                 return
             pq.write_table(self.schema.empty_table(), self.path)
             return
+        self._flush()
         self._writer.close()
         self._writer = None
 

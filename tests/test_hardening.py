@@ -201,6 +201,7 @@ def test_chunked_run_equals_one_block(monkeypatch: pytest.MonkeyPatch, tmp_path:
     whole = simulate(params, 40, 9, pop, trajectory_sample=5)
     monkeypatch.setattr(runner, "CHUNK_DYADS", 7)
     monkeypatch.setattr(runner, "TRAJ_CHUNK_DYADS", 3)
+    monkeypatch.setattr(runner, "GROUP_DYADS", 10)  # row groups of several chunks, the last one short
     res = runner.run_scenario(scn, params, pop, dyads=40, seed=9, replicates=1, progress=False)
     pd.testing.assert_frame_equal(res.outcomes, outcomes_table(whole, "nicu", 0))
     pd.testing.assert_frame_equal(res.aggregates, aggregates_table(whole, 0))
@@ -208,6 +209,11 @@ def test_chunked_run_equals_one_block(monkeypatch: pytest.MonkeyPatch, tmp_path:
     streamed = runner.run_scenario(scn, params, pop, dyads=40, seed=9, replicates=1, progress=False, folder=tmp_path)
     assert streamed.outcomes is None
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "outcomes.parquet"), res.outcomes)
+    import pyarrow.parquet as pq
+
+    groups = [pq.ParquetFile(tmp_path / "outcomes.parquet").metadata.row_group(g).num_rows
+              for g in range(pq.ParquetFile(tmp_path / "outcomes.parquet").metadata.num_row_groups)]
+    assert sum(groups) == 40 and all(g >= 10 for g in groups[:-1]) and len(groups) < 40 // 3
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "trajectories.parquet"), res.trajectories)
     pd.testing.assert_frame_equal(streamed.summary, res.summary)
 

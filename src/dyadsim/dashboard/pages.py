@@ -274,6 +274,14 @@ def look_page() -> None:
     show_folder(folder, runs_folder(), "look")
 
 
+def _on_open_path() -> None:
+    """A folder's path typed: show that folder."""
+    typed = (_state().get("open_path") or "").strip()
+    folder = F.read_folder(Path(typed).expanduser()) if typed else None
+    if folder is not None:
+        _state()["open_folder"] = str(folder.path)
+
+
 def open_page() -> None:
     """Every earlier result folder in the runs folder, or any folder by its path."""
     st.title("Open")
@@ -283,7 +291,8 @@ def open_page() -> None:
     if folders:
         st.dataframe([{"folder": f.path.name, "kind": f.kind, "made": f.created[:19].replace("T", " ")}
                       for f in folders], hide_index=True, key="open_list")
-    st.text_input("Or a folder's path", key="open_path", help="any folder holding a dyadsim manifest.json")
+    st.text_input("Or a folder's path", key="open_path", help="any folder holding a dyadsim manifest.json",
+                  on_change=_on_open_path)
     options = [str(f.path) for f in folders]
     typed = (_state().get("open_path") or "").strip()
     if typed:
@@ -291,8 +300,9 @@ def open_page() -> None:
         if folder is None:
             st.error(f"{typed}: field 'folder': holds no dyadsim manifest.json; give a folder dyadsim wrote")
             return
-        options.insert(0, str(folder.path))
-        folders.insert(0, folder)
+        if str(folder.path) not in options:
+            options.insert(0, str(folder.path))
+            folders.insert(0, folder)
     if not options:
         return
     labels = {str(f.path): f.label for f in folders}

@@ -14,13 +14,17 @@ from dyadsim.cli.common import _guarded, _Path, main
 from dyadsim.core.errors import InputError
 
 
+PRIMARY = "#1f78b4"
+"""The page's accent colour: the comparison figures' first arm colour (a colour-blind-safe blue)."""
+
+
 def streamlit_command(port: int, runs: Path) -> list[str]:
     """The ``streamlit run`` command that serves the dashboard on ``localhost:port`` (headless: the
     URL is printed, no browser is opened), with results in ``runs``."""
     app = resources.files("dyadsim") / "dashboard" / "app.py"
     return [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
             "--server.address", "localhost", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--", "--runs", str(runs)]
+            "--client.toolbarMode", "minimal", "--theme.primaryColor", PRIMARY, "--", "--runs", str(runs)]
 
 
 @main.command()

@@ -112,7 +112,7 @@ def scenario_page() -> None:
     """Start from a shipped example or a scenario file; change the cohort, programme and dose, MOUD
     policy, care setting and supports."""
     s = _state()
-    st.title("Scenario")
+    st.title("Scenario", anchor=False)
     st.radio("Start from", ("a shipped example", "a scenario file"), key="start_from", horizontal=True)
     if s["start_from"] == "a shipped example":
         st.selectbox("Example", form.scenario_examples(), key="example", on_change=_on_example,
@@ -126,7 +126,7 @@ def scenario_page() -> None:
     cols = st.columns(2)
     for i, section in enumerate(form.SECTIONS):
         with cols[i % 2]:
-            st.subheader(section)
+            st.subheader(section, anchor=False)
             if section == "Programme":
                 st.selectbox("Group programme", list(form.PROGRAMME_LABELS), key=form.PROGRAMME_KEY,
                              format_func=form.PROGRAMME_LABELS.get, on_change=_on_programme)
@@ -137,7 +137,7 @@ def scenario_page() -> None:
                         f.name == "components" and s[form.PROGRAMME_KEY] != "more")):
                     continue
                 _input(f)
-    st.subheader("Parameters")
+    st.subheader("Parameters", anchor=False)
     st.selectbox("Parameter sets", PARAMETER_SOURCES, key="parameters", format_func=lambda x: f"{x}: {SOURCE_HELP[x]}")
     data, checked, error = current()
     if error:
@@ -188,7 +188,7 @@ def _start(kind: str) -> None:
 def run_page() -> None:
     """Run the scenario, or compare it with a reference, in the background."""
     s = _state()
-    st.title("Run and compare")
+    st.title("Run and compare", anchor=False)
     _, checked, error = current()
     if error:
         st.error(error)
@@ -249,14 +249,14 @@ def sidebar() -> None:
         st.radio("Page", PAGES, key="page")
         job = _state().get("job")
         if job is not None:
-            st.subheader("Run")
+            st.subheader("Run", anchor=False)
             st.fragment(_job_status, run_every=None if job.finished and _state().get("job_shown") else POLL_S)()
         st.caption(f"Results folder: {runs_folder()}")
 
 
 def look_page() -> None:
     """The results of the last run (or of the folder chosen on the Open page)."""
-    st.title("Look")
+    st.title("Look", anchor=False)
     folders = F.list_folders(runs_folder())
     if not folders:
         st.info("No results yet: run a scenario on the Run and compare page, or open a folder on the Open page.")
@@ -284,7 +284,7 @@ def _on_open_path() -> None:
 
 def open_page() -> None:
     """Every earlier result folder in the runs folder, or any folder by its path."""
-    st.title("Open")
+    st.title("Open", anchor=False)
     folders = F.list_folders(runs_folder())
     st.write(f"{len(folders)} result folder(s) in `{runs_folder()}/` (runs, comparisons, trials, power, "
              "sensitivity, calibration and economics results), newest first.")

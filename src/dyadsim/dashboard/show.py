@@ -70,7 +70,7 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
     """Everything the page shows of a result folder (``key`` keeps its widgets apart from another page's)."""
     from dyadsim.config.grounding import calibration_notice, draws_source
 
-    st.header(f"{KIND_TITLES.get(folder.kind, 'Results')}: {folder.path.name}")
+    st.header(f"{KIND_TITLES.get(folder.kind, 'Results')}: {folder.path.name}", anchor=False)
     command = folder.manifest.get("command_line") or folder.manifest.get("command")
     if isinstance(command, str) and command.startswith("dyadsim"):
         st.caption("The same on the command line:")
@@ -82,7 +82,7 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
     shown: set[str] = set()
     if head is not None:
         what = "mean" if folder.kind == "run" else "difference from " + str((folder.manifest.get("names") or ["?"])[0])
-        st.subheader(f"Summary outcomes ({what} with {head.label} intervals)")
+        st.subheader(f"Summary outcomes ({what} with {head.label} intervals)", anchor=False)
         st.dataframe(head.table, hide_index=True, key=f"{key}-headline")
         if head.note:
             st.info(head.note)
@@ -97,16 +97,16 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
                 ("monthly.png", "Trajectories after birth", None, ""),
                 ("overdose.png", "Overdose by period", None, "")):
             if name in by_name:
-                st.subheader(title)
+                st.subheader(title, anchor=False)
                 figure(by_name[name], f"{key}-{name}", beside, note)
                 shown.add(name)
         att = F.attachment_table(folder)
         if att is not None and len(att):
-            st.subheader("Attachment distribution at 12 months")
+            st.subheader("Attachment distribution at 12 months", anchor=False)
             st.dataframe(att, hide_index=True, key=f"{key}-attachment")
     rest = [f for f in figs if f.name not in shown]
     if rest:
-        st.subheader("Figures")
+        st.subheader("Figures", anchor=False)
         for i, f in enumerate(rest):
             figure(f, f"{key}-fig{i}")
     scenarios = F.scenarios_of(folder)
@@ -127,7 +127,7 @@ def _graph(scenario: dict[str, Any], runs: Path, key: str) -> None:
     """The mechanism graph of ``scenario`` with its changed edges marked, the list of them beside it."""
     from dyadsim.core.errors import InputError
 
-    st.subheader(f"Mechanism graph: what {scenario.get('name', 'the scenario')} changes")
+    st.subheader(f"Mechanism graph: what {scenario.get('name', 'the scenario')} changes", anchor=False)
     try:
         graph = F.mechanism_graph(scenario, runs / ".dashboard" / "graphs")
     except (InputError, OSError, ValueError) as exc:

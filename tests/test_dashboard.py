@@ -223,7 +223,7 @@ def test_a_comparison_shows_survival_forest_attachment_and_changed_edges(runs: P
     assert status["state"] == "done", status
     _page(at, "Look")
     alts = " | ".join(_alts(at))
-    assert "Kaplan-Meier" in alts and "forest plot" in alts and "Mechanism graph" in alts
+    assert "Kaplan-Meier" in alts and "forest plot" in alts.lower() and "Mechanism graph" in alts
     assert any("parameter + Monte Carlo 95%" in h.value for h in at.subheader)  # the posterior, the default
     frames = [d.value for d in at.dataframe]
     assert any("difference" in f.columns for f in frames)

@@ -287,7 +287,7 @@ def open_page() -> None:
     st.title("Open", anchor=False)
     folders = F.list_folders(runs_folder())
     st.write(f"{len(folders)} result folder(s) in `{runs_folder()}/` (runs, comparisons, trials, power, "
-             "sensitivity, calibration and economics results), newest first.")
+             "sensitivity, calibration and any other results dyadsim wrote), newest first.")
     if folders:
         st.dataframe([{"folder": f.path.name, "kind": f.kind, "made": f.created[:19].replace("T", " ")}
                       for f in folders], hide_index=True, key="open_list")

@@ -19,6 +19,8 @@ KIND_TITLES = {"run": "Run", "compare": "Comparison", "trial": "Simulated trial"
                "sensitivity": "Sensitivity analysis", "calibration": "Calibration", "economics": "Economics",
                "results": "Results"}
 """Heading of a folder of each kind."""
+RMST_COLUMNS = ("title", "scenario", "rmst", "rmst_lower", "rmst_upper", "difference", "lower", "upper")
+"""Columns of ``rmst.csv`` shown beside the Kaplan-Meier curves (its text alternative)."""
 MAX_ROWS = 500
 """Rows of a table shown on the page (the download holds all)."""
 MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -90,6 +92,8 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
     if folder.kind == "compare":
         by_name = {f.name: f for f in figs}
         rmst = pd.read_csv(tables["rmst.csv"]) if "rmst.csv" in tables else None
+        if rmst is not None:
+            rmst = rmst[[c for c in RMST_COLUMNS if c in rmst.columns]]
         for name, title, beside, note in (
                 ("survival.png", "Time to event: Kaplan-Meier curves", rmst, "Restricted mean survival time (days)"),
                 ("differences.png", "Forest plot of the differences", head.table if head else None,

@@ -71,7 +71,7 @@ def _wait(at: AppTest, timeout: float = 120.0) -> dict[str, Any]:
     raise AssertionError(f"the job did not finish in {timeout} s: {at.session_state['job'].status()}")
 
 
-def _small(at: AppTest, dyads: int = 200, replicates: int = 2) -> None:
+def _small(at: AppTest, dyads: int = 100, replicates: int = 2) -> None:
     at.number_input(key="cohort.dyads").set_value(dyads).run()
     at.number_input(key="cohort.replicates").set_value(replicates).run()
 
@@ -186,7 +186,7 @@ def test_a_small_run_completes_as_the_command_line_would_write_it(runs: Path, tm
     at.button(key="run_button").click().run()
     assert not at.exception and not [e.value for e in at.error], [e.value for e in at.error]
     status = _wait(at)
-    assert status["state"] == "done" and status["done"] == status["total"] == 400, status
+    assert status["state"] == "done" and status["done"] == status["total"] == 200, status
     folder = runs / "first"
     assert (folder / "manifest.json").is_file()
     # The page's command, run on the command line, writes the same outcomes: one pipeline.

@@ -11,5 +11,7 @@ the page keeps answering), and the figures the run and comparison jobs already w
 * :mod:`~dyadsim.dashboard.background`: runs in a worker process, their progress and cancelling;
 * :mod:`~dyadsim.dashboard.worker`: the worker process itself;
 * :mod:`~dyadsim.dashboard.folders`: earlier result folders, what they hold, the mechanism graph;
-* :mod:`~dyadsim.dashboard.pages`: the four pages; ``app.py``: the script ``streamlit run`` starts.
+* :mod:`~dyadsim.dashboard.show`: how a result folder is shown;
+* :mod:`~dyadsim.dashboard.pages`: the four pages; ``app.py``: the script ``streamlit run`` starts;
+* :mod:`~dyadsim.dashboard.serve`: the server started in the background (the browser test, the screenshot).
 """

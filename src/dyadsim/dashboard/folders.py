@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from dyadsim.core import intervals
+from dyadsim.dashboard.background import STATE_DIR
 
 KIND_FILES: tuple[tuple[str, str], ...] = (
     ("trial", "consort.svg"), ("power", "power.csv"), ("sensitivity", "indices.csv"),
@@ -226,6 +227,11 @@ def changed_edges(scenario: dict[str, Any]) -> tuple[dict[str, list[str]], pd.Da
     rows = [{"edge": i, "from": nodes[edges[i].source].label if i in edges else "", "to":
              nodes[edges[i].target].label if i in edges else "", "changed by": "; ".join(w)} for i, w in why.items()]
     return marked, pd.DataFrame(rows, columns=["edge", "from", "to", "changed by"])
+
+
+def graph_cache(runs: Path) -> Path:
+    """Where the page keeps its drawings of the mechanism graph, for the runs folder ``runs``."""
+    return runs / STATE_DIR / "graphs"
 
 
 def mechanism_graph(scenario: dict[str, Any], cache: Path) -> Graph:

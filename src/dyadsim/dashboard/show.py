@@ -133,7 +133,7 @@ def _graph(scenario: dict[str, Any], runs: Path, key: str) -> None:
 
     st.subheader(f"Mechanism graph: what {scenario.get('name', 'the scenario')} changes", anchor=False)
     try:
-        graph = F.mechanism_graph(scenario, runs / ".dashboard" / "graphs")
+        graph = F.mechanism_graph(scenario, F.graph_cache(runs))
     except (InputError, OSError, ValueError) as exc:
         st.warning(f"The mechanism graph could not be drawn: {exc}")
         return

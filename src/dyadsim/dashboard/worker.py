@@ -125,9 +125,25 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         bar.write("failed", f"error: {type(exc).__name__}: {exc}", force=True)
         return 1
+    bar.write("running", "drawing the mechanism graph", force=True)
+    try:
+        predraw_graph(Path(spec["out"]))
+    except Exception:  # the results are written; the page draws the graph itself if this failed
+        traceback.print_exc()
     bar.n = bar.total
     bar.write("done", f"done: {summary}", force=True)
     return 0
+
+
+def predraw_graph(out: Path) -> None:
+    """Draw the mechanism graph the Look page shows for the folder ``out`` (into the page's cache),
+    so that the page need not draw it while a person waits."""
+    from dyadsim.dashboard import folders
+
+    folder = folders.read_folder(out)
+    scenarios = folders.scenarios_of(folder) if folder is not None else []
+    if scenarios:
+        folders.mechanism_graph(scenarios[-1], folders.graph_cache(out.parent))
 
 
 if __name__ == "__main__":

@@ -93,6 +93,19 @@ def current() -> tuple[dict[str, Any], form.Checked | None, str | None]:
         return data, None, str(exc)
 
 
+def _checked() -> tuple[dict[str, Any], form.Checked | None]:
+    """The form's scenario and, if it passes the checks, the checked scenario (else the refusal is shown)."""
+    data, checked, error = current()
+    if error:
+        st.error(error)
+    return data, checked
+
+
+def _cohort(checked: form.Checked) -> str:
+    c = checked.scenario.cohort
+    return f"{c.dyads} dyads x {c.replicates} replicates, {c.horizon_months} months after birth"
+
+
 def _input(f: form.Field) -> None:
     """One widget for field ``f``, its allowed values in its help and caption."""
     help_ = f"allowed: {f.allowed()}"
@@ -139,14 +152,9 @@ def scenario_page() -> None:
                 _input(f)
     st.subheader("Parameters", anchor=False)
     st.selectbox("Parameter sets", PARAMETER_SOURCES, key="parameters", format_func=lambda x: f"{x}: {SOURCE_HELP[x]}")
-    data, checked, error = current()
-    if error:
-        st.error(error)
-    else:
-        assert checked is not None
-        c = checked.scenario.cohort
-        st.success(f"{checked.scenario.name}: valid; {c.dyads} dyads x {c.replicates} replicates, "
-                   f"{c.horizon_months} months after birth.")
+    data, checked = _checked()
+    if checked is not None:
+        st.success(f"{checked.scenario.name}: valid; {_cohort(checked)}.")
     with st.expander("The scenario file this form makes"):
         import yaml
 
@@ -189,23 +197,19 @@ def run_page() -> None:
     """Run the scenario, or compare it with a reference, in the background."""
     s = _state()
     st.title("Run and compare", anchor=False)
-    _, checked, error = current()
-    if error:
-        st.error(error)
-    else:
-        assert checked is not None
-        c = checked.scenario.cohort
-        st.write(f"Scenario **{checked.scenario.name}**: {c.dyads} dyads x {c.replicates} replicates, "
-                 f"parameters: {s.get('parameters', DEFAULT_SOURCE)}. Results go to `{runs_folder()}/`.")
+    _, checked = _checked()
+    if checked is not None:
+        st.write(f"Scenario **{checked.scenario.name}**: {_cohort(checked)}; parameters: "
+                 f"{s.get('parameters', DEFAULT_SOURCE)}. Results go to `{runs_folder()}/`.")
     st.text_input("Result folder name (empty: the scenario's name and the time)", key="folder_name",
                   help="letters, digits and _ . + -")
     st.selectbox("Compare with (the reference: differences are the scenario minus it)", form.scenario_examples(),
                  key="reference")
     left, right = st.columns(2)
     left.button("Run the scenario", key="run_button", on_click=_start, args=("run",), type="primary",
-                disabled=error is not None)
+                disabled=checked is None)
     right.button("Compare with the reference", key="compare_button", on_click=_start, args=("compare",),
-                 disabled=error is not None)
+                 disabled=checked is None)
     if s.get("start_error"):
         st.error(s["start_error"])
     job = s.get("job")

@@ -46,10 +46,7 @@ def figure(fig: F.Figure, key: str, beside: pd.DataFrame | None = None, beside_t
     else:
         left, right = st.container(), None
     with left:
-        if fig.path.suffix.lower() == ".svg":
-            st.image(str(fig.path), caption=fig.alt)
-        else:
-            st.image(str(fig.path), caption=fig.alt, alt=fig.alt)
+        st.image(str(fig.path), caption=fig.alt, alt=fig.alt)
         download(fig.path, f"{key}-dl")
     if right is not None and beside is not None:
         with right:

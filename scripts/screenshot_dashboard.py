@@ -14,6 +14,7 @@ import argparse
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -22,7 +23,7 @@ from dyadsim.dashboard.serve import start_server, stop_server
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def choose(page, label: str, option: str) -> None:  # noqa: ANN001 (a Playwright page)
+def choose(page: Any, label: str, option: str) -> None:
     """Pick ``option`` in the select box labelled ``label`` (typed, then Enter: the keyboard's way)."""
     box = page.get_by_role("combobox", name=label)
     box.click()

@@ -7,6 +7,7 @@ while a run is going (and cancelling it leaves nothing behind).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,17 @@ ANSWER_S = 1.0
 
 
 @pytest.fixture()
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The page's results folder; any worker a failing test left running is stopped afterwards."""
+    from dyadsim.dashboard import background
+
     folder = tmp_path / "runs"
     monkeypatch.setenv(RUNS_ENV, str(folder))
-    return folder
+    yield folder
+    for proc in background._PROCESSES.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def _app() -> AppTest:
@@ -150,7 +158,7 @@ def test_a_bad_value_is_refused_with_the_command_lines_message(runs: Path, tmp_p
     at.number_input(key=key).set_value(bad).run()
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("scenario form: field '"), errors
-    scenario = _scenario(at)
+    scenario = _preview(at)  # the scenario file the page shows it would write
     _page(at, "Run and compare")
     assert at.button(key="run_button").disabled and at.button(key="compare_button").disabled
     assert [e.value for e in at.error] == errors  # said again on the page that would run it
@@ -160,17 +168,6 @@ def test_a_bad_value_is_refused_with_the_command_lines_message(runs: Path, tmp_p
     done = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "out")])
     assert done.exit_code == 2
     assert done.output.strip() == f"error: {path}" + errors[0][len("scenario form"):]
-
-
-def _scenario(at: AppTest) -> dict[str, Any]:
-    from dyadsim.dashboard import pages
-
-    values = {k: at.session_state[k] for k in (form.PROGRAMME_KEY, *form.BY_KEY, "name")
-              if k in at.session_state}
-    data = form.scenario_data(at.session_state["base"], values)
-    data["name"] = values["name"]
-    assert pages.ORIGIN == "scenario form"
-    return data
 
 
 def _alts(at: AppTest) -> list[str]:

@@ -236,7 +236,8 @@ def _job_status() -> None:
     status = job.status()
     total = max(int(status.get("total") or 1), 1)
     done = min(int(status.get("done") or 0), total)
-    st.progress(done / total, text=f"{done:,} of {total:,} dyads: {status.get('message', '')}")
+    counted = f"{done:,} of {total:,} dyads: " if total > 1 else ""  # the total is known once the scenario is read
+    st.progress(done / total, text=f"{counted}{status.get('message', '')}")
     if status["state"] not in background.FINISHED:
         st.button("Cancel the run", key="cancel_button", on_click=job.cancel)
     elif not s.get("job_shown"):

@@ -1,6 +1,7 @@
 """The comparison job: run scenarios on the same dyads and seeds into one folder, atomically.
 
-Both faces call it: ``dyadsim compare`` and :func:`dyadsim.api.compare` (``CompareResult.save``). The
+Every face calls it: ``dyadsim compare``, :func:`dyadsim.api.compare` (``CompareResult.save``) and the
+dashboard's worker (:mod:`dyadsim.dashboard.worker`). The
 comparison itself (paired differences with common random numbers) is
 :mod:`dyadsim.analysis.compare`; the figures are :mod:`dyadsim.report.compare_figures`.
 """

@@ -1,6 +1,6 @@
 """The run job: one scenario simulated into a folder, or a run already in memory written out.
 
-Both faces use it: ``dyadsim run`` and ``dyadsim rerun`` call :func:`run_into` (the outcomes are
+Every face uses it: ``dyadsim run``, ``dyadsim rerun`` and the dashboard's worker call :func:`run_into` (the outcomes are
 streamed to disk chunk by chunk, so memory stays flat in the cohort size); :meth:`dyadsim.api.Sim.run`
 calls it with ``folder=`` and :meth:`dyadsim.api.Sim.save` calls :func:`save_run`. Either way the
 folder holds the same files (tables, summary, catalogue, figures, ``report.html`` and

@@ -229,6 +229,39 @@ def changed_edges(scenario: dict[str, Any]) -> tuple[dict[str, list[str]], pd.Da
     return marked, pd.DataFrame(rows, columns=["edge", "from", "to", "changed by"])
 
 
+DISPLAY_WIDTH = 1400
+"""Widest figure sent to the page (px): below Streamlit's own limit (1460 px), over which it would
+resize and re-encode the image on every rerun (about 0.1 s a figure)."""
+
+
+def display_copy(path: Path, cache: Path) -> Path:
+    """The figure ``path`` as the page shows it: the file itself, or for a raster wider than
+    :data:`DISPLAY_WIDTH` a copy scaled to that width, made once (kept in ``cache`` by the file's path,
+    size and time)."""
+    if path.suffix.lower() == ".svg":
+        return path
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.width <= DISPLAY_WIDTH:
+            return path
+        st = path.stat()
+        tag = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:20]
+        copy = cache / f"{tag}.png"
+        if not copy.is_file():
+            cache.mkdir(parents=True, exist_ok=True)
+            small = im.resize((DISPLAY_WIDTH, round(im.height * DISPLAY_WIDTH / im.width)), Image.LANCZOS)
+            tmp = copy.with_name(f".{copy.name}.tmp")
+            small.save(tmp, format="PNG")
+            tmp.replace(copy)
+    return copy
+
+
+def display_cache(runs: Path) -> Path:
+    """Where the page keeps the display copies of wide figures (:func:`display_copy`)."""
+    return runs / STATE_DIR / "display"
+
+
 def graph_cache(runs: Path) -> Path:
     """Where the page keeps its drawings of the mechanism graph, for the runs folder ``runs``."""
     return runs / STATE_DIR / "graphs"

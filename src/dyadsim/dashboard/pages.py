@@ -330,5 +330,8 @@ def main() -> None:
         s["parameters"] = DEFAULT_SOURCE
         s["reference"] = "usual_care"
         load_base(form.example_data("usual_care"), "usual_care.yaml")
+        from dyadsim.dashboard.show import notice
+
+        notice(DEFAULT_SOURCE)  # read the targets once now, not when a result is first shown
     sidebar()
     {"Scenario": scenario_page, "Run and compare": run_page, "Look": look_page, "Open": open_page}[s["page"]]()

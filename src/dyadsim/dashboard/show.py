@@ -27,6 +27,37 @@ MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jp
         ".csv": "text/csv", ".html": "text/html"}
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def display_bytes(path: str, mtime: float, cache: str) -> bytes:
+    """The bytes of :func:`dyadsim.dashboard.folders.display_copy`, read once per file version (``mtime``)."""
+    return F.display_copy(Path(path), Path(cache)).read_bytes()
+
+
+def show_image(path: Path, alt: str, runs: Path) -> None:
+    """A figure with its text alternative as alt text and caption."""
+    if path.suffix.lower() == ".svg":
+        st.image(str(path), caption=alt, alt=alt)
+    else:
+        st.image(display_bytes(str(path), path.stat().st_mtime, str(F.display_cache(runs))), caption=alt, alt=alt)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def notice(source: str) -> str:
+    """The calibration notice of a result whose parameters came from ``source`` (it reads the targets
+    file: once per source)."""
+    from dyadsim.config.grounding import calibration_notice
+
+    return calibration_notice(source)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _mechanism_graph(scenario_json: str, cache: str, mtime: float) -> F.Graph:
+    """:func:`dyadsim.dashboard.folders.mechanism_graph`, once per scenario (``mtime``: its folder's)."""
+    import json
+
+    return F.mechanism_graph(json.loads(scenario_json), Path(cache))
+
+
 def _reader(path: Path) -> Any:
     """The file's bytes, read only when the download is asked for."""
     return lambda: path.read_bytes()
@@ -38,7 +69,7 @@ def download(path: Path, key: str, label: str | None = None) -> None:
                        mime=MIME.get(path.suffix.lower(), "application/octet-stream"), key=key, on_click="ignore")
 
 
-def figure(fig: F.Figure, key: str, beside: pd.DataFrame | None = None, beside_title: str = "") -> None:
+def figure(fig: F.Figure, key: str, runs: Path, beside: pd.DataFrame | None = None, beside_title: str = "") -> None:
     """A figure with its alt text (and caption), a download button, and optionally a table beside it
     (the figure's numbers, as its text alternative)."""
     if beside is not None and len(beside):
@@ -46,7 +77,7 @@ def figure(fig: F.Figure, key: str, beside: pd.DataFrame | None = None, beside_t
     else:
         left, right = st.container(), None
     with left:
-        st.image(str(fig.path), caption=fig.alt, alt=fig.alt)
+        show_image(fig.path, fig.alt, runs)
         download(fig.path, f"{key}-dl")
     if right is not None and beside is not None:
         with right:
@@ -67,7 +98,7 @@ def _table(path: Path, key: str) -> None:
 
 def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
     """Everything the page shows of a result folder (``key`` keeps its widgets apart from another page's)."""
-    from dyadsim.config.grounding import calibration_notice, draws_source
+    from dyadsim.config.grounding import draws_source
 
     st.header(f"{KIND_TITLES.get(folder.kind, 'Results')}: {folder.path.name}", anchor=False)
     command = folder.manifest.get("command_line") or folder.manifest.get("command")
@@ -75,7 +106,7 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
         st.caption("The same on the command line:")
         st.code(command, language="bash")
     if folder.kind in ("run", "compare"):
-        st.warning(calibration_notice(draws_source(folder.manifest)))
+        st.warning(notice(draws_source(folder.manifest)))
     head = F.headline(folder)
     figs = F.figures(folder)
     shown: set[str] = set()
@@ -99,7 +130,7 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
                 ("overdose.png", "Overdose by period", None, "")):
             if name in by_name:
                 st.subheader(title, anchor=False)
-                figure(by_name[name], f"{key}-{name}", beside, note)
+                figure(by_name[name], f"{key}-{name}", runs, beside, note)
                 shown.add(name)
         att = F.attachment_table(folder)
         if att is not None and len(att):
@@ -109,10 +140,10 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
     if rest:
         st.subheader("Figures", anchor=False)
         for i, f in enumerate(rest):
-            figure(f, f"{key}-fig{i}")
+            figure(f, f"{key}-fig{i}", runs)
     scenarios = F.scenarios_of(folder)
     if scenarios:
-        _graph(scenarios[-1], runs, key)
+        _graph(scenarios[-1], runs, key, folder.path.stat().st_mtime)
     if tables:
         with st.expander(f"Tables ({len(tables)})", expanded=folder.kind not in ("run", "compare")):
             for i, p in enumerate(tables.values()):
@@ -124,19 +155,21 @@ def show_folder(folder: F.Folder, runs: Path, key: str) -> None:
             download(p, f"{key}-html{i}")
 
 
-def _graph(scenario: dict[str, Any], runs: Path, key: str) -> None:
+def _graph(scenario: dict[str, Any], runs: Path, key: str, mtime: float) -> None:
     """The mechanism graph of ``scenario`` with its changed edges marked, the list of them beside it."""
+    import json
+
     from dyadsim.core.errors import InputError
 
     st.subheader(f"Mechanism graph: what {scenario.get('name', 'the scenario')} changes", anchor=False)
     try:
-        graph = F.mechanism_graph(scenario, F.graph_cache(runs))
+        graph = _mechanism_graph(json.dumps(scenario, sort_keys=True), str(F.graph_cache(runs)), mtime)
     except (InputError, OSError, ValueError) as exc:
         st.warning(f"The mechanism graph could not be drawn: {exc}")
         return
     left, right = st.columns([3, 2])
     with left:
-        st.image(str(graph.path), caption=graph.alt, alt=graph.alt)
+        show_image(graph.path, graph.alt, runs)
         download(graph.path, f"{key}-graph-dl", "Download the graph")
     with right:
         st.caption(f"Changed edges ({len(graph.changed)})")

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         bar.write("failed", f"error: {type(exc).__name__}: {exc}", force=True)
         return 1
-    bar.write("running", "drawing the mechanism graph", force=True)
+    bar.write("running", "drawing the mechanism graph for the page", force=True)
     try:
         predraw_graph(Path(spec["out"]))
     except Exception:  # the results are written; the page draws the graph itself if this failed
@@ -136,14 +136,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def predraw_graph(out: Path) -> None:
-    """Draw the mechanism graph the Look page shows for the folder ``out`` (into the page's cache),
-    so that the page need not draw it while a person waits."""
+    """Draw the mechanism graph the Look page shows for the folder ``out`` and the display copies of
+    its wide figures (into the page's caches), so that the page need not make them while a person waits."""
     from dyadsim.dashboard import folders
 
     folder = folders.read_folder(out)
-    scenarios = folders.scenarios_of(folder) if folder is not None else []
+    if folder is None:
+        return
+    scenarios = folders.scenarios_of(folder)
     if scenarios:
-        folders.mechanism_graph(scenarios[-1], folders.graph_cache(out.parent))
+        graph = folders.mechanism_graph(scenarios[-1], folders.graph_cache(out.parent))
+        folders.display_copy(graph.path, folders.display_cache(out.parent))
+    for fig in folders.figures(folder):
+        folders.display_copy(fig.path, folders.display_cache(out.parent))
 
 
 if __name__ == "__main__":

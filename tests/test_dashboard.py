@@ -187,6 +187,9 @@ def test_a_small_run_completes_as_the_command_line_would_write_it_and_the_page_a
     assert status["state"] == "done" and status["done"] == status["total"] == 200, status
     folder = runs / "first"
     assert (folder / "manifest.json").is_file()
+    at.button(key="look_button").click().run()
+    assert at.session_state["page"] == "Look" and at.selectbox(key="look_folder").value == str(folder)
+    _page(at, "Run and compare")
     # The page's command, run on the command line, writes the same outcomes: one pipeline.
     command = at.session_state["job"].command.split()
     assert command[:2] == ["dyadsim", "run"] and command[command.index("--out") + 1] == str(folder)

@@ -218,7 +218,8 @@ def run_page() -> None:
         st.code(job.command, language="bash")
         status = job.status()
         if status["state"] == "done":
-            st.success(f"{status['message']}: see the Look page.")
+            st.success(status["message"])
+            st.button("Look at the results", key="look_button", on_click=_look_at, args=(str(job.out),))
         elif status["state"] in ("failed", "cancelled"):
             st.error(status["message"])
 

@@ -6,6 +6,7 @@ while a run is going (and cancelling it leaves nothing behind).
 """
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -304,3 +305,19 @@ def test_the_dashboard_command() -> None:
     cmd = streamlit_command(8600, Path("/tmp/r"))
     assert cmd[1:4] == ["-m", "streamlit", "run"] and Path(cmd[4]) == APP
     assert cmd[cmd.index("--server.port") + 1] == "8600" and cmd[-2:] == ["--runs", "/tmp/r"]
+
+
+def test_a_worker_that_died_is_reported_as_failed(tmp_path: Path) -> None:
+    """A status file left 'running' by a worker that is gone (a server restarted meanwhile) reads as failed."""
+    import subprocess
+    import sys
+
+    from dyadsim.dashboard import background
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    path = tmp_path / "status.json"
+    background.write_json(path, {"state": "running", "done": 5, "total": 10, "message": "running", "pid": gone.pid})
+    assert background.read_status(path)["state"] == "failed"
+    background.write_json(path, {"state": "running", "done": 5, "total": 10, "message": "running", "pid": os.getpid()})
+    assert background.read_status(path)["state"] == "running"

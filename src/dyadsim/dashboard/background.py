@@ -50,6 +50,19 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _alive(pid: Any) -> bool:
+    """Whether process ``pid`` (started by another server process) still runs; True when unknown."""
+    if not isinstance(pid, int):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        pass
+    return True
+
+
 def read_status(path: Path) -> dict[str, Any]:
     """A job's status file (``state``, ``done``, ``total``, ``message``, ``out``, ``pid``); a worker that
     died without saying so is reported as failed."""
@@ -58,7 +71,9 @@ def read_status(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {"state": "failed", "message": f"no readable status in {path}", "done": 0, "total": 1}
     proc = _PROCESSES.get(str(path))
-    if status.get("state") not in FINISHED and proc is not None and proc.poll() is not None:
+    if status.get("state") not in FINISHED and proc is None and not _alive(status.get("pid")):
+        status.update(state="failed", message="the worker is no longer running (the page's server was restarted?)")
+    elif status.get("state") not in FINISHED and proc is not None and proc.poll() is not None:
         status = json.loads(path.read_text(encoding="utf-8"))  # it may have written its last word meanwhile
         if status.get("state") not in FINISHED:
             log = path.with_name("worker.log")

@@ -190,6 +190,11 @@ def values_of(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def has_components(programme: str) -> bool:
+    """Whether the programme choice lets a scenario choose its components (MORE's three)."""
+    return programme in _BY_FIELD and bool(_BY_FIELD[programme].components)
+
+
 def dose_values(base: dict[str, Any], programme: str) -> dict[str, Any]:
     """The dose fields (``dose.*``) the form shows when ``programme`` is chosen: ``base``'s own when it
     runs that programme, else the programme's defaults."""
@@ -211,7 +216,7 @@ def scenario_data(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any
     for f in FIELDS:
         value = values.get(f.key)
         if f.key.startswith("dose."):
-            if programme == NO_PROGRAMME or (f.name == "components" and not _BY_FIELD[programme].components):
+            if programme == NO_PROGRAMME or (f.name == "components" and not has_components(programme)):
                 continue
             _put(data, f"interventions.{programme}.{f.key[5:]}", value)
         else:

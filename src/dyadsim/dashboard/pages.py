@@ -147,7 +147,7 @@ def scenario_page() -> None:
                 if f.section != section:
                     continue
                 if f.key.startswith("dose.") and (s[form.PROGRAMME_KEY] == form.NO_PROGRAMME or (
-                        f.name == "components" and s[form.PROGRAMME_KEY] != "more")):
+                        f.name == "components" and not form.has_components(s[form.PROGRAMME_KEY]))):
                     continue
                 _input(f)
     st.subheader("Parameters", anchor=False)

@@ -1,8 +1,8 @@
 """The package's layers, read from the source with ``ast``: no import points up a layer, none closes a cycle.
 
 The layers, lowest first (``docs/architecture.md``): a module may import from its own layer and
-from layers below it, never from one above; ``jobs`` and ``trials`` share a rank and do not import
-each other. Every import counts, including those inside functions (they still tie the modules).
+from layers below it, never from one above; ``jobs``, ``trials`` and ``calibration`` share a rank
+and do not import each other, nor do the two faces ``cli`` and ``dashboard``. Every import counts, including those inside functions (they still tie the modules).
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PKG = SRC / "dyadsim"
 
 RANK = {"core": 0, "model": 1, "engine": 2, "config": 3, "run": 4, "analysis": 5, "report": 6,
-        "jobs": 7, "trials": 7, "calibration": 7, "api": 8, "cli": 9}
+        "jobs": 7, "trials": 7, "calibration": 7, "api": 8, "cli": 9,
+        "dashboard": 9}
 """Layer of each top-level part of the package (a subpackage, or the module ``api``)."""
 
 

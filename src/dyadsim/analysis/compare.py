@@ -237,12 +237,15 @@ def comparison_of(loaded: list[tuple[Scenario, ParamSet, PopulationSpec]], paths
     return Loaded(paths=[Path(o) for o in origins], scenarios=scenarios, draws=draws, records=records)
 
 
-def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Comparison:
+def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None, bar: Any = None) -> Comparison:
     """Run every scenario on the same dyads and seeds, writing ``folder/outcomes/<name>.parquet``;
-    the differences from the first are computed from those files chunk by chunk."""
+    the differences from the first are computed from those files chunk by chunk. ``bar``: a
+    tqdm-like bar to advance (by dyads) instead of a new one on stderr, left open."""
     (folder / "outcomes").mkdir(exist_ok=True)
     cohort = loaded.scenarios[0][0].cohort
-    bar = progress_bar(cohort.dyads * cohort.replicates * len(loaded.scenarios), "compare", progress)
+    own_bar = bar is None
+    if own_bar:
+        bar = progress_bar(cohort.dyads * cohort.replicates * len(loaded.scenarios), "compare", progress)
     runs, files = [], []
     try:
         for scn, ps, pop in loaded.scenarios:
@@ -260,7 +263,8 @@ def run_loaded(loaded: Loaded, folder: Path, progress: bool | None = None) -> Co
                            for nm, f in zip(names[1:], files[1:])],
                           ignore_index=True)
     finally:
-        bar.close()
+        if own_bar:
+            bar.close()
     manifest = {"package": "dyadsim", "version": __version__, "scenarios": [str(p) for p in loaded.paths],
                 "names": names, "outcome_files": [f.relative_to(folder).as_posix() for f in files],
                 "scenario_hashes": [scn.hash() for scn, _, _ in loaded.scenarios], "dyads": cohort.dyads,

@@ -1,6 +1,7 @@
 """The comparison job: run scenarios on the same dyads and seeds into one folder, atomically.
 
-Both faces call it: ``dyadsim compare`` and :func:`dyadsim.api.compare` (``CompareResult.save``). The
+Every face calls it: ``dyadsim compare``, :func:`dyadsim.api.compare` (``CompareResult.save``) and the
+dashboard's worker (:mod:`dyadsim.dashboard.worker`). The
 comparison itself (paired differences with common random numbers) is
 :mod:`dyadsim.analysis.compare`; the figures are :mod:`dyadsim.report.compare_figures`.
 """
@@ -74,8 +75,10 @@ def write_comparison(paths: list[Path], out: str | Path, *, force: bool = False,
     return write_loaded(loaded, out, force=force, progress=progress)
 
 
-def write_loaded(loaded: Loaded, out: str | Path, *, force: bool = False, progress: bool | None = False) -> Comparison:
-    """Run checked scenarios (:func:`load_comparison`, :func:`comparison_of`) into ``out`` atomically.
+def write_loaded(loaded: Loaded, out: str | Path, *, force: bool = False, progress: bool | None = False,
+                 bar: Any = None) -> Comparison:
+    """Run checked scenarios (:func:`load_comparison`, :func:`comparison_of`) into ``out`` atomically;
+    ``bar``: a tqdm-like bar to advance instead of a new one (see :func:`dyadsim.analysis.compare.run_loaded`).
 
     Raises:
         InputError: ``out`` may not be used (checked before anything is simulated).
@@ -84,7 +87,7 @@ def write_loaded(loaded: Loaded, out: str | Path, *, force: bool = False, progre
     holder: list[Comparison] = []
 
     def write(tmp: Path) -> dict[str, Any]:
-        cmp = run_loaded(loaded, tmp, progress=progress)
+        cmp = run_loaded(loaded, tmp, progress=progress, bar=bar)
         write_comparison_files(cmp, tmp)
         holder.append(cmp)
         return cmp.manifest

@@ -1,6 +1,6 @@
 """The run job: one scenario simulated into a folder, or a run already in memory written out.
 
-Both faces use it: ``dyadsim run`` and ``dyadsim rerun`` call :func:`run_into` (the outcomes are
+Every face uses it: ``dyadsim run``, ``dyadsim rerun`` and the dashboard's worker call :func:`run_into` (the outcomes are
 streamed to disk chunk by chunk, so memory stays flat in the cohort size); :meth:`dyadsim.api.Sim.run`
 calls it with ``folder=`` and :meth:`dyadsim.api.Sim.save` calls :func:`save_run`. Either way the
 folder holds the same files (tables, summary, catalogue, figures, ``report.html`` and
@@ -36,11 +36,13 @@ def announce_compile(kind: str, notify: Callable[[str], None] = _stderr) -> None
 
 def run_into(scn: Scenario, params: ParamSet, spec: PopulationSpec, out: Path, *, record: dict[str, Any],
              command: str, force: bool = False, csv: bool = False, progress: bool | None = None,
-             draws: ParameterDraws | None = None, notify: Callable[[str], None] = _stderr) -> RunResult:
+             draws: ParameterDraws | None = None, notify: Callable[[str], None] = _stderr,
+             bar: Any = None) -> RunResult:
     """Run a checked scenario into ``out`` atomically: tables, summary, catalogue, figures, report,
     CSV copies with ``csv``, and a manifest holding ``record`` and ``command`` (see
     :mod:`dyadsim.run.manifest`); ``draws``: one parameter set per replicate
-    (:mod:`dyadsim.config.uncertainty`).
+    (:mod:`dyadsim.config.uncertainty`); ``bar``: a tqdm-like bar to advance (by dyads) instead of
+    a new one on stderr (the dashboard's, which reports to its page), left open.
 
     Raises:
         OutputError: ``out`` may not be used (checked before anything is simulated).
@@ -48,7 +50,9 @@ def run_into(scn: Scenario, params: ParamSet, spec: PopulationSpec, out: Path, *
     holder: list[RunResult] = []
     check_target(out, force)
     announce_compile(scn.engine.kind, notify)
-    bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
+    own_bar = bar is None
+    if own_bar:
+        bar = progress_bar(scn.cohort.dyads * scn.cohort.replicates, scn.name, progress)
 
     def write(tmp: Path) -> dict[str, Any]:
         result = run_scenario(scn, params, spec, folder=tmp, bar=bar, draws=draws)
@@ -63,7 +67,8 @@ def run_into(scn: Scenario, params: ParamSet, spec: PopulationSpec, out: Path, *
     try:
         write_atomic(out, write, force=force)
     finally:
-        bar.close()
+        if own_bar:
+            bar.close()
     return holder[0]
 
 

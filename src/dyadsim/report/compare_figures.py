@@ -379,6 +379,7 @@ def write_sections(cmp: Comparison, folder: Path) -> tuple[str, pd.DataFrame, pd
         f"{'' if r.scenario == cmp.names[0] else f'{r.difference:+.1f} [{r.lower:+.1f}, {r.upper:+.1f}]'}</td></tr>"
         for r in rm.itertuples())
     label = esc(intervals.figure_label(kind))
+    km_titles = "; ".join(e.title for e in survival.ENDPOINTS)
     tau = f"{rm['tau_days'].iloc[0]:.0f}" if len(rm) else "?"
     body = f"""
 <h2>Binary outcomes: levels, difference, relative risk, number needed to treat</h2>
@@ -391,7 +392,7 @@ def write_sections(cmp: Comparison, folder: Path) -> tuple[str, pd.DataFrame, pd
 Restricted mean survival time (RMST) to day {tau}: mean days without the event up to then (larger is later);
 differences per replicate on the same dyads, {label} intervals. Censoring at the end of follow-up or the mother's
 death; these replace differences of mean event days, which condition on the event.</p>
-<img src="figures/survival.png" alt="Kaplan-Meier curves">
+<img src="figures/survival.png" alt="Kaplan-Meier curves, one panel per time to event ({esc(km_titles)}), one line per scenario with its pointwise 95% band; the RMST table gives their numbers">
 <table><tr><th>time to</th><th>scenario</th><th>at risk</th><th>events</th><th>RMST (days)</th>
 <th>RMST difference (days)</th></tr>{rrows}</table>
 <h2>All summary outcomes on one scale</h2>
@@ -399,8 +400,8 @@ death; these replace differences of mean event days, which condition on the even
 signed so that right of the null line favours the compared scenario (an outcome where lower is better, such as
 days of use, is flipped and marked; the avoidant and resistant shares have no better direction and keep their
 raw sign, hollow); the raw difference of the first compared scenario is printed on the right.</p>
-<img src="figures/differences.png" alt="forest plot of standardized differences by domain" style="max-width:100%">
-<h2>Monthly trajectories</h2><img src="figures/monthly.png" alt="monthly trajectories by scenario">
-<h2>Overdose by period</h2><img src="figures/overdose.png" alt="overdose rate by period">
+<img src="figures/differences.png" alt="Forest plot of the standardized differences of every summary outcome from {esc(cmp.names[0])}, grouped by domain, right of the null line favouring the compared scenario; every difference is in the table at the end of the page" style="max-width:100%">
+<h2>Monthly trajectories</h2><img src="figures/monthly.png" alt="Monthly trajectories after birth by scenario: craving, use, MOUD, salience of infant cues, parenting, perceived stress">
+<h2>Overdose by period</h2><img src="figures/overdose.png" alt="Overdose rate per 100 person-years by period (trimesters after enrolment, postpartum months), by scenario">
 """
     return body, bt, rm

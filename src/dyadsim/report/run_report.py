@@ -97,10 +97,10 @@ def make_figures(result: RunResult, folder: Path) -> list[tuple[str, str]]:
     for ax, phase, scale, xlabel in ((axes[0], "pregnancy", 7.0, "gestational week"),
                                      (axes[1], "postpartum", 1.0, "postpartum day")):
         part = ag[ag["phase"] == phase]
-        for col, label in (("share_use", "share using today"), ("share_on_moud", "share on MOUD"),
-                           ("share_separated", "share separated from infant")):
+        for col, legend in (("share_use", "share using today"), ("share_on_moud", "share on MOUD"),
+                            ("share_separated", "share separated from infant")):  # not `label`: used below
             piv = part.pivot_table(index="replicate", columns="day", values=col)
-            _band(ax, piv.columns.to_numpy() / scale, piv.to_numpy(), kind, True, label)
+            _band(ax, piv.columns.to_numpy() / scale, piv.to_numpy(), kind, True, legend)
         ax.set_xlabel(xlabel)
         ax.set_title(phase)
         ax.set_ylim(0, 1)

@@ -1,0 +1,194 @@
+"""Cluster-randomised trials: drawing one from the pool of sites, and analysing it.
+
+A replicate trial (:func:`draw_cluster_trial`) draws ``sites_per_unit x sum(ratio)`` sites from
+the pool of sites (:mod:`dyadsim.trials.sites`, with replacement), a size for each from the
+file's distribution, randomises the sites to the arms in the allocation ratio (complete
+randomisation of sites with fixed numbers per arm), enrols that many eligible mothers at each
+site, and observes them under their site's arm with the trial's drop-out
+(:class:`dyadsim.trials.design.Attrition`). The same mothers are also randomised individually (permuted
+blocks of the allocation total, ignoring site) on the same drop-out random numbers: the design
+effect observed is the ratio of the two designs' variances of the effect estimate over replicates.
+
+Analysis (:func:`analyse_cluster_outcomes`), per outcome at its month, complete cases:
+
+* ``gee``: GEE with exchangeable working correlation on site (statsmodels), the measure's family
+  (identity for scores, logit for binary, log for counts), the bias-reduced sandwich covariance of
+  Mancl & DeRouen (2001): the plain sandwich is anti-conservative with fewer than about 40 sites
+  (Li & Redden 2015, Stat. Med. 34:281-296);
+* ``mixed``: linear mixed model with a random site intercept (REML, :mod:`dyadsim.trials.lmm`), a
+  difference in means on the measure's scale;
+
+both tested by t on sites minus arms degrees of freedom (the between-within rule), the
+baseline covariate when the outcome asks for it (strata are for individual randomisation and
+are not used). Secondary outcomes take the plan's multiplicity adjustment.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dyadsim.trials.analysis import adjust
+from dyadsim.trials.design import Outcome, Trial
+from dyadsim.trials.icc import anova_icc, difference_in_means
+from dyadsim.trials.lmm import fit_random_intercept
+from dyadsim.trials.measures import MEASURES
+from dyadsim.trials.simulate import _blocks, _dropouts
+from dyadsim.trials.sites import SitePools, SiteTaker, draw_sizes
+
+CLUSTER_COLUMNS: tuple[str, ...] = (
+    "outcome", "role", "arm", "model", "scale", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
+    "reject", "df", "icc", "sites", "n_control", "n_treatment", "difference_cluster", "difference_individual",
+    "mean_size", "cv_size", "converged", "failure")
+"""Columns of a cluster trial's estimates: one row per outcome and treatment arm. ``icc``: the
+ANOVA estimate on the trial's data; ``difference_cluster`` / ``difference_individual``: the
+unadjusted difference in means (treatment minus control) of this trial and of the same mothers
+randomised individually; ``mean_size``, ``cv_size``: of the analysed site sizes (cv with the
+population SD, as in Eldridge et al. 2006)."""
+
+
+def _observed(trial: Trial, sp: SitePools, arm: np.ndarray, mat: np.ndarray,
+              rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each outcome as observed (NaN after drop-out) for mothers with values ``mat`` under ``arm``."""
+    col = {c: mat[:, j] for j, c in enumerate(sp.columns)}
+    dropout = _dropouts(col, trial, rng)
+    out = {"arm": arm, "dropout_month": dropout}
+    for o in trial.outcomes:
+        out[o.name] = np.where(dropout > o.last_month, col[o.name], np.nan)
+    return out
+
+
+def draw_cluster_trial(sp: SitePools, sites_per_unit: int, mean_size: float,
+                       rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One cluster trial and the same mothers randomised individually (see the module doc).
+
+    Returns the two participants tables: ``site`` (trial site, 0-based), ``pool_site``, ``id``
+    (row of the site's pool), ``arm``, ``base_<outcome>``, ``dropout_month`` and each outcome.
+    """
+    trial = sp.trial
+    block = trial.clusters
+    assert block is not None
+    ratio = trial.ratio
+    k = sites_per_unit * sum(ratio)
+    picks = rng.integers(0, len(sp.sites), size=k)
+    sizes = draw_sizes(block.dyads_per_site, mean_size, k, rng)
+    site_arm = rng.permutation(np.repeat(np.arange(len(ratio)), np.array(ratio) * sites_per_unit))
+    taker = SiteTaker(sp, rng)
+    rows = [taker.take(int(p), int(n)) for p, n in zip(picks, sizes)]
+    site = np.repeat(np.arange(k), [len(r) for r in rows])
+    pool_site = picks[site]
+    ids = np.concatenate(rows)
+    arm_c = site_arm[site]
+    arm_i = _blocks(len(ids), ratio, [sum(ratio)], rng)
+    drop_seed = int(rng.integers(2**63))
+    base: dict[str, np.ndarray] = {"site": site, "pool_site": pool_site, "id": ids}
+    first = sp.site(0)
+    for c in first.baseline.columns:
+        if c.startswith("base_"):
+            j = first.baseline_index[c]
+            base[c] = np.array([sp.site(p).baseline_matrix[i, j] for p, i in zip(pool_site, ids)])
+    frames = []
+    for arm in (arm_c, arm_i):
+        mat = np.stack([sp.site(p).matrix[a, i] for p, a, i in zip(pool_site, arm, ids)]) if len(ids) else \
+            np.empty((0, len(sp.columns)))
+        frames.append(pd.DataFrame({**base, **_observed(trial, sp, arm, mat, np.random.default_rng(drop_seed))}))
+    return frames[0], frames[1]
+
+
+def _contrast(y: np.ndarray, arm: np.ndarray, a: int) -> float:
+    """Unadjusted difference in means, arm ``a`` minus control."""
+    mine = np.isin(arm, [0, a])
+    return difference_in_means(y[mine], (arm[mine] == a).astype(np.int64))
+
+
+def _family(o: Outcome) -> tuple[str, str]:
+    kind = MEASURES[o.measure].kind
+    return {"continuous": ("gaussian", "difference"), "binary": ("binomial", "odds_ratio"),
+            "count": ("poisson", "rate_ratio")}[kind]
+
+
+def fit_cluster_model(y: np.ndarray, x: np.ndarray, site: np.ndarray, family: str, analysis: str,
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and their covariance of the site-clustered model (see the module doc)."""
+    if analysis == "mixed":
+        fit = fit_random_intercept(y, x, site)
+        return fit.beta, fit.cov
+    import statsmodels.api as sm
+    from statsmodels.genmod.cov_struct import Exchangeable
+
+    fam = {"gaussian": sm.families.Gaussian(), "binomial": sm.families.Binomial(),
+           "poisson": sm.families.Poisson()}[family]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sm.GEE(y, x, groups=site, cov_struct=Exchangeable(), family=fam).fit(cov_type="bias_reduced")
+    if not res.converged:
+        raise RuntimeError("GEE did not converge")
+    return np.asarray(res.params), np.asarray(res.cov_params())
+
+
+def _sizes(site: np.ndarray) -> tuple[float, float]:
+    _, n = np.unique(site, return_counts=True)
+    return float(n.mean()), float(n.std(ddof=0) / n.mean()) if len(n) else float("nan")
+
+
+def analyse_cluster_outcomes(trial: Trial, data: pd.DataFrame, individual: pd.DataFrame | None = None,
+                             ) -> pd.DataFrame:
+    """Every outcome of one cluster trial (see :data:`CLUSTER_COLUMNS`), multiplicity applied."""
+    block = trial.clusters
+    assert block is not None
+    alpha = trial.analysis.alpha
+    rows = []
+    roles = [("primary", trial.primary)] + [("secondary", o) for o in trial.secondary] + \
+            [("process", o) for o in trial.process]
+    for role, o in roles:
+        family, scale = _family(o) if block.analysis == "gee" else ("gaussian", "difference")
+        cov = f"base_{o.name}" if "baseline" in o.covariates and f"base_{o.name}" in data.columns else None
+        keep = data[np.isfinite(data[o.name].to_numpy(np.float64))]
+        if cov is not None:
+            keep = keep[np.isfinite(keep[cov].to_numpy(np.float64))]
+        y = keep[o.name].to_numpy(np.float64)
+        arm, site = keep["arm"].to_numpy(), keep["site"].to_numpy()
+        n_sites = len(np.unique(site))
+        df = n_sites - len(trial.arms)
+        icc = anova_icc(y, site, arm)
+        mean_size, cv = _sizes(site) if len(site) else (float("nan"), float("nan"))
+        for a in range(1, len(trial.arms)):
+            row: dict[str, Any] = {"outcome": o.name, "role": role, "arm": trial.arms[a].name,
+                                   "model": block.analysis, "scale": scale, "df": df, "icc": icc,
+                                   "sites": n_sites, "n_control": int((arm == 0).sum()),
+                                   "n_treatment": int((arm == a).sum()), "mean_size": mean_size, "cv_size": cv,
+                                   "difference_cluster": _contrast(data[o.name].to_numpy(np.float64), data["arm"].to_numpy(), a),
+                                   "difference_individual": np.nan if individual is None else _contrast(
+                                       individual[o.name].to_numpy(np.float64), individual["arm"].to_numpy(), a)}
+            try:
+                if df < 1 or min(row["n_control"], row["n_treatment"]) < 2:
+                    raise RuntimeError(f"too few sites or mothers analysed ({n_sites} sites, {len(y)} mothers)")
+                x = np.column_stack([np.ones(len(y))] + [(arm == b).astype(np.float64)
+                                                         for b in range(1, len(trial.arms))]
+                                    + ([keep[cov].to_numpy(np.float64)] if cov else []))
+                beta, vcov = fit_cluster_model(y, x, site, family, block.analysis)
+                b, se = float(beta[a]), float(math.sqrt(vcov[a, a]))
+                if not (math.isfinite(b) and math.isfinite(se) and se > 0):
+                    raise RuntimeError("non-finite estimate or SE")
+                q = float(stats.t.ppf(1 - alpha / 2, df))
+                p = float(2 * stats.t.sf(abs(b / se), df))
+                lo, hi = b - q * se, b + q * se
+                tr = math.exp if scale != "difference" else float
+                row.update(estimate=tr(b), ci_low=tr(lo), ci_high=tr(hi), p_value=p, converged=True, failure="")
+            except (RuntimeError, np.linalg.LinAlgError, ValueError, OverflowError) as exc:
+                row.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, converged=False,
+                           failure=str(exc)[:200])
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    table["p_adjusted"] = table["p_value"]
+    for arm_name in table["arm"].unique():
+        sec = (table["role"] == "secondary") & (table["arm"] == arm_name)
+        if sec.any():
+            table.loc[sec, "p_adjusted"] = adjust(table.loc[sec, "p_value"].fillna(1.0).to_numpy(),
+                                                  trial.analysis.multiplicity)
+    table["reject"] = (table["p_adjusted"] < alpha) & table["converged"] & (table["role"] != "process")
+    return table[list(CLUSTER_COLUMNS)]

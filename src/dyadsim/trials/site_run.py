@@ -1,0 +1,281 @@
+"""Drivers of ``dyadsim trial`` and ``dyadsim power`` for site-randomised designs (a trial file
+with ``clusters:`` or ``stepped_wedge:``), and their output tables.
+
+Both run on one parameter set (``--parameters``: a posterior member or prior draw chosen for the
+file's seed, or the point values): each set needs a pool of sites of its own (pool sites x arms
+engine runs), so assurance over parameter sets is left to individually randomised designs here.
+A power analysis keeps its pool sites and finished replicate batches in the working folder as
+:mod:`dyadsim.trials.run` does, and resumes from them.
+
+Replicate ``r`` of the grid point (sites S, mean size M) draws from
+``default_rng([seed, S, round(100 M), r])``, so results do not depend on batching or executor.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dyadsim.core.errors import InputError
+from dyadsim.core.version import __version__
+from dyadsim.run.sweep import Executor, claim, run_tasks
+from dyadsim.trials.design import Trial, load_trial
+from dyadsim.trials.draws import describe_set, draw_values, record, trial_draws
+from dyadsim.trials.icc import observed_design_effect, textbook_design_effect
+from dyadsim.trials.power import n_for_power, summarize_power
+from dyadsim.trials.run import _load_pools, _save_pools
+from dyadsim.trials.simulate import Pools
+from dyadsim.trials.sites import SitePools, build_site_pools, pool_truth, site_block
+
+SITE_REPLICATE_COLUMNS: tuple[str, ...] = (
+    "sites", "per_site", "rep", "target", "kind", "reject", "estimate", "p_value", "converged", "icc",
+    "difference_cluster", "difference_individual", "mean_size", "cv_size")
+"""Per-replicate rows of a site-design power analysis: sites (per allocation unit for a cluster
+trial, in all for a stepped-wedge one), mean dyads per site (per site and period), replicate,
+target, kind, decision, estimate, p value, convergence, the ICC estimate and, for cluster trials,
+the unadjusted differences under cluster and individual randomisation and the site sizes."""
+
+
+def grid_default(trial: Trial) -> tuple[int, float]:
+    """The file's own grid point: (sites, mean dyads per site)."""
+    if trial.clusters is not None:
+        return trial.sites_per_unit, trial.clusters.dyads_per_site.mean
+    sw = trial.stepped_wedge
+    assert sw is not None
+    return sw.sites, sw.dyads_per_period.mean
+
+
+def check_grid(trial: Trial, sites: list[int], per_site: list[float]) -> None:
+    """Refuse grid points the design or the pool cannot give.
+
+    Raises:
+        InputError: naming ``--n`` or ``--per-site`` and what is allowed.
+    """
+    block = site_block(trial)
+    if trial.stepped_wedge is not None:
+        bad = [s for s in sites if s % trial.stepped_wedge.steps or s < 2]
+        if bad:
+            raise InputError("command line", "--n", f"a stepped-wedge trial's sites must be multiples of its "
+                             f"{trial.stepped_wedge.steps} steps, got {bad}")
+    need = 4 if trial.clusters is not None else 4 * (trial.stepped_wedge.steps + 1)  # type: ignore[union-attr]
+    bad_m = [m for m in per_site if m * need > block.pool_per_site or m < 1]
+    if bad_m:
+        raise InputError("command line", "--per-site", f"mean dyads per site{'' if trial.clusters else ' and period'} "
+                         f"must be from 1 to pool_per_site / {need} = {block.pool_per_site / need:g} (a site's pool "
+                         f"must hold several times what a trial takes from it), got {bad_m}; raise "
+                         f"{'clusters' if trial.clusters else 'stepped_wedge'}.pool_per_site")
+
+
+def parse_per_site(text: str) -> list[float]:
+    """Mean dyads per site from ``A,B,C`` or ``A:B:STEP``.
+
+    Raises:
+        InputError: naming ``--per-site``.
+    """
+    allowed = "give mean dyads per site as FIRST:LAST:STEP (e.g. 5:20:5), a list (5,10,20) or one number"
+    try:
+        if ":" in text:
+            a, b, step = (float(x) for x in text.split(":"))
+            if step <= 0 or b < a:
+                raise ValueError
+            vals = list(np.arange(a, b + step / 2, step))
+        else:
+            vals = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError("command line", "--per-site", allowed) from None
+    if not vals or len(vals) > 50 or min(vals) <= 0:
+        raise InputError("command line", "--per-site", allowed + " (at most 50, each above 0)")
+    return sorted({round(v, 6) for v in vals})
+
+
+def _replicate_rows(sp: SitePools, sites: int, per_site: float, rep: int) -> list[tuple[Any, ...]]:
+    trial = sp.trial
+    rng = np.random.default_rng([trial.seed, sites, int(round(100 * per_site)), rep])
+    rows: list[tuple[Any, ...]] = []
+    if trial.clusters is not None:
+        from dyadsim.trials.clusters import analyse_cluster_outcomes, draw_cluster_trial
+
+        if trial.clusters.dyads_per_site.distribution == "fixed" and per_site != int(per_site):
+            raise InputError("command line", "--per-site", "fixed site sizes need whole numbers")
+        data, individual = draw_cluster_trial(sp, sites, per_site, rng)
+        est = analyse_cluster_outcomes(trial, data, individual)
+    else:
+        from dyadsim.trials.stepped_wedge import analyse_stepped_wedge, draw_stepped_wedge
+
+        est = analyse_stepped_wedge(trial, draw_stepped_wedge(sp, sites, per_site, rng))
+    multi = est["arm"].nunique() > 1
+    for r in est.to_dict("records"):
+        reject = bool(r["reject"]) if r["role"] != "process" else \
+            bool(r["converged"] and r["p_value"] < trial.analysis.alpha)
+        rows.append((sites, per_site, rep, f"{r['outcome']} ({r['arm']})" if multi else r["outcome"], r["role"],
+                     reject, r["estimate"], r["p_value"], bool(r["converged"]), r["icc"],
+                     r.get("difference_cluster", np.nan), r.get("difference_individual", np.nan),
+                     r.get("mean_size", np.nan), r.get("cv_size", np.nan)))
+    return rows
+
+
+def run_site_task(payload: dict[str, Any]) -> pd.DataFrame:
+    """Replicates of one grid point (a task; runs in any worker, BLAS on one thread)."""
+    from threadpoolctl import threadpool_limits
+
+    rows: list[tuple[Any, ...]] = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for rep in payload["reps"]:
+            rows += _replicate_rows(payload["pools"], payload["sites"], payload["per_site"], rep)
+    return pd.DataFrame(rows, columns=list(SITE_REPLICATE_COLUMNS))
+
+
+@dataclass
+class SitePowerResult:
+    """A site-design power analysis: replicates, power per grid point, sites needed, design effects."""
+
+    trial: Trial
+    replicates: pd.DataFrame
+    summary: pd.DataFrame
+    required: pd.DataFrame
+    design_effect: pd.DataFrame
+    truth: pd.DataFrame
+    manifest: dict[str, Any]
+    closed_form: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Stepped-wedge only: the Hussey-Hughes closed-form power at each grid point."""
+
+
+def _say(progress: bool) -> Any:
+    return (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
+
+
+def site_pools_for(trial: Trial, specs: list[Any], parameters: str, work: Path | None = None,
+                   progress: bool = False, lazy: bool = False) -> tuple[SitePools, Any]:
+    """The pool of sites on the parameter set ``parameters`` chose for the file's seed, kept in
+    ``work/sites`` when given (a rerun loads them)."""
+    draws = trial_draws(specs, parameters, None if parameters == "point" else 1, trial.seed)
+    folder = None if work is None else work / "sites"
+    one = trial.model_copy(update={"mediation": []})
+
+    def load(k: int) -> Pools | None:
+        return _load_pools(one, folder / f"s{k:05d}") if folder is not None else None
+
+    def save(k: int, pools: Pools) -> None:
+        if folder is not None:
+            _save_pools(pools, folder / f"s{k:05d}")
+
+    sp = build_site_pools(trial, specs, _say(progress), draw_values(draws, 0), load, save, lazy=lazy)
+    return sp, draws
+
+
+def run_site_power(path: str | Path, sites: list[int], per_site: list[float], reps: int, work: Path,
+                   executor: Executor | None = None, progress: bool = False, parameters: str = "point",
+                   parameter_draws: int | None = None) -> SitePowerResult:
+    """Power of the site design at ``path`` at every (sites, per_site) point, ``reps`` each."""
+    from dyadsim.engine.cache import SOURCE_HASH
+
+    started = time.perf_counter()
+    trial, specs = load_trial(path)
+    if parameter_draws is not None:
+        raise InputError("command line", "--parameter-draws", f"a {trial.design} trial runs on one parameter set "
+                         "(each set needs a pool of sites of its own); leave --parameter-draws out")
+    check_grid(trial, sites, per_site)
+    identity = {"package": "dyadsim", "version": __version__, "source_hash": SOURCE_HASH,
+                "trial": trial.model_dump(mode="json"), "parameters": parameters,
+                "arms": [{"scenario": s.scenario.model_dump(mode="json"), "parameters": s.params.as_dict(),
+                          "population": s.population.model_dump(mode="json")} for s in specs],
+                "sites": sites, "per_site": per_site, "reps": reps}
+    claim(work, identity)
+    sp, draws = site_pools_for(trial, specs, parameters, work, progress)
+    workers = executor.workers if executor is not None else 1
+    size = max(1, min(50, reps // max(1, 2 * workers)))
+    tasks = []
+    for s in sites:
+        for m in per_site:
+            for lo in range(0, reps, size):
+                chunk = list(range(lo, min(reps, lo + size)))
+                tasks.append((f"s{s:05d}-m{int(round(100 * m)):07d}-r{lo:06d}",
+                              {"pools": sp, "sites": s, "per_site": m, "reps": chunk}, len(chunk)))
+    run_tasks(work / "parts", tasks, run_site_task, executor, progress, unit="replicate")
+    table = pd.concat([pd.read_parquet(work / "parts" / f"{k}.parquet") for k, _, _ in tasks], ignore_index=True)
+    table = table.sort_values(["per_site", "sites", "rep"], kind="stable").reset_index(drop=True)
+    summary = pd.concat([summarize_power(g.rename(columns={"sites": "n"})[["n", "rep", "target", "kind", "reject",
+                                                                             "estimate", "p_value", "converged"]])
+                         .rename(columns={"n": "sites"}).assign(per_site=m)
+                         for m, g in table.groupby("per_site")], ignore_index=True)
+    truth = pool_truth(sp)
+    closed = pd.DataFrame()
+    if trial.stepped_wedge is not None:
+        from dyadsim.trials.stepped_wedge import closed_form_grid
+
+        closed = closed_form_grid(trial, sp, sites, per_site, truth)
+    manifest = {"package": "dyadsim", "version": __version__, "command": "power", "design": trial.design,
+                "trial": trial.model_dump(mode="json"), "trial_file": str(path), "sites": sites,
+                "per_site": per_site, "reps": reps, "seed": trial.seed, "parameter_draws": record(draws),
+                "parameters_described": describe_set(draws),
+                "executor": executor.describe() if executor is not None else "in-process, 1 thread",
+                "elapsed_s": round(time.perf_counter() - started, 3)}
+    return SitePowerResult(trial, table, summary, required_sites(summary), design_effects(table, truth), truth,
+                           manifest, closed)
+
+
+def required_sites(summary: pd.DataFrame) -> pd.DataFrame:
+    """Sites for 80% and 90% power per target and mean site size, read off the curve over sites
+    as :func:`dyadsim.trials.power.n_for_power` reads sizes (``how_80``, ``how_90``)."""
+    rows = []
+    for (target, kind, m), g in summary.groupby(["target", "kind", "per_site"], sort=False):
+        curve = g.rename(columns={"sites": "n"})
+        (s80, h80), (s90, h90) = n_for_power(curve, 0.8), n_for_power(curve, 0.9)
+        rows.append({"target": target, "kind": kind, "per_site": m, "sites_80": s80, "how_80": h80,
+                     "sites_90": s90, "how_90": h90})
+    return pd.DataFrame(rows)
+
+
+def design_effects(table: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome and grid point: the ICC estimated (mean over replicates and its SE), the pool's
+    ICC, the analysed sites' mean size and cv, the textbook design effect at each ICC and, for
+    cluster trials, the design effect observed (variance ratio of the unadjusted difference under
+    cluster vs individual randomisation of the same mothers) with its bootstrap SE."""
+    rows = []
+    true_icc = dict(zip(truth["outcome"], truth["true_icc"]))
+    for (target, kind, s, m), g in table.groupby(["target", "kind", "sites", "per_site"], sort=False):
+        if kind.startswith("mediation"):
+            continue
+        outcome = target.split(" (")[0]
+        icc = g["icc"].to_numpy(np.float64)
+        icc = icc[np.isfinite(icc)]
+        mean_icc = float(icc.mean()) if len(icc) else float("nan")
+        mean_size, cv = float(g["mean_size"].mean()), float(np.sqrt((g["cv_size"] ** 2).mean()))
+        obs, obs_se = observed_design_effect(g["difference_cluster"].to_numpy(), g["difference_individual"].to_numpy())
+        ti = true_icc.get(outcome, float("nan"))
+        rows.append({"target": target, "kind": kind, "sites": int(s), "per_site": float(m), "icc": mean_icc,
+                     "icc_se": float(icc.std(ddof=1) / math.sqrt(len(icc))) if len(icc) > 1 else float("nan"),
+                     "true_icc": ti, "mean_size": mean_size, "cv_size": cv,
+                     "textbook_de": textbook_design_effect(mean_size, cv, mean_icc) if math.isfinite(mean_size)
+                     else float("nan"),
+                     "textbook_de_true_icc": textbook_design_effect(mean_size, cv, ti) if math.isfinite(mean_size)
+                     else float("nan"),
+                     "observed_de": obs, "observed_de_se": obs_se, "replicates": len(g)})
+    return pd.DataFrame(rows)
+
+
+def write_site_power(res: SitePowerResult, folder: Path) -> None:
+    """power.csv, required_sites.csv, design_effect.csv, true_effects.csv (and, stepped wedge,
+    closed_form.csv), replicates.parquet and power.html into ``folder``."""
+    res.summary.to_csv(folder / "power.csv", index=False)
+    res.required.to_csv(folder / "required_sites.csv", index=False)
+    res.design_effect.to_csv(folder / "design_effect.csv", index=False)
+    res.truth.to_csv(folder / "true_effects.csv", index=False)
+    res.replicates.to_parquet(folder / "replicates.parquet")
+    parts = [f"<h1>{res.trial.name}: power of the {res.trial.design.replace('_', '-')} design</h1>",
+             f"<p>{res.manifest['reps']} replicate trials per grid point; {res.manifest['parameters_described']}."
+             "</p><h2>Power</h2>", res.summary.to_html(index=False, float_format="%.3f"),
+             "<h2>Sites for 80% and 90% power</h2>", res.required.to_html(index=False, float_format="%.1f"),
+             "<h2>ICC and design effect</h2>", res.design_effect.to_html(index=False, float_format="%.4f")]
+    if len(res.closed_form):
+        res.closed_form.to_csv(folder / "closed_form.csv", index=False)
+        parts += ["<h2>Hussey-Hughes closed form</h2>", res.closed_form.to_html(index=False, float_format="%.4f")]
+    html = "<!doctype html><html><head><meta charset='utf-8'><title>power</title></head><body>" + \
+        "".join(parts) + "</body></html>"
+    (folder / "power.html").write_text(html, encoding="utf-8")

@@ -112,22 +112,35 @@ def _family(o: Outcome) -> tuple[str, str]:
 
 
 def fit_cluster_model(y: np.ndarray, x: np.ndarray, site: np.ndarray, family: str, analysis: str,
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and their covariance of the site-clustered model (see the module doc)."""
+                      ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Coefficients, their covariance and the model fitted (see the module doc).
+
+    A GEE whose exchangeable working correlation does not converge (it can run to the boundary on
+    very skewed counts at a few sites) is refitted with the independence working correlation,
+    the pre-specified fallback: its sandwich inference stays valid, only less efficient (Liang &
+    Zeger 1986); the model column then says ``gee (independence)``. Where the bias-reduced
+    covariance cannot be formed (a site whose binary outcome is all 0 or all 1 makes its leverage
+    matrix singular) the plain sandwich is used and the model column says ``robust SE``.
+    """
     if analysis == "mixed":
         fit = fit_random_intercept(y, x, site)
-        return fit.beta, fit.cov
+        return fit.beta, fit.cov, "mixed"
     import statsmodels.api as sm
-    from statsmodels.genmod.cov_struct import Exchangeable
+    from statsmodels.genmod.cov_struct import Exchangeable, Independence
 
-    fam = {"gaussian": sm.families.Gaussian(), "binomial": sm.families.Binomial(),
-           "poisson": sm.families.Poisson()}[family]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = sm.GEE(y, x, groups=site, cov_struct=Exchangeable(), family=fam).fit(cov_type="bias_reduced")
-    if not res.converged:
-        raise RuntimeError("GEE did not converge")
-    return np.asarray(res.params), np.asarray(res.cov_params())
+    fam = {"gaussian": sm.families.Gaussian, "binomial": sm.families.Binomial,
+           "poisson": sm.families.Poisson}[family]
+    for name, structure in (("gee", Exchangeable), ("gee (independence)", Independence)):
+        for cov_type in ("bias_reduced", "robust"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = sm.GEE(y, x, groups=site, cov_struct=structure(), family=fam()).fit(cov_type=cov_type)
+            beta, cov = np.asarray(res.params), np.asarray(res.cov_params())
+            if not (res.converged and np.all(np.isfinite(beta))):
+                break  # the other covariance cannot rescue a fit that did not converge
+            if np.all(np.isfinite(np.diag(cov))) and np.all(np.diag(cov) > 0):
+                return beta, cov, name if cov_type == "bias_reduced" else f"{name}, robust SE"
+    raise RuntimeError("GEE did not converge (exchangeable nor independence working correlation)")
 
 
 def _sizes(site: np.ndarray) -> tuple[float, float]:
@@ -170,7 +183,7 @@ def analyse_cluster_outcomes(trial: Trial, data: pd.DataFrame, individual: pd.Da
                 x = np.column_stack([np.ones(len(y))] + [(arm == b).astype(np.float64)
                                                          for b in range(1, len(trial.arms))]
                                     + ([keep[cov].to_numpy(np.float64)] if cov else []))
-                beta, vcov = fit_cluster_model(y, x, site, family, block.analysis)
+                beta, vcov, row["model"] = fit_cluster_model(y, x, site, family, block.analysis)
                 b, se = float(beta[a]), float(math.sqrt(vcov[a, a]))
                 if not (math.isfinite(b) and math.isfinite(se) and se > 0):
                     raise RuntimeError("non-finite estimate or SE")

@@ -29,7 +29,7 @@ from dyadsim.trials.design import Trial, load_trial
 from dyadsim.trials.draws import describe_set, draw_values, record, trial_draws
 from dyadsim.trials.icc import observed_design_effect, textbook_design_effect
 from dyadsim.trials.power import n_for_power, summarize_power
-from dyadsim.trials.run import _load_pools, _save_pools
+from dyadsim.trials.run import _load_pools, _mean_over_sets, _save_pools
 from dyadsim.trials.simulate import Pools
 from dyadsim.trials.sites import SitePools, build_site_pools, pool_truth, site_block
 
@@ -63,13 +63,37 @@ def check_grid(trial: Trial, sites: list[int], per_site: list[float]) -> None:
         if bad:
             raise InputError("command line", "--n", f"a stepped-wedge trial's sites must be multiples of its "
                              f"{trial.stepped_wedge.steps} steps, got {bad}")
-    need = 4 if trial.clusters is not None else 4 * (trial.stepped_wedge.steps + 1)  # type: ignore[union-attr]
+    need = 3 if trial.clusters is not None else 2 * (trial.stepped_wedge.steps + 1)  # type: ignore[union-attr]
     bad_m = [m for m in per_site if m * need > block.pool_per_site or m < 1]
     if bad_m:
         raise InputError("command line", "--per-site", f"mean dyads per site{'' if trial.clusters else ' and period'} "
                          f"must be from 1 to pool_per_site / {need} = {block.pool_per_site / need:g} (a site's pool "
                          f"must hold several times what a trial takes from it), got {bad_m}; raise "
                          f"{'clusters' if trial.clusters else 'stepped_wedge'}.pool_per_site")
+
+
+def check_pool_depth(trial: Trial, sp: SitePools, per_site: list[float], origin: str) -> None:
+    """Refuse a pool whose sites hold too few eligible mothers for what a trial takes from them.
+
+    A trial site takes ``per_site`` mothers on average (times the periods of a stepped-wedge
+    trial); a pool site drawn twice in one trial (sites are drawn with replacement) takes twice
+    that, and a draw beyond its eligible mothers would be cut short. So every simulated pool site
+    must hold at least twice the largest mean demand.
+
+    Raises:
+        InputError: naming ``<block>.pool_per_site`` and the size needed.
+    """
+    block = site_block(trial)
+    periods = trial.stepped_wedge.steps + 1 if trial.stepped_wedge is not None else 1
+    demand = max(per_site) * periods
+    fewest = min(len(p.eligible) for p in sp.built)
+    if fewest >= 2 * demand:
+        return
+    need = math.ceil(2 * demand * block.pool_per_site / max(fewest, 1))
+    where = "clusters" if trial.clusters is not None else "stepped_wedge"
+    raise InputError(origin, f"{where}.pool_per_site", f"a pool site holds as few as {fewest} eligible mothers of its "
+                     f"{block.pool_per_site}; a trial site takes {demand:g} on average and a site drawn twice twice "
+                     f"that; allowed: pool_per_site of at least {need}")
 
 
 def parse_per_site(text: str) -> list[float]:
@@ -150,12 +174,11 @@ def _say(progress: bool) -> Any:
     return (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
 
 
-def site_pools_for(trial: Trial, specs: list[Any], parameters: str, work: Path | None = None,
-                   progress: bool = False, lazy: bool = False) -> tuple[SitePools, Any]:
-    """The pool of sites on the parameter set ``parameters`` chose for the file's seed, kept in
-    ``work/sites`` when given (a rerun loads them)."""
-    draws = trial_draws(specs, parameters, None if parameters == "point" else 1, trial.seed)
-    folder = None if work is None else work / "sites"
+def site_pools_for(trial: Trial, specs: list[Any], draws: Any, j: int = 0, work: Path | None = None,
+                   progress: bool = False, lazy: bool = False) -> SitePools:
+    """The pool of sites on parameter set ``j`` of ``draws`` (None: the point values), kept in
+    ``work/sites/d<j>`` when given (a rerun loads them)."""
+    folder = None if work is None else work / "sites" / f"d{j:04d}"
     one = trial.model_copy(update={"mediation": []})
 
     def load(k: int) -> Pools | None:
@@ -165,38 +188,51 @@ def site_pools_for(trial: Trial, specs: list[Any], parameters: str, work: Path |
         if folder is not None:
             _save_pools(pools, folder / f"s{k:05d}")
 
-    sp = build_site_pools(trial, specs, _say(progress), draw_values(draws, 0), load, save, lazy=lazy)
-    return sp, draws
+    return build_site_pools(trial, specs, _say(progress), draw_values(draws, j), load, save, lazy=lazy)
 
 
 def run_site_power(path: str | Path, sites: list[int], per_site: list[float], reps: int, work: Path,
                    executor: Executor | None = None, progress: bool = False, parameters: str = "point",
                    parameter_draws: int | None = None) -> SitePowerResult:
-    """Power of the site design at ``path`` at every (sites, per_site) point, ``reps`` each."""
+    """Power of the site design at ``path`` at every (sites, per_site) point, ``reps`` each.
+
+    With ``parameters`` ``posterior`` or ``prior``: ``parameter_draws`` sets (default 1, the set
+    chosen for the file's seed), each with a pool of sites of its own, replicate r on set r mod K,
+    so with K > 1 the power is averaged over the sets (assurance)."""
     from dyadsim.engine.cache import SOURCE_HASH
 
     started = time.perf_counter()
     trial, specs = load_trial(path)
-    if parameter_draws is not None:
-        raise InputError("command line", "--parameter-draws", f"a {trial.design} trial runs on one parameter set "
-                         "(each set needs a pool of sites of its own); leave --parameter-draws out")
+    draws = trial_draws(specs, parameters, None if parameters == "point" else (parameter_draws or 1), trial.seed)
+    if draws is not None and len(draws) > reps:
+        raise InputError("command line", "--parameter-draws", f"must be at most --reps ({reps}): every parameter "
+                         f"set needs at least one replicate trial, got {len(draws)}")
     check_grid(trial, sites, per_site)
     identity = {"package": "dyadsim", "version": __version__, "source_hash": SOURCE_HASH,
-                "trial": trial.model_dump(mode="json"), "parameters": parameters,
+                "trial": trial.model_dump(mode="json"), "parameter_draws": record(draws),
                 "arms": [{"scenario": s.scenario.model_dump(mode="json"), "parameters": s.params.as_dict(),
                           "population": s.population.model_dump(mode="json")} for s in specs],
                 "sites": sites, "per_site": per_site, "reps": reps}
     claim(work, identity)
-    sp, draws = site_pools_for(trial, specs, parameters, work, progress)
+    sets = 1 if draws is None else len(draws)
+    pools_of = []
+    for j in range(sets):
+        if progress and draws is not None:
+            print(f"parameter set {j + 1} of {sets}: {describe_set(draws, j)}", file=sys.stderr, flush=True)
+        sp = site_pools_for(trial, specs, draws, j, work, progress)
+        check_pool_depth(trial, sp, per_site, str(path))
+        pools_of.append(sp)
     workers = executor.workers if executor is not None else 1
-    size = max(1, min(50, reps // max(1, 2 * workers)))
+    size = max(1, min(50, reps // max(1, 2 * workers * sets)))
     tasks = []
-    for s in sites:
-        for m in per_site:
-            for lo in range(0, reps, size):
-                chunk = list(range(lo, min(reps, lo + size)))
-                tasks.append((f"s{s:05d}-m{int(round(100 * m)):07d}-r{lo:06d}",
-                              {"pools": sp, "sites": s, "per_site": m, "reps": chunk}, len(chunk)))
+    for j, sp in enumerate(pools_of):
+        mine = [r for r in range(reps) if r % sets == j]
+        for s in sites:
+            for m in per_site:
+                for lo in range(0, len(mine), size):
+                    chunk = mine[lo:lo + size]
+                    tasks.append((f"d{j:04d}-s{s:05d}-m{int(round(100 * m)):07d}-r{chunk[0]:06d}",
+                                  {"pools": sp, "sites": s, "per_site": m, "reps": chunk}, len(chunk)))
     run_tasks(work / "parts", tasks, run_site_task, executor, progress, unit="replicate")
     table = pd.concat([pd.read_parquet(work / "parts" / f"{k}.parquet") for k, _, _ in tasks], ignore_index=True)
     table = table.sort_values(["per_site", "sites", "rep"], kind="stable").reset_index(drop=True)
@@ -204,16 +240,20 @@ def run_site_power(path: str | Path, sites: list[int], per_site: list[float], re
                                                                              "estimate", "p_value", "converged"]])
                          .rename(columns={"n": "sites"}).assign(per_site=m)
                          for m, g in table.groupby("per_site")], ignore_index=True)
-    truth = pool_truth(sp)
+    truths = [pool_truth(sp).assign(draw=j) for j, sp in enumerate(pools_of)]
+    truth = _mean_over_sets(pd.concat(truths, ignore_index=True))
     closed = pd.DataFrame()
-    if trial.stepped_wedge is not None:
+    if trial.stepped_wedge is not None:  # the closed form per set, averaged over the sets (as the power is)
         from dyadsim.trials.stepped_wedge import closed_form_grid
 
-        closed = closed_form_grid(trial, sp, sites, per_site, truth)
+        closed = pd.concat([closed_form_grid(trial, sp, sites, per_site, t.drop(columns="draw"))
+                            for sp, t in zip(pools_of, truths)], ignore_index=True) \
+            .groupby(["target", "sites", "per_site"], as_index=False, sort=False).mean(numeric_only=True)
     manifest = {"package": "dyadsim", "version": __version__, "command": "power", "design": trial.design,
                 "trial": trial.model_dump(mode="json"), "trial_file": str(path), "sites": sites,
                 "per_site": per_site, "reps": reps, "seed": trial.seed, "parameter_draws": record(draws),
-                "parameters_described": describe_set(draws),
+                "parameters_described": describe_set(draws) if sets == 1 else
+                f"averaged over {sets} parameter sets from the {parameters} (assurance)",
                 "executor": executor.describe() if executor is not None else "in-process, 1 thread",
                 "elapsed_s": round(time.perf_counter() - started, 3)}
     return SitePowerResult(trial, table, summary, required_sites(summary), design_effects(table, truth), truth,
@@ -279,3 +319,57 @@ def write_site_power(res: SitePowerResult, folder: Path) -> None:
     html = "<!doctype html><html><head><meta charset='utf-8'><title>power</title></head><body>" + \
         "".join(parts) + "</body></html>"
     (folder / "power.html").write_text(html, encoding="utf-8")
+
+
+@dataclass
+class SiteTrialResult:
+    """One simulated site-randomised trial and its analysis."""
+
+    trial: Trial
+    participants: pd.DataFrame
+    estimates: pd.DataFrame
+    truth: pd.DataFrame
+    seed: int
+    parameters: dict[str, Any]
+
+
+def simulate_site_trial(path: str | Path, seed: int | None = None, progress: bool = False,
+                        parameters: str = "point") -> SiteTrialResult:
+    """Simulate and analyse one cluster or stepped-wedge trial of the file at ``path`` (draw seeded
+    by ``seed``, default the file's), simulating only the pool sites it draws; the truth is over
+    those sites' eligible mothers (the trial's own sites, no drop-out)."""
+    trial, specs = load_trial(path)
+    s = trial.seed if seed is None else seed
+    draws = trial_draws(specs, parameters, None if parameters == "point" else 1, s)
+    sp = site_pools_for(trial, specs, draws, 0, progress=progress, lazy=True)
+    sites, per_site = grid_default(trial)
+    rng = np.random.default_rng([s, sites, int(round(100 * per_site)), 0])
+    if trial.clusters is not None:
+        from dyadsim.trials.clusters import analyse_cluster_outcomes, draw_cluster_trial
+
+        data, individual = draw_cluster_trial(sp, sites, per_site, rng)
+        est = analyse_cluster_outcomes(trial, data, individual)
+    else:
+        from dyadsim.trials.stepped_wedge import analyse_stepped_wedge, draw_stepped_wedge
+
+        data = draw_stepped_wedge(sp, sites, per_site, rng)
+        est = analyse_stepped_wedge(trial, data)
+    check_pool_depth(trial, sp, [per_site], str(path))
+    return SiteTrialResult(trial, data, est, pool_truth(sp), s, {**record(draws), "described": describe_set(draws)})
+
+
+def write_site_trial(res: SiteTrialResult, folder: Path) -> None:
+    """estimates.csv, true_effects.csv, participants.parquet and report.html into ``folder``."""
+    res.estimates.to_csv(folder / "estimates.csv", index=False)
+    res.truth.to_csv(folder / "true_effects.csv", index=False)
+    res.participants.to_parquet(folder / "participants.parquet")
+    p = res.participants
+    flow = p.groupby("site").agg(arm=("arm", "max"), enrolled=("arm", "size")).reset_index()
+    html = ("<!doctype html><html><head><meta charset='utf-8'><title>trial</title></head><body>"
+            f"<h1>{res.trial.name}: one simulated {res.trial.design.replace('_', '-')} trial (seed {res.seed})</h1>"
+            f"<p>{len(p)} mothers at {p['site'].nunique()} sites; {res.parameters['described']}.</p>"
+            "<h2>Estimates</h2>" + res.estimates.to_html(index=False, float_format="%.4g") +
+            "<h2>True effects over the trial's sites (no drop-out)</h2>" +
+            res.truth.to_html(index=False, float_format="%.4g") +
+            "<h2>Sites</h2>" + flow.to_html(index=False) + "</body></html>")
+    (folder / "report.html").write_text(html, encoding="utf-8")

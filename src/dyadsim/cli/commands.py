@@ -309,9 +309,16 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
             continue
         click.echo(f"  mediation {m.path}: indirect {m.indirect:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}], "
                    f"joint significance {'yes' if m.joint_significant else 'no'}")
+    sg = res.subgroups
+    for r in sg[sg["level"] == "in"].itertuples():  # the primary by pre-specified subgroup
+        out_row = sg[(sg["scenario"] == r.scenario) & (sg["subgroup"] == r.subgroup) & (sg["level"] == "out")].iloc[0]
+        click.echo(f"  {r.outcome} ({r.scenario}) in {r.subgroup}: {r.effect:.3f} [{r.lower:.3f}, {r.upper:.3f}], "
+                   f"not in: {out_row.effect:.3f} [{out_row.lower:.3f}, {out_row.upper:.3f}]; interaction "
+                   f"p = {r.p_interaction:.3g}")
     click.echo(f"parameters: {res.parameters['described']}")
     _notice({"parameter_draws": res.parameters})
-    click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, consort.svg, participants.parquet)")
+    click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, subgroups.csv, consort.svg, "
+               "participants.parquet)")
 
 
 

@@ -438,13 +438,12 @@ def _site_trial(trial_file: Path, out: Path, force: bool, seed: int | None, prog
     truth = res.truth.set_index(["outcome", "arm"])
     for r in res.estimates.itertuples():
         t = truth.loc[(r.outcome, r.arm)]
-        true = t["ratio"] if r.scale == "rate_ratio" else t["difference"]
+        true = {"rate_ratio": t["ratio"], "odds_ratio": t["odds_ratio"]}.get(r.scale, t["difference"])
         if not r.converged:
             click.echo(f"  {r.outcome} ({r.arm}, {r.role}): not estimable ({r.failure})")
             continue
         click.echo(f"  {r.outcome} ({r.arm}, {r.role}, {r.model}, {r.scale}): {r.estimate:.3f} [{r.ci_low:.3f}, "
-                   f"{r.ci_high:.3f}], p = {r.p_value:.3g} ({r.p_adjusted:.3g}), ICC {r.icc:.3f}; true {true:.3f}"
-                   + (" (odds ratio: true shown as risk difference)" if r.scale == "odds_ratio" else ""))
+                   f"{r.ci_high:.3f}], p = {r.p_value:.3g} ({r.p_adjusted:.3g}), ICC {r.icc:.3f}; true {true:.3f}")
     click.echo(f"parameters: {res.parameters['described']}")
     _notice({"parameter_draws": res.parameters})
     click.echo(f"\nwrote {out}/ (report.html, estimates.csv, true_effects.csv, participants.parquet)")

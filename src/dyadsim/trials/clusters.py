@@ -51,6 +51,15 @@ randomised individually; ``mean_size``, ``cv_size``: of the analysed site sizes 
 population SD, as in Eldridge et al. 2006)."""
 
 
+MAX_LOG_RATIO = 10.0
+"""Largest |log odds ratio| or |log rate ratio| taken as an estimate (a ratio of about 22,000).
+
+Beyond it the fit has run off to infinity (quasi-separation: an arm or the sites of an arm with
+no events or only events), where a sandwich SE can be small and a Wald test spuriously
+significant (Albert & Anderson 1984; Heinze & Schemper 2002): such a replicate is counted as a
+failure (no rejection), as the analysis of individually randomised trials counts separation."""
+
+
 def _observed(trial: Trial, sp: SitePools, arm: np.ndarray, mat: np.ndarray,
               rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Each outcome as observed (NaN after drop-out) for mothers with values ``mat`` under ``arm``."""
@@ -183,10 +192,19 @@ def analyse_cluster_outcomes(trial: Trial, data: pd.DataFrame, individual: pd.Da
                 x = np.column_stack([np.ones(len(y))] + [(arm == b).astype(np.float64)
                                                          for b in range(1, len(trial.arms))]
                                     + ([keep[cov].to_numpy(np.float64)] if cov else []))
+                if family == "binomial":
+                    for b_ in (0, a):
+                        share = float(y[arm == b_].mean())
+                        if share in (0.0, 1.0):  # complete separation: no finite odds ratio
+                            raise RuntimeError(f"separation: every analysed mother in {trial.arms[b_].name} has "
+                                               f"{o.name} = {share:g}")
                 beta, vcov, row["model"] = fit_cluster_model(y, x, site, family, block.analysis)
                 b, se = float(beta[a]), float(math.sqrt(vcov[a, a]))
                 if not (math.isfinite(b) and math.isfinite(se) and se > 0):
                     raise RuntimeError("non-finite estimate or SE")
+                if scale != "difference" and abs(b) > MAX_LOG_RATIO:
+                    raise RuntimeError(f"quasi-separation: log {scale.replace('_', ' ')} {b:.3g} beyond "
+                                       f"+-{MAX_LOG_RATIO:g} (no finite estimate; its sandwich SE is meaningless)")
                 q = float(stats.t.ppf(1 - alpha / 2, df))
                 p = float(2 * stats.t.sf(abs(b / se), df))
                 lo, hi = b - q * se, b + q * se

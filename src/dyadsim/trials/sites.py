@@ -29,7 +29,8 @@ from dyadsim.run.evaluate import ScenarioSpec, apply_set
 from dyadsim.trials.cluster_design import SiteEffect, SiteSizes, _Sites
 from dyadsim.trials.design import Trial
 from dyadsim.trials.icc import anova_icc
-from dyadsim.trials.simulate import Pools, build_pools
+from dyadsim.trials.measures import MEASURES
+from dyadsim.trials.simulate import Pools, _odds_ratio, build_pools
 
 _EFFECT_STREAM = 7_919
 """Stream of the site effects' random numbers (apart from every draw stream of a trial)."""
@@ -210,7 +211,7 @@ class SiteTaker:
 def pool_truth(sp: SitePools) -> pd.DataFrame:
     """Per outcome and treatment arm, over every eligible mother of the simulated pool sites (no
     drop-out, no selection), the values a trial's estimates aim at: each arm's mean, their
-    difference and ratio, and the ICC (ANOVA estimator within arms, each site-arm a cluster)."""
+    difference and ratio, the marginal odds ratio of a binary outcome, and the ICC (ANOVA estimator within arms, each site-arm a cluster)."""
     rows = []
     trial = sp.trial
     sites = sp.built
@@ -227,6 +228,8 @@ def pool_truth(sp: SitePools) -> pd.DataFrame:
         for a in range(1, arms):
             m1 = float(np.nanmean(np.concatenate(by_arm[a])))
             rows.append({"outcome": o.name, "arm": trial.arms[a].name, "control_mean": m0, "arm_mean": m1,
-                         "difference": m1 - m0, "ratio": m1 / m0 if m0 else np.nan, "true_icc": icc,
+                         "difference": m1 - m0, "ratio": m1 / m0 if m0 else np.nan,
+                         "odds_ratio": _odds_ratio(m1, m0) if MEASURES[o.measure].kind == "binary" else np.nan,
+                         "true_icc": icc,
                          "pool_sites": len(sites)})
     return pd.DataFrame(rows)

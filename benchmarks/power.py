@@ -31,6 +31,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,17 @@ def main() -> None:
     print(f"RESULT power_reps_per_s={rate:.3f} seconds_for_1000_reps_2x125={total:.1f}")
 
 
+def _example(name: str) -> dict[str, Any]:
+    """An example trial file as a mapping, its arms' scenarios named by absolute path (so it can be
+    written to a scratch folder)."""
+    import yaml
+
+    doc: dict[str, Any] = yaml.safe_load((ROOT / "examples" / name).read_text(encoding="utf-8"))
+    for arm in doc["arms"]:
+        arm["scenario"] = str(ROOT / "examples" / arm["scenario"])
+    return doc
+
+
 def assurance(draws: int, per_draw: int, workers: int) -> None:
     """Time ``dyadsim power`` over ``draws`` posterior members, primary outcome only, 2 x 200."""
     import yaml
@@ -83,11 +95,9 @@ def assurance(draws: int, per_draw: int, workers: int) -> None:
     from dyadsim.run.sweep import DaskExecutor, warm_engine
     from dyadsim.trials.run import run_power
 
-    doc = yaml.safe_load((ROOT / "examples" / "trial_perinatal_interim.yaml").read_text(encoding="utf-8"))
+    doc = _example("trial_perinatal_interim.yaml")
     doc.pop("interim")
     doc["n_per_arm"] = 200
-    for arm in doc["arms"]:
-        arm["scenario"] = str(ROOT / "examples" / arm["scenario"])
     warm_engine("numba")
     with tempfile.TemporaryDirectory(prefix="dyadsim-assurance-") as tmp, DaskExecutor(workers=workers) as ex:
         path = Path(tmp) / "trial.yaml"
@@ -109,10 +119,8 @@ def cluster(reps: int, workers: int) -> None:
     from dyadsim.run.sweep import DaskExecutor, warm_engine
     from dyadsim.trials.site_run import run_site_power
 
-    doc = yaml.safe_load((ROOT / "examples" / "trial_perinatal_cluster.yaml").read_text(encoding="utf-8"))
+    doc = _example("trial_perinatal_cluster.yaml")
     doc["clusters"]["dyads_per_site"] = {"distribution": "fixed", "mean": 10}
-    for arm in doc["arms"]:
-        arm["scenario"] = str(ROOT / "examples" / arm["scenario"])
     warm_engine("numba")
     with tempfile.TemporaryDirectory(prefix="dyadsim-cluster-") as tmp, DaskExecutor(workers=workers) as ex:
         path = Path(tmp) / "trial.yaml"

@@ -63,6 +63,10 @@ def check_grid(trial: Trial, sites: list[int], per_site: list[float]) -> None:
         if bad:
             raise InputError("command line", "--n", f"a stepped-wedge trial's sites must be multiples of its "
                              f"{trial.stepped_wedge.steps} steps, got {bad}")
+    sizes = trial.clusters.dyads_per_site if trial.clusters is not None else \
+        trial.stepped_wedge.dyads_per_period  # type: ignore[union-attr]
+    if sizes.distribution == "fixed" and any(m != int(m) for m in per_site):
+        raise InputError("command line", "--per-site", f"fixed site sizes need whole numbers, got {per_site}")
     need = 3 if trial.clusters is not None else 2 * (trial.stepped_wedge.steps + 1)  # type: ignore[union-attr]
     bad_m = [m for m in per_site if m * need > block.pool_per_site or m < 1]
     if bad_m:
@@ -125,8 +129,6 @@ def _replicate_rows(sp: SitePools, sites: int, per_site: float, rep: int) -> lis
     if trial.clusters is not None:
         from dyadsim.trials.clusters import analyse_cluster_outcomes, draw_cluster_trial
 
-        if trial.clusters.dyads_per_site.distribution == "fixed" and per_site != int(per_site):
-            raise InputError("command line", "--per-site", "fixed site sizes need whole numbers")
         data, individual = draw_cluster_trial(sp, sites, per_site, rng)
         est = analyse_cluster_outcomes(trial, data, individual)
     else:
@@ -203,7 +205,8 @@ def run_site_power(path: str | Path, sites: list[int], per_site: list[float], re
 
     started = time.perf_counter()
     trial, specs = load_trial(path)
-    draws = trial_draws(specs, parameters, None if parameters == "point" else (parameter_draws or 1), trial.seed)
+    draws = trial_draws(specs, parameters, parameter_draws if parameters == "point" else (parameter_draws or 1),
+                        trial.seed)  # (with point values, --parameter-draws is refused as for any trial)
     if draws is not None and len(draws) > reps:
         raise InputError("command line", "--parameter-draws", f"must be at most --reps ({reps}): every parameter "
                          f"set needs at least one replicate trial, got {len(draws)}")

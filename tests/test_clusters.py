@@ -279,3 +279,18 @@ def test_stepped_wedge_trial_and_power_end_to_end(tmp_path: Path) -> None:
     closed = pd.read_csv(tmp_path / "p" / "closed_form.csv")
     assert len(closed) == 2 * 2 and closed["closed_form_power"].between(0, 1).all()
     assert "Hussey-Hughes closed form" in res.output
+
+
+def test_cluster_trial_by_mixed_model(tmp_path: Path) -> None:
+    path = site_trial(tmp_path, clusters={"analysis": "mixed"})
+    trial, specs = load_trial(path)
+    from dyadsim.trials.clusters import analyse_cluster_outcomes, draw_cluster_trial
+
+    sp = build_site_pools(trial, specs, lazy=True)
+    data, individual = draw_cluster_trial(sp, 4, 5.0, np.random.default_rng(2))
+    est = analyse_cluster_outcomes(trial, data, individual)
+    assert set(est["model"]) == {"mixed"} and set(est["scale"]) == {"difference"} and est["converged"].all()
+    assert (est["df"] == 8 - 2).all()  # t on sites minus arms
+    # the individually randomised counterpart holds the same mothers, not balanced within sites
+    assert (individual[["site", "id"]].to_numpy() == data[["site", "id"]].to_numpy()).all()
+    assert individual.groupby("site")["arm"].mean().std() > 0.05

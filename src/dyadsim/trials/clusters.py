@@ -6,7 +6,8 @@ file's distribution, randomises the sites to the arms in the allocation ratio (c
 randomisation of sites with fixed numbers per arm), enrols that many eligible mothers at each
 site, and observes them under their site's arm with the trial's drop-out
 (:class:`dyadsim.trials.design.Attrition`). The same mothers are also randomised individually (permuted
-blocks of the allocation total, ignoring site) on the same drop-out random numbers: the design
+blocks of the allocation total over the mothers in a random order, ignoring site) on the same
+drop-out random numbers: the design
 effect observed is the ratio of the two designs' variances of the effect estimate over replicates.
 
 Analysis (:func:`analyse_cluster_outcomes`), per outcome at its month, complete cases:
@@ -92,7 +93,11 @@ def draw_cluster_trial(sp: SitePools, sites_per_unit: int, mean_size: float,
     pool_site = picks[site]
     ids = np.concatenate(rows)
     arm_c = site_arm[site]
-    arm_i = _blocks(len(ids), ratio, [sum(ratio)], rng)
+    # Individual randomisation ignoring site: permuted blocks over the mothers in a random order
+    # (blocks in enrolment order would balance the arms within each site, a site-stratified design
+    # whose variance lacks the between-site part and would inflate the design effect observed).
+    arm_i = np.empty(len(ids), dtype=np.int64)
+    arm_i[rng.permutation(len(ids))] = _blocks(len(ids), ratio, [sum(ratio)], rng)
     drop_seed = int(rng.integers(2**63))
     base: dict[str, np.ndarray] = {"site": site, "pool_site": pool_site, "id": ids}
     first = sp.site(0)

@@ -294,3 +294,21 @@ def test_cluster_trial_by_mixed_model(tmp_path: Path) -> None:
     # the individually randomised counterpart holds the same mothers, not balanced within sites
     assert (individual[["site", "id"]].to_numpy() == data[["site", "id"]].to_numpy()).all()
     assert individual.groupby("site")["arm"].mean().std() > 0.05
+
+
+def test_separation_is_a_failure_not_a_rejection(tmp_path: Path) -> None:
+    """A binary outcome with no event in one arm has no finite odds ratio: the replicate fails
+    (counted as no rejection) and says why, instead of a spurious sandwich-SE Wald test."""
+    from dyadsim.trials.clusters import analyse_cluster_outcomes
+
+    path = site_trial(tmp_path, secondary=[{"name": "flag_3", "measure": "epds_flag", "month": 3,
+                                            "model": "logistic"}])
+    trial, _ = load_trial(path)
+    rng = np.random.default_rng(8)
+    site = np.repeat(np.arange(8), 6)
+    arm = (site % 2).astype(np.int64)
+    data = pd.DataFrame({"site": site, "arm": arm, "craving_3": rng.normal(size=48),
+                         "flag_3": np.where(arm == 0, 0.0, (rng.random(48) < 0.5).astype(float))})
+    est = analyse_cluster_outcomes(trial, data).set_index("outcome")
+    assert est.loc["craving_3", "converged"] and not est.loc["flag_3", "converged"]
+    assert "separation" in est.loc["flag_3", "failure"] and not est.loc["flag_3", "reject"]

@@ -499,5 +499,5 @@ def _site_power(trial_file: Path, trial_: Any, sizes: str | None, per_site: str 
         click.echo(f"  {r.target}, {r.sites} sites of {r.per_site:g} per period: Hussey-Hughes closed form "
                    f"{r.closed_form_power:.2f}")
     _notice(res.manifest)
-    click.echo(f"wrote {out}/ (power.html, power.csv, required_sites.csv, design_effect.csv, true_effects.csv, "
-               "replicates.parquet)")
+    click.echo(f"wrote {out}/ (power.html, power.png, power.csv, required_sites.csv, design_effect.csv, "
+               "true_effects.csv, replicates.parquet)")

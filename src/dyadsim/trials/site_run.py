@@ -305,7 +305,7 @@ def design_effects(table: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 def write_site_power(res: SitePowerResult, folder: Path) -> None:
     """power.csv, required_sites.csv, design_effect.csv, true_effects.csv (and, stepped wedge,
-    closed_form.csv), replicates.parquet and power.html into ``folder``."""
+    closed_form.csv), replicates.parquet, power.png and power.html into ``folder``."""
     res.summary.to_csv(folder / "power.csv", index=False)
     res.required.to_csv(folder / "required_sites.csv", index=False)
     res.design_effect.to_csv(folder / "design_effect.csv", index=False)
@@ -319,9 +319,44 @@ def write_site_power(res: SitePowerResult, folder: Path) -> None:
     if len(res.closed_form):
         res.closed_form.to_csv(folder / "closed_form.csv", index=False)
         parts += ["<h2>Hussey-Hughes closed form</h2>", res.closed_form.to_html(index=False, float_format="%.4f")]
+    site_power_figure(res, folder / "power.png")
+    parts.insert(1, "<img src='power.png' alt='power by number of sites and mothers per site' width='720'>")
     html = "<!doctype html><html><head><meta charset='utf-8'><title>power</title></head><body>" + \
         "".join(parts) + "</body></html>"
     (folder / "power.html").write_text(html, encoding="utf-8")
+
+
+def site_power_figure(res: SitePowerResult, path: Path) -> None:
+    """Power against the number of sites, one curve per mean site size and panel per target, with
+    bands of +-1.96 Monte Carlo SE (and the Hussey-Hughes closed form, dashed, for a stepped wedge)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = res.summary
+    targets = list(dict.fromkeys(s["target"] + " [" + s["kind"] + "]"))
+    fig, axes = plt.subplots(1, len(targets), figsize=(5.2 * len(targets), 4.2), squeeze=False)
+    for ax, name in zip(axes[0], targets):
+        g = s[(s["target"] + " [" + s["kind"] + "]") == name]
+        for m, c in g.groupby("per_site"):
+            c = c.sort_values("sites")
+            line = ax.plot(c["sites"], c["power"], "o-", label=f"{m:g} per site")[0]
+            ax.fill_between(c["sites"], c["power"] - 1.96 * c["mcse"], c["power"] + 1.96 * c["mcse"],
+                            color=line.get_color(), alpha=0.15)
+            if len(res.closed_form):
+                cf = res.closed_form[(res.closed_form["target"] == c["target"].iloc[0])
+                                     & (res.closed_form["per_site"] == m)].sort_values("sites")
+                ax.plot(cf["sites"], cf["closed_form_power"], "--", color=line.get_color(), label="closed form")
+        ax.axhline(0.8, color="grey", lw=0.8, ls=":")
+        ax.set_ylim(0, 1)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("sites per arm" if res.trial.clusters is not None else "sites")
+        ax.set_ylabel("power")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 @dataclass

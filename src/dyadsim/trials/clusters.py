@@ -169,9 +169,7 @@ def analyse_cluster_outcomes(trial: Trial, data: pd.DataFrame, individual: pd.Da
     assert block is not None
     alpha = trial.analysis.alpha
     rows = []
-    roles = [("primary", trial.primary)] + [("secondary", o) for o in trial.secondary] + \
-            [("process", o) for o in trial.process]
-    for role, o in roles:
+    for role, o in roles(trial):
         family, scale = _family(o) if block.analysis == "gee" else ("gaussian", "difference")
         cov = f"base_{o.name}" if "baseline" in o.covariates and f"base_{o.name}" in data.columns else None
         keep = data[np.isfinite(data[o.name].to_numpy(np.float64))]
@@ -219,12 +217,24 @@ def analyse_cluster_outcomes(trial: Trial, data: pd.DataFrame, individual: pd.Da
                 row.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, converged=False,
                            failure=str(exc)[:200])
             rows.append(row)
-    table = pd.DataFrame(rows)
+    return decide(pd.DataFrame(rows), trial)[list(CLUSTER_COLUMNS)]
+
+
+def roles(trial: Trial) -> list[tuple[str, Outcome]]:
+    """Every outcome with its role: primary, secondary (the tested family), process."""
+    return [("primary", trial.primary)] + [("secondary", o) for o in trial.secondary] + \
+        [("process", o) for o in trial.process]
+
+
+def decide(table: pd.DataFrame, trial: Trial) -> pd.DataFrame:
+    """``p_adjusted`` (secondary outcomes by the plan's multiplicity procedure, per treatment arm;
+    the primary at alpha alone) and ``reject`` (converged, adjusted p below alpha, never for a
+    process measure), as :func:`dyadsim.trials.plan.estimate_outcomes` decides."""
     table["p_adjusted"] = table["p_value"]
     for arm_name in table["arm"].unique():
         sec = (table["role"] == "secondary") & (table["arm"] == arm_name)
         if sec.any():
             table.loc[sec, "p_adjusted"] = adjust(table.loc[sec, "p_value"].fillna(1.0).to_numpy(),
                                                   trial.analysis.multiplicity)
-    table["reject"] = (table["p_adjusted"] < alpha) & table["converged"] & (table["role"] != "process")
-    return table[list(CLUSTER_COLUMNS)]
+    table["reject"] = (table["p_adjusted"] < trial.analysis.alpha) & table["converged"] & (table["role"] != "process")
+    return table

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dyadsim.trials.analysis import adjust
+from dyadsim.trials.clusters import decide, roles
 from dyadsim.trials.design import Trial
 from dyadsim.trials.icc import variance_components
 from dyadsim.trials.lmm import fit_random_intercept
@@ -136,9 +136,7 @@ def analyse_stepped_wedge(trial: Trial, data: pd.DataFrame) -> pd.DataFrame:
     assert sw is not None
     alpha = trial.analysis.alpha
     rows = []
-    roles = [("primary", trial.primary)] + [("secondary", o) for o in trial.secondary] + \
-            [("process", o) for o in trial.process]
-    for role, o in roles:
+    for role, o in roles(trial):
         cov = f"base_{o.name}" if "baseline" in o.covariates and f"base_{o.name}" in data.columns else None
         keep = data[np.isfinite(data[o.name].to_numpy(np.float64))]
         if cov is not None:
@@ -164,14 +162,7 @@ def analyse_stepped_wedge(trial: Trial, data: pd.DataFrame) -> pd.DataFrame:
             row.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, icc=np.nan, tau2=np.nan,
                        sigma2=np.nan, converged=False, failure=str(exc)[:200])
         rows.append(row)
-    table = pd.DataFrame(rows)
-    table["p_adjusted"] = table["p_value"]
-    sec = table["role"] == "secondary"
-    if sec.any():
-        table.loc[sec, "p_adjusted"] = adjust(table.loc[sec, "p_value"].fillna(1.0).to_numpy(),
-                                              trial.analysis.multiplicity)
-    table["reject"] = (table["p_adjusted"] < alpha) & table["converged"] & (table["role"] != "process")
-    return table[list(SW_COLUMNS)]
+    return decide(pd.DataFrame(rows), trial)[list(SW_COLUMNS)]
 
 
 def closed_form_grid(trial: Trial, sp: SitePools, sites: list[int], per_site: list[float],

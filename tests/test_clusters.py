@@ -139,7 +139,7 @@ def test_observed_design_effect_is_one_without_clustering() -> None:
 # 3. Stepped wedge: Hussey & Hughes closed form -----------------------------------------------------
 
 def test_hh_variance_is_the_gls_variance_of_cluster_period_means() -> None:
-    """Eq. 8 of Hussey & Hughes (2007) equals (Z' V^-1 Z)^-1 for the cluster-period means."""
+    """The closed form of Hussey & Hughes (2007) equals (Z' V^-1 Z)^-1 for the cluster-period means."""
     x = design_matrix(12, 4)
     i, t = x.shape
     s2e, tau2, m = 2.0, 0.3, 6

@@ -1,10 +1,10 @@
 """Intra-cluster correlation and design effects of cluster-randomised and stepped-wedge trials.
 
 * :func:`anova_icc`: the one-way analysis-of-variance estimator of the ICC (Donner 1986; Donner &
-  Klar 2000, ch. 2, eq. 2.2 with the unequal-size ``n0``), with the arms as fixed effects: sums of
+  Klar 2000, ch. 2, with the unequal-size ``n0``), with the arms as fixed effects: sums of
   squares are taken within arms and pooled, so a treatment effect does not pass for clustering.
 * :func:`textbook_design_effect`: ``1 + ((cv^2 + 1) m - 1) ICC`` (Eldridge, Ashby & Kerry 2006,
-  Int. J. Epidemiol. 35:1292-1300, eq. 1), which is ``1 + (m - 1) ICC`` (Kish 1965; Donner, Birkett
+  Int. J. Epidemiol. 35:1292-1300), which is ``1 + (m - 1) ICC`` (Kish 1965; Donner, Birkett
   & Buck 1981) when every cluster has the mean size m (cv = 0).
 * :func:`observed_design_effect`: the variance of the effect estimate over replicate trials under
   cluster randomisation divided by its variance under individual randomisation of the same

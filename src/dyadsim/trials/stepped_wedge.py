@@ -4,11 +4,11 @@ Design (:class:`dyadsim.trials.cluster_design.SteppedWedge`): I sites, S steps, 
 periods; ``X[i, j] = 1`` when site i is in intervention in period j. Every site is in control in
 the first period; I / S sites, chosen at random, cross at the start of each later period.
 
-Model (Hussey & Hughes 2007, Contemp. Clin. Trials 28:182-191, eq. 1):
+Model (Hussey & Hughes 2007, Contemp. Clin. Trials 28:182-191):
 ``y_ijk = mu + beta_j + theta X_ij + a_i + e_ijk`` with ``a_i ~ N(0, tau2)``, ``e ~ N(0, sigma_e2)``,
 fitted by REML (:func:`dyadsim.trials.lmm.fit_random_intercept`) with period indicators.
 
-Closed form (their eq. 8): with ``sigma2 = sigma_e2 / m`` the variance of a site-period mean of m
+Closed form (theirs, for known variances): with ``sigma2 = sigma_e2 / m`` the variance of a site-period mean of m
 mothers, ``U = sum_ij X_ij``, ``W = sum_j (sum_i X_ij)^2``, ``V = sum_i (sum_j X_ij)^2``,
 ``Var(theta) = I sigma2 (sigma2 + T tau2) / ((I U - W) sigma2 + (U^2 + I T U - T W - I V) tau2)``
 and power ``Phi(|theta| / sqrt(Var) - z_{1 - alpha/2})`` (the other tail is negligible), for known
@@ -55,7 +55,7 @@ def design_matrix(sites: int, steps: int, order: np.ndarray | None = None) -> np
 
 
 def hh_variance(x: np.ndarray, sigma_e2: float, tau2: float, m: float) -> float:
-    """Hussey & Hughes (2007) eq. 8: variance of the treatment effect for design ``x`` (I x T),
+    """Hussey & Hughes (2007): variance of the treatment effect for design ``x`` (I x T),
     individual residual variance ``sigma_e2``, between-site variance ``tau2`` and ``m`` mothers per
     site-period."""
     i, t = x.shape

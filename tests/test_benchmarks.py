@@ -41,3 +41,12 @@ def test_small_runs_benchmark_runs_and_reports() -> None:
     fields = dict(kv.split("=") for kv in line.split()[1:])
     assert set(fields) == {"evals_per_s_2000x12", "overhead_share"}
     assert float(fields["evals_per_s_2000x12"]) > 0 and 0 <= float(fields["overhead_share"]) <= 1, fields
+
+
+def test_cluster_power_benchmark_runs_and_reports() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "power.py"), "--cluster", "--reps", "10",
+                           "--workers", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
+    fields = dict(kv.split("=") for kv in line.split()[1:])
+    assert set(fields) == {"cluster_20x10_s"} and float(fields["cluster_20x10_s"]) > 0, fields

@@ -273,10 +273,13 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
 
     holder: list[Any] = []
     with _guarded():
-        load_trial(trial_file)
+        trial_, _ = load_trial(trial_file)
         if seed is not None and not 0 <= seed < 2**62:
             raise InputError("command line", "--seed", f"must be from 0 to 2**62 - 1, got {seed}")
         check_target(out, force)
+        if trial_.design != "individual":
+            _site_trial(trial_file, out, force, seed, sys.stderr.isatty() if progress is None else progress, source)
+            return
         res = simulate_trial(trial_file, seed, progress=sys.stderr.isatty() if progress is None else progress,
                              parameters=source)
 
@@ -306,9 +309,16 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
             continue
         click.echo(f"  mediation {m.path}: indirect {m.indirect:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}], "
                    f"joint significance {'yes' if m.joint_significant else 'no'}")
+    sg = res.subgroups
+    for r in sg[sg["level"] == "in"].itertuples():  # the primary by pre-specified subgroup
+        out_row = sg[(sg["scenario"] == r.scenario) & (sg["subgroup"] == r.subgroup) & (sg["level"] == "out")].iloc[0]
+        click.echo(f"  {r.outcome} ({r.scenario}) in {r.subgroup}: {r.effect:.3f} [{r.lower:.3f}, {r.upper:.3f}], "
+                   f"not in: {out_row.effect:.3f} [{out_row.lower:.3f}, {out_row.upper:.3f}]; interaction "
+                   f"p = {r.p_interaction:.3g}")
     click.echo(f"parameters: {res.parameters['described']}")
     _notice({"parameter_draws": res.parameters})
-    click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, consort.svg, participants.parquet)")
+    click.echo(f"\nwrote {out}/ (report.html, estimates.csv, by_arm.csv, mediation.csv, subgroups.csv, consort.svg, "
+               "participants.parquet)")
 
 
 
@@ -328,8 +338,12 @@ def trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: 
               "r mod K, so power is averaged over what is not known (assurance); point: the point values only")
 @click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
               help="parameter sets for --parameters posterior|prior (default 20, or --reps if fewer; at most --reps)")
+@click.option("--per-site", "per_site", default=None, metavar="A,B",
+              help="cluster or stepped-wedge trials: mean dyads per site (per site and period), 5,10,20 or 5:20:5 "
+              "(default: the file's); --n is then sites per allocation unit (cluster) or sites in all (stepped wedge)")
 def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool, workers: int | None,
-          scheduler: str | None, boot: int | None, progress: bool | None, source: str, draws: int | None) -> None:
+          scheduler: str | None, boot: int | None, progress: bool | None, source: str, draws: int | None,
+          per_site: str | None) -> None:
     """Monte Carlo power curves of TRIAL_FILE for every outcome and mediation path; resumes when
     run again after an interrupt."""
     from dyadsim.run.store import check_target, write_atomic
@@ -341,14 +355,20 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
 
     with _guarded():
         trial_, _ = load_trial(trial_file)
-        grid = parse_grid(sizes) if sizes is not None else [trial_.n_per_arm]
         if not 10 <= reps <= 100_000:
             raise InputError("command line", "--reps", f"must be a whole number from 10 to 100000, got {reps}")
         if boot is not None and not 100 <= boot <= 20_000:
             raise InputError("command line", "--boot", f"must be a whole number from 100 to 20000, got {boot}")
+        show = sys.stderr.isatty() if progress is None else progress
+        if trial_.design != "individual":
+            _site_power(trial_file, trial_, sizes, per_site, reps, out, force, workers, scheduler, show, source, draws)
+            return
+        if per_site is not None:
+            raise InputError("command line", "--per-site", "is for cluster and stepped-wedge trials (a clusters: or "
+                             "stepped_wedge: block); this trial randomises mothers: use --n")
+        grid = parse_grid(sizes) if sizes is not None else [trial_.n_per_arm]
         check_target(out, force)
         work = work_folder(out)
-        show = sys.stderr.isatty() if progress is None else progress
         try:
             with executor_for(workers, scheduler) as ex:
                 res = run_power(trial_file, grid, reps, work, ex, progress=show, n_boot=boot, parameters=source,
@@ -396,3 +416,88 @@ def power(trial_file: Path, sizes: str | None, reps: int, out: Path, force: bool
     _notice(res.manifest)
     click.echo(f"wrote {out}/ (power.html, power.csv, power.parquet, required_n.csv, replicates.parquet, power.svg)")
 
+
+
+def _site_trial(trial_file: Path, out: Path, force: bool, seed: int | None, progress: bool, source: str) -> None:
+    """``dyadsim trial`` for a cluster or stepped-wedge trial file (:mod:`dyadsim.trials.site_run`)."""
+    from dyadsim.run.store import write_atomic
+    from dyadsim.trials.site_run import simulate_site_trial, write_site_trial
+
+    res = simulate_site_trial(trial_file, seed, progress=progress, parameters=source)
+
+    def write(tmp: Path) -> dict[str, Any]:
+        write_site_trial(res, tmp)
+        return {"package": "dyadsim", "command": "trial", "design": res.trial.design, "trial_file": str(trial_file),
+                "seed": res.seed, "trial": res.trial.model_dump(mode="json"), "parameter_draws": res.parameters}
+
+    write_atomic(out, write, force=force)
+    p = res.participants
+    click.echo(f"{res.trial.name}: {res.trial.design.replace('_', '-')} trial, {len(p)} mothers at "
+               f"{p['site'].nunique()} sites")
+    click.echo("outcome (arm): estimate [95% CI], p (adjusted), ICC; true")
+    truth = res.truth.set_index(["outcome", "arm"])
+    for r in res.estimates.itertuples():
+        t = truth.loc[(r.outcome, r.arm)]
+        true = {"rate_ratio": t["ratio"], "odds_ratio": t["odds_ratio"]}.get(r.scale, t["difference"])
+        if not r.converged:
+            click.echo(f"  {r.outcome} ({r.arm}, {r.role}): not estimable ({r.failure})")
+            continue
+        click.echo(f"  {r.outcome} ({r.arm}, {r.role}, {r.model}, {r.scale}): {r.estimate:.3f} [{r.ci_low:.3f}, "
+                   f"{r.ci_high:.3f}], p = {r.p_value:.3g} ({r.p_adjusted:.3g}), ICC {r.icc:.3f}; true {true:.3f}")
+    click.echo(f"parameters: {res.parameters['described']}")
+    _notice({"parameter_draws": res.parameters})
+    click.echo(f"\nwrote {out}/ (report.html, estimates.csv, true_effects.csv, participants.parquet)")
+
+
+def _site_power(trial_file: Path, trial_: Any, sizes: str | None, per_site: str | None, reps: int, out: Path,
+                force: bool, workers: int | None, scheduler: str | None, show: bool, source: str,
+                draws: int | None) -> None:
+    """``dyadsim power`` for a cluster or stepped-wedge trial file: a grid over sites (``--n``)
+    and mean dyads per site (``--per-site``)."""
+    from dyadsim.run.store import check_target, write_atomic
+    from dyadsim.run.sweep import executor_for
+    from dyadsim.trials.power import describe_size, parse_grid
+    from dyadsim.trials.run import remove_work, work_folder
+    from dyadsim.trials.site_run import grid_default, parse_per_site, run_site_power, write_site_power
+
+    own_sites, own_m = grid_default(trial_)
+    sites = [int(s) for s in parse_grid(sizes)] if sizes is not None else [own_sites]
+    ms = parse_per_site(per_site) if per_site is not None else [own_m]
+    check_target(out, force)
+    work = work_folder(out)
+    try:
+        with executor_for(workers, scheduler) as ex:
+            res = run_site_power(trial_file, sites, ms, reps, work, ex, progress=show, parameters=source,
+                                 parameter_draws=draws)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: {out} was not written; run the same command again to resume from {work}/",
+                   err=True)
+        sys.exit(130)
+
+    def write(tmp: Path) -> dict[str, Any]:
+        write_site_power(res, tmp)
+        return res.manifest
+
+    write_atomic(out, write, force=force)
+    remove_work(work)
+    unit = "sites per arm" if trial_.clusters is not None else "sites"
+    click.echo(f"{res.trial.name}: power of the {trial_.design.replace('_', '-')} design over {len(sites)} site "
+               f"count(s) x {len(ms)} site size(s), {reps} replicates each ({res.manifest['elapsed_s']:.0f} s)")
+    span = (min(sites), max(sites))
+    for r in res.required.itertuples():
+        last = res.summary[(res.summary["target"] == r.target) & (res.summary["kind"] == r.kind)
+                           & (res.summary["per_site"] == r.per_site)].iloc[-1]
+        click.echo(f"  {r.target} [{r.kind}], {r.per_site:g} per site: power {last.power:.2f} +- {last.mcse:.2f} at "
+                   f"{last.sites} {unit}; {unit} for 80%: {describe_size(r.sites_80, r.how_80, span)}")
+    for r in res.design_effect.itertuples():
+        line = f"  {r.target}, {r.sites} {unit} of {r.per_site:g}: ICC {r.icc:.4f} +- {r.icc_se:.4f} (pool {r.true_icc:.4f})"
+        if r.observed_de == r.observed_de:  # NaN for stepped-wedge designs (no individual counterpart)
+            line += (f"; design effect observed {r.observed_de:.2f} +- {r.observed_de_se:.2f}, "
+                     f"1 + ((cv^2 + 1) m - 1) ICC = {r.textbook_de:.2f} (m {r.mean_size:.1f}, cv {r.cv_size:.2f})")
+        click.echo(line)
+    for r in res.closed_form.itertuples():
+        click.echo(f"  {r.target}, {r.sites} sites of {r.per_site:g} per period: Hussey-Hughes closed form "
+                   f"{r.closed_form_power:.2f}")
+    _notice(res.manifest)
+    click.echo(f"wrote {out}/ (power.html, power.png, power.csv, required_sites.csv, design_effect.csv, "
+               "true_effects.csv, replicates.parquet)")

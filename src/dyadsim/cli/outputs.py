@@ -191,9 +191,14 @@ def example(name: str | None, as_list: bool, out: Path | None, force: bool) -> N
                 _write_text_atomic(path, body)
         stem = Path(name).stem
         if refs:
+            from dyadsim.core.yamlsafe import parse_yaml
+
+            doc = parse_yaml(text, f"{stem}.yaml")
+            # --n counts mothers per arm, or sites (per arm for a cluster trial) for a site design
+            grid = "5:20:5" if "clusters" in doc else "8:24:8" if "stepped_wedge" in doc else "50:200:50"
             click.echo(f"wrote {out} and the scenarios it names beside it ({', '.join(refs)}); simulate one trial "
                        f"with: dyadsim trial {out} --out results/{stem}, or its power with: dyadsim power {out} "
-                       f"--n 50:200:50 --out results/{stem}_power", err=True)
+                       f"--n {grid} --out results/{stem}_power", err=True)
         else:
             click.echo(f"wrote {out}; run it with: dyadsim run {out} --out results/{stem}", err=True)
 

@@ -6,7 +6,9 @@ and the number enrolled per allocation unit, who is eligible, how participants a
 secondary outcomes (measures of :mod:`dyadsim.trials.measures` with their analysis model), the
 missing-data method, alpha and the multiplicity procedure for secondary outcomes, and the
 mediation paths to test. Unknown keys, wrong types and impossible designs are errors naming the
-file, the field and what is allowed. See ``examples/trial_perinatal_more.yaml``.
+file, the field and what is allowed. See ``examples/trial_perinatal_more.yaml``. An optional
+``clusters:`` or ``stepped_wedge:`` block (:mod:`dyadsim.trials.cluster_design`) makes the sites,
+not the mothers, the units of randomisation.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from dyadsim.core.errors import InputError, format_validation_error
 from dyadsim.run.evaluate import ScenarioSpec
 from dyadsim.config.scenario import NAME_PATTERN
 from dyadsim.core.yamlsafe import load_yaml
+from dyadsim.trials.cluster_design import Clusters, SteppedWedge, check_site_effects
 from dyadsim.trials.measures import INSTRUMENT_MONTHS, MEASURES
 
 MODELS: dict[str, tuple[str, ...]] = {
@@ -187,7 +190,9 @@ class Trial(_Strict):
     description: str = Field("", max_length=10_000)
     arms: list[Arm] = Field(min_length=2, max_length=6)
     allocation: list[int] | None = None
-    n_per_arm: int = Field(ge=4, le=100_000, description="participants per allocation unit (1:1: per arm)")
+    n_per_arm: int | None = Field(None, ge=4, le=100_000,
+                                  description="participants per allocation unit (1:1: per arm); "
+                                  "required unless clusters: or stepped_wedge: says how many")
     pool_dyads: int = Field(4000, ge=100, le=1_000_000, description="dyads simulated per arm to draw trials from")
     seed: int = Field(1, ge=0, lt=2**62)
     eligibility: Eligibility = Field(default_factory=Eligibility)
@@ -201,12 +206,15 @@ class Trial(_Strict):
     analysis: Analysis = Field(default_factory=Analysis)
     mediation: list[MediationPath] = Field(default_factory=list, max_length=6)
     interim: Interim | None = None
+    clusters: Clusters | None = None
+    stepped_wedge: SteppedWedge | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> "Trial":
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise ValueError("arm names must differ")
+        self._sites_coherent()
         if self.interim is not None and len(self.arms) != 2:
             raise ValueError("interim looks are for two-arm trials (one treatment against control)")
         ratio = self.allocation or [1] * len(self.arms)
@@ -229,6 +237,58 @@ class Trial(_Strict):
                     raise ValueError(f"mediation path {p.name}: {x!r} is not an outcome of this trial "
                                      "(primary, secondary or process)")
         return self
+
+    def _sites_coherent(self) -> None:
+        """What a site-randomised design (clusters: or stepped_wedge:) can and cannot be."""
+        design = self.design
+        if design == "individual":
+            if self.n_per_arm is None:
+                raise ValueError("n_per_arm is required (participants per allocation unit), unless a clusters: "
+                                 "or stepped_wedge: block gives the sites and dyads per site")
+            return
+        if self.clusters is not None and self.stepped_wedge is not None:
+            raise ValueError("give clusters: or stepped_wedge:, not both")
+        if self.n_per_arm is not None:
+            raise ValueError(f"n_per_arm is for individually randomised trials; a {design} trial's size is its "
+                             "sites and dyads per site (leave n_per_arm out)")
+        if self.mediation or self.interim is not None:
+            raise ValueError(f"a {design} trial has no mediation: or interim: analysis here (both are for "
+                             "individually randomised trials); leave them out")
+        if self.design == "stepped_wedge" and len(self.arms) != 2:
+            raise ValueError("a stepped-wedge trial has two conditions: arms [control, intervention]")
+        for o in self.outcomes:
+            if MEASURES[o.measure].kind == "survival" or o.model == "gee":
+                raise ValueError(f"outcome {o.name}: a {design} trial analyses each outcome at its month with the "
+                                 f"design's site-level model; model {o.model!r} (survival or repeated measures) is "
+                                 "not available: use a measure analysed by linear, logistic or count")
+        c = self.clusters
+        if c is not None and c.sites is not None and c.sites % sum(self.ratio):
+            raise ValueError(f"clusters.sites ({c.sites}) must be a multiple of the allocation total "
+                             f"{sum(self.ratio)}")
+
+    @property
+    def design(self) -> str:
+        """``individual``, ``cluster`` or ``stepped_wedge``: what is randomised."""
+        return "cluster" if self.clusters is not None else \
+            "stepped_wedge" if self.stepped_wedge is not None else "individual"
+
+    @property
+    def sites_per_unit(self) -> int:
+        """Sites per allocation unit of a cluster trial."""
+        c = self.clusters
+        assert c is not None
+        return c.sites_per_arm if c.sites_per_arm is not None else int(c.sites or 0) // sum(self.ratio)
+
+    @property
+    def smallest_arm(self) -> float:
+        """Participants expected in the smallest arm: ``n_per_arm`` times its ratio, or for a site
+        design the sites' mean enrolment in it."""
+        if self.clusters is not None:
+            return self.sites_per_unit * min(self.ratio) * self.clusters.dyads_per_site.mean
+        if self.stepped_wedge is not None:  # half the site-periods are in each condition
+            sw = self.stepped_wedge
+            return sw.sites * (sw.steps + 1) * sw.dyads_per_period.mean / 2.0
+        return float(self.n_per_arm or 0) * min(self.ratio)
 
     @property
     def ratio(self) -> list[int]:
@@ -274,10 +334,16 @@ def _check_retention(trial: Trial, origin: str) -> None:
     """Refuse a design whose best-case retention leaves fewer than :data:`MIN_RETAINED_PER_ARM`
     participants per arm at its last outcome's assessment."""
     last = max(o.last_month for o in trial.outcomes)
-    smallest = trial.n_per_arm * min(trial.ratio)  # participants in the smallest arm
+    smallest = trial.smallest_arm  # participants in the smallest arm
     share = best_retention(trial, last)
     if smallest * share >= MIN_RETAINED_PER_ARM:
         return
+    if trial.design != "individual":
+        raise InputError(origin, "attrition.retention_logit", f"retention_logit {trial.attrition.retention_logit:g} "
+                         f"keeps at most {100 * share:.3g}% of participants to month {last}, about "
+                         f"{smallest * share:.2g} of the {smallest:g} expected in the smallest arm; at least "
+                         f"{MIN_RETAINED_PER_ARM} are needed; allowed: more sites or dyads per site, or a higher "
+                         "retention_logit")
     k = sum(1 for m in trial.schedule.postpartum_months if m <= last)
     need = (MIN_RETAINED_PER_ARM / smallest) ** (1.0 / k)  # per-assessment staying probability needed
     ways = []
@@ -289,7 +355,7 @@ def _check_retention(trial: Trial, origin: str) -> None:
     raise InputError(origin, "attrition.retention_logit",
                      f"retention_logit {trial.attrition.retention_logit:g} keeps at most {100 * share:.3g}% of "
                      f"participants to month {last} (over {k} assessments), about {smallest * share:.2g} of the "
-                     f"{smallest} in the smallest arm; at least {MIN_RETAINED_PER_ARM} per arm must be expected at "
+                     f"{smallest:g} in the smallest arm; at least {MIN_RETAINED_PER_ARM} per arm must be expected at "
                      f"the last outcome's assessment for its analysis to be estimable; allowed: "
                      f"{' or '.join(ways) or 'a larger n_per_arm and a higher retention_logit'}")
 
@@ -344,6 +410,9 @@ def parse_trial(data: object, origin: str = "trial file") -> Trial:
         raise InputError(origin, *format_validation_error(exc)) from None
     _check_retention(trial, origin)
     _check_mediation_order(trial, origin)
+    for where, block in (("clusters", trial.clusters), ("stepped_wedge", trial.stepped_wedge)):
+        if block is not None:
+            check_site_effects(block, origin, where)
     return trial
 
 

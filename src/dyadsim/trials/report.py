@@ -84,10 +84,44 @@ def write_trial_report(res: TrialResult, folder: Path) -> None:
                  f"({t.analysis.bootstrap} resamples). True effects: the treatment arm minus the treatment arm with "
                  "the path cut (indirect), on the same dyads and random numbers.</p>",
                  html_table(mediation_rows(med, names), mc_only)]
-    body.append("<p>Files: participants.parquet, by_arm.csv, estimates.csv, mediation.csv, consort.json, "
-                "consort.svg, manifest.json.</p>")
+    body += subgroup_section(res, folder)
+    body.append("<p>Files: participants.parquet, by_arm.csv, estimates.csv, mediation.csv, subgroups.csv, "
+                "subgroups_<arm>.png, consort.json, consort.svg, manifest.json.</p>")
     (folder / "report.html").write_text(_page(f"Simulated trial: {t.name}", "".join(body),
                                               res.parameters.get("source", "point")), encoding="utf-8")
+
+
+def subgroup_section(res: TrialResult, folder: Path) -> list[str]:
+    """subgroups.csv, a forest plot per treatment arm and the page's section on them."""
+    from dyadsim.analysis.subgroups import SUBGROUPS
+    from dyadsim.report.subgroup_figure import subgroup_figure
+    from dyadsim.trials.trial_subgroups import RATIO_SCALES
+
+    sg = res.subgroups
+    sg.to_csv(folder / "subgroups.csv", index=False)
+    if sg.empty:
+        return []
+    t = res.trial
+    out = ["<h2>Primary outcome by pre-specified subgroup</h2><p>The primary outcome analysed by the plan's "
+           "model in each subgroup and outside it; the interaction test compares the two (on the log scale for "
+           "ratios). One trial sized for the main effect has little power for interactions: read these as where "
+           "the effect lives under the model, not as findings.</p>"]
+    for arm in sg["scenario"].unique():
+        d = sg[sg["scenario"] == arm]
+        scale = next((s for s in d["scale"] if s), "difference")
+        fig = f"subgroups_{arm}.png"
+        subgroup_figure(d, arm, t.primary.name, folder / fig, null=1.0 if scale in RATIO_SCALES else 0.0,
+                        xlabel=f"{arm} against {t.arms[0].name}: {t.primary.name}\n"
+                        f"{scale.replace('_', ' ')} with {d['interval'].iloc[0]}")
+        rows = [{"subgroup": html.escape(SUBGROUPS[r.subgroup][0]), "level": "in" if r.level == "in" else "not in",
+                 "mothers analysed": f"{r.dyads:.0f}", "estimate": f"{r.effect:.3g}",
+                 "CI": f"[{r.lower:.3g}, {r.upper:.3g}]",
+                 "interaction": f"{r.interaction:.3g} [{r.interaction_lower:.3g}, {r.interaction_upper:.3g}]"
+                 if r.level == "in" else "",
+                 "p (interaction)": f"{r.p_interaction:.3g}" if r.level == "in" else ""} for r in d.itertuples()]
+        out += [f"<h3>{html.escape(arm)}</h3><img src='{fig}' alt='subgroup forest plot' width='640'>",
+                html_table(rows)]
+    return out
 
 
 def power_figure(res: PowerResult, path: Path) -> Path:

@@ -28,6 +28,7 @@ from dyadsim.trials.interim import sequential_summary
 from dyadsim.trials.plan import estimate_mediation, estimate_outcomes
 from dyadsim.trials.power import REPLICATE_COLUMNS, power_tasks, required_sizes, run_power_task, summarize_power
 from dyadsim.trials.simulate import Pools, TrialData, build_pools, draw_trial, true_effects, true_paths
+from dyadsim.trials.trial_subgroups import subgroup_estimates
 
 
 @dataclass
@@ -44,6 +45,8 @@ class TrialResult:
     seed: int
     parameters: dict[str, Any] = field(default_factory=lambda: {"source": "point"})
     """The parameter set the trial ran on (:func:`dyadsim.trials.draws.record`, with ``described``)."""
+    subgroups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The primary outcome by pre-specified subgroup (:func:`dyadsim.trials.trial_subgroups.subgroup_estimates`)."""
 
 
 def _say(progress: bool) -> Any:
@@ -85,7 +88,7 @@ def simulate_trial(path: str | Path, seed: int | None = None, progress: bool = F
                     on=["outcome", "arm"], how="left")
     med = estimate_mediation(trial, td, n_boot=trial.analysis.bootstrap, seed=s)
     return TrialResult(trial, td, by_arm(trial, td), est, med, truth, true_paths(pools), s,
-                       {**record(draws), "described": describe_set(draws)})
+                       {**record(draws), "described": describe_set(draws)}, subgroup_estimates(trial, td, seed=s))
 
 
 def _save_pools(pools: Pools, folder: Path) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dyadsim.analysis.subgroups import SUBGROUPS
 from dyadsim.core.units import DAYS_PER_MONTH
 from dyadsim.core.errors import InputError
 from dyadsim.run.evaluate import ScenarioSpec, apply_set
@@ -43,7 +44,9 @@ class Pools:
         values: per arm, a frame indexed by pool row with one column per outcome (``<name>`` or,
             for survival, ``<name>_time`` and ``<name>_event``), ``use_mMM`` (days of use by
             postpartum month) and ``death_day`` (postpartum day of death, NaN if alive).
-        baseline: per pool row: ``enrol_week``, ``on_moud``, the strata and ``base_<outcome>``.
+        baseline: per pool row: ``enrol_week``, ``on_moud``, the strata, ``base_<outcome>`` and
+            ``sg_<subgroup>`` (1 in each pre-specified subgroup of
+            :data:`dyadsim.analysis.subgroups.SUBGROUPS`, else 0).
         eligible: pool rows meeting the eligibility rules.
         cut: per mediation path, the treatment arm's values with the path cut.
     """
@@ -135,6 +138,8 @@ def build_pools(trial: Trial, specs: list[ScenarioSpec], progress: Callable[[str
                                      ).astype(np.float64)})
     for s in trial.randomization.strata:
         base[s] = (raw0[s].cat.codes if hasattr(raw0[s], "cat") else raw0[s]).to_numpy(np.float64)
+    for name, (_, member_of) in SUBGROUPS.items():  # pre-specified subgroups, at baseline
+        base[f"sg_{name}"] = member_of(raw0).astype(np.float64)
     for o in trial.outcomes:
         inst = MEASURES[o.measure].baseline
         if inst is not None:

@@ -134,8 +134,6 @@ class Periods:
     od_nonfatal: np.ndarray
     od_fatal: np.ndarray
     separated: np.ndarray
-    start_day: np.ndarray
-    """Simulation day each period starts (used for events known by day, such as a removal)."""
 
 
 def periods(df: pd.DataFrame, rate: float) -> Periods:
@@ -145,15 +143,13 @@ def periods(df: pd.DataFrame, rate: float) -> Periods:
     enrol_gd = df["enrol_week"].to_numpy(np.float64) * 7.0
     birth_gd = df["gest_weeks_at_birth"].to_numpy(np.float64) * 7.0
     birth_day = df["birth_day"].to_numpy(np.float64)
-    mids, starts = [], []
+    mids = []
     for lo, hi in TRIMESTER_DAYS:
         a, b = np.maximum(lo, enrol_gd), np.minimum(hi, birth_gd)
         mids.append(np.where(b > a, (a + b) / 2.0, a) - enrol_gd)
-        starts.append(a - enrol_gd)
     months = _months(df)
     for k in range(len(months)):
         mids.append(birth_day + DAYS_PER_MONTH * (k + 0.5))
-        starts.append(birth_day + DAYS_PER_MONTH * k)
     suffixes = ["t1", "t2", "t3", *months]
 
     def stack(family: str, pregnancy: bool = True) -> np.ndarray:
@@ -166,7 +162,7 @@ def periods(df: pd.DataFrame, rate: float) -> Periods:
     return Periods(weight=discount(np.stack(mids, axis=1), rate), alive=alive, followed=followed,
                    use=stack("use_days"), moud=stack("moud_days"), depression=stack("depression"),
                    od_nonfatal=stack("od_nonfatal"), od_fatal=stack("od_fatal"),
-                   separated=stack("separated_days", pregnancy=False), start_day=np.stack(starts, axis=1))
+                   separated=stack("separated_days", pregnancy=False))
 
 
 def _moud_type(df: pd.DataFrame) -> np.ndarray:
@@ -252,11 +248,14 @@ def quantities(df: pd.DataFrame, scenario: Scenario, inputs: EconomicInputs, rat
     w_report = discount(birth_day + _col(df, "cps_report_day"), rate)
     q["cps_reports"] = report * w_report
     q["keep_together_families"] = report * w_report if sup.keep_together else np.zeros(n)
-    removal_day = birth_day + np.nan_to_num(df["cps_removal_day"].to_numpy(np.float64), nan=1e9)  # no removal: never
-    month_len = np.where(np.arange(p.start_day.shape[1]) < 3, 0.0, DAYS_PER_MONTH)
-    after = np.clip((p.start_day + month_len - removal_day[:, None]) / DAYS_PER_MONTH, 0.0, 1.0)
-    after[:, :3] = 0.0  # removals happen after birth
-    q["placement_days"] = (np.where(_col(df, "cps_removal")[:, None] > 0, p.separated * after, 0.0) * w).sum(axis=1)
+    # placement: the infant's days apart from the removal on (days of a month are the postpartum
+    # days d with 30.4375 (m - 1) <= d < 30.4375 m; in the month of the removal only its days from then)
+    removal = np.nan_to_num(df["cps_removal_day"].to_numpy(np.float64), nan=1e9)  # no removal: never
+    k = np.arange(p.separated.shape[1] - 3)
+    lo, hi = np.ceil(DAYS_PER_MONTH * k), np.ceil(DAYS_PER_MONTH * (k + 1))
+    days_after = np.clip(hi[None, :] - np.maximum(lo[None, :], removal[:, None]), 0.0, None)
+    placed = np.where(_col(df, "cps_removal")[:, None] > 0, np.minimum(p.separated[:, 3:], days_after), 0.0)
+    q["placement_days"] = (placed * w[:, 3:]).sum(axis=1)
 
     # health states of the mother (days alive), and the infant (days followed from birth)
     use = np.minimum(p.use, p.alive)

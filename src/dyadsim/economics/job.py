@@ -157,7 +157,7 @@ def analyse(names: list[str], means: dict[str, pd.DataFrame], inputs: EconomicIn
 
     groups = input_groups(inputs, cdraw, udraw, draws)
     nmb_by_wtp = {w: w * eff - cost for w in settings.wtps}
-    ev = pd.DataFrame(evppi_table(nmb_by_wtp, groups, settings.seed))
+    ev = pd.DataFrame(evppi_table(nmb_by_wtp, groups))
     if len(ev):
         ev[f"evppi_per_{PER}"] = ev["evppi"] * PER
     return EconomicsResult(names=names, settings=settings, inputs=inputs, strategies=strategies, incremental=inc,

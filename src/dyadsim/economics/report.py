@@ -97,7 +97,7 @@ def cheers_rows(res: EconomicsResult) -> list[dict[str, object]]:
         18: "not addressed in this report (effects by subgroup: dyadsim compare, subgroups.csv)",
         19: "not addressed",
         20: f"section Uncertainty: probabilistic analysis over {k} draws (model parameters and cost and utility "
-            "inputs), CEAC, CEAF, EVPI, EVPPI by Gaussian-process regression",
+            "inputs), CEAC, CEAF, EVPI, EVPPI by regression (GAM)",
         21: "not addressed: no patients or others affected were engaged in this run",
         22: "inputs.csv (every cost and utility: value, range, distribution, source); manifest.json (parameter draws)",
         23: "sections Results per 1,000 births and Incremental analysis (strategies.csv, incremental.csv)",
@@ -301,7 +301,7 @@ QALYs: docs/economics.md.</p>
 <h2>Incremental analysis (effect: QALYs of the dyad per {PER:,} births)</h2>{inc_html}
 <h2>Uncertainty</h2><p>{k} draws: each strategy's mean over its dyads in draw r, with draw r's model parameters and
 its own draw of every cost and utility (inputs.csv: distributions). CE plane, CEAC and CEAF, EVPI. EVPPI of named
-groups of inputs by Gaussian-process regression (Strong et al. 2014); with few draws it is rough and biased upwards.
+groups of inputs by regression on a generalised additive model (Strong et al. 2014); with few draws it is rough and biased upwards.
 Monte Carlo noise of {m.get('dyads')} dyads per draw adds to the spread and to the EVPI.</p>{imgs}
 <h3>EVPPI at {w:,.0f} {cur} per QALY (per {PER:,} births)</h3>{_table(ev, {f'evppi_per_{PER}': ',.0f'})}
 <h2>Inputs</h2><p>{len(res.inputs.costs)} unit costs and {len(res.inputs.utilities)} utilities; {assumed} of them

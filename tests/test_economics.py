@@ -268,6 +268,7 @@ def _shipped() -> dict:
     (lambda d: d["utilities"]["mother_use"].update(value=1.5), "utilities.mother_use.value", "less than or equal"),
     (lambda d: d["utilities"].pop("mother_moud"), "(file)", "mother_moud"),
     (lambda d: d.update(price_year=2030), "(file)", "price_year"),
+    (lambda d: d["costs"]["moud_methadone_week"].update(distribution="uniform"), "costs.moud_methadone_week", "midpoint"),
 ])
 def test_input_file_errors_name_the_file_the_field_and_what_is_allowed(edit, field, says):
     data = _shipped()

@@ -70,7 +70,7 @@ def net_benefit(cost: np.ndarray, effect: np.ndarray, wtp: float) -> tuple[np.nd
 def evpi(nmb: np.ndarray) -> float:
     """Expected value of perfect information from net monetary benefit draws, shape (draws, strategies)."""
     nmb = np.asarray(nmb, dtype=np.float64)
-    return float(nmb.max(axis=1).mean() - nmb.mean(axis=0).max())
+    return max(float(nmb.max(axis=1).mean() - nmb.mean(axis=0).max()), 0.0)  # >= 0; below only by rounding
 
 
 def acceptability(names: list[str], cost: np.ndarray, effect: np.ndarray, wtps: list[float]) -> pd.DataFrame:

@@ -7,7 +7,9 @@ inflated to the file's ``price_year`` with its CPI table (``value x CPI[price_ye
 
 For the probabilistic analysis each input is drawn from its ``distribution``: gamma (costs),
 beta (utilities), normal, lognormal with the mean at ``value`` and the standard deviation
-``(high - low) / 3.92`` (the range read as a 95% interval); uniform on ``[low, high]``; or fixed.
+``(high - low) / 3.92`` (the range read as a 95% interval); uniform on ``[low, high]`` (its value must be
+the midpoint); or fixed. The draws' mean is the point value, so the base case and the expectation of
+the probabilistic analysis agree.
 """
 from __future__ import annotations
 
@@ -44,6 +46,9 @@ class _Uncertain(_Strict):
     def _range_holds_value(self) -> "_Uncertain":
         if not self.low <= self.value <= self.high:
             raise ValueError(f"low <= value <= high must hold, got {self.low} <= {self.value} <= {self.high}")
+        if self.distribution == "uniform" and abs(self.value - (self.low + self.high) / 2) > 1e-9 * max(1.0, self.high):
+            raise ValueError(f"a uniform input's value is the midpoint of low and high ({(self.low + self.high) / 2:g}), "
+                             f"so that its draws average to it; got {self.value:g} (use gamma or beta for a skewed range)")
         if self.distribution == "fixed" and self.low != self.high:
             raise ValueError("a fixed input has low == high == value")
         if self.distribution in ("gamma", "lognormal") and self.value <= 0 and self.high > 0:

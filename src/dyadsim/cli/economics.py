@@ -84,7 +84,8 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
     an HTML report and a CHEERS 2022 checklist."""
     from dyadsim.analysis.compare import load_comparison
     from dyadsim.economics.inputs import load_inputs, shipped_path
-    from dyadsim.economics.job import Settings, run_economics
+    from dyadsim.economics.job import run_economics
+    from dyadsim.economics.results import Settings
     from dyadsim.run.store import check_target
 
     if show_inputs:

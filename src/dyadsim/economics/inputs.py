@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dyadsim.core.errors import InputError, format_validation_error
 from dyadsim.core.yamlsafe import load_yaml, parse_yaml
+from dyadsim.economics.names import QUANTITIES
 
 Distribution = Literal["gamma", "beta", "normal", "lognormal", "uniform", "fixed"]
 PERSPECTIVES = ("payer", "societal")
@@ -62,7 +63,7 @@ class _Uncertain(_Strict):
 
 class Cost(_Uncertain):
     """One unit cost: ``value`` in ``year`` dollars per unit of ``quantity`` (a name in
-    :data:`dyadsim.economics.accounting.QUANTITIES`)."""
+    :data:`dyadsim.economics.names.QUANTITIES`)."""
 
     value: float = Field(ge=0)
     low: float = Field(ge=0)
@@ -142,8 +143,6 @@ class EconomicInputs(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> "EconomicInputs":
-        from dyadsim.economics.accounting import QUANTITIES
-
         if self.price_year not in self.cpi.index:
             raise ValueError(f"price_year {self.price_year} needs an entry in cpi.index")
         for name, c in self.costs.items():

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,68 +25,14 @@ import pyarrow.parquet as pq
 
 from dyadsim.analysis.compare import Loaded, file_stem, run_loaded
 from dyadsim.core.version import __version__
-from dyadsim.economics.accounting import COUNTS, HEALTH, QUANTITIES, quantities, value
+from dyadsim.economics.accounting import quantities, value
 from dyadsim.economics.decision import acceptability, frontier, net_benefit
 from dyadsim.economics.inputs import EconomicInputs, draw_inputs
+from dyadsim.economics.names import COUNTS, HEALTH, QUANTITIES
+from dyadsim.economics.results import PER, EconomicsResult, Settings
 from dyadsim.economics.voi import evppi_table
 from dyadsim.run.runner import CHUNK_DYADS
 from dyadsim.run.store import write_atomic
-
-PER = 1000
-"""Results are per this many births."""
-DEFAULT_WTP = (50_000.0, 100_000.0, 150_000.0)
-"""Willingness to pay per QALY of ``--wtp`` (US dollars)."""
-
-
-@dataclass
-class Settings:
-    """What the analysis was asked for (besides the strategies)."""
-
-    wtps: tuple[float, ...] = DEFAULT_WTP
-    perspective: str = "payer"
-    rate: float = 0.03
-    extrapolate_years: float = 0.0
-    extrapolate_label: str = "none"
-    inputs_origin: str = "dyadsim/data/economics.yaml"
-    keep_outcomes: bool = False
-    seed: int = 0
-
-
-@dataclass
-class EconomicsResult:
-    """Everything ``dyadsim economics`` writes, as tables."""
-
-    names: list[str]
-    settings: Settings
-    inputs: EconomicInputs
-    strategies: pd.DataFrame
-    """Per strategy and perspective, per 1,000 births: costs, QALYs, life-years, outcomes (base case)."""
-    incremental: pd.DataFrame
-    """The incremental tables (frontier, ICERs, NMB and NHB at each willingness to pay), by perspective."""
-    psa: pd.DataFrame
-    """Per draw and strategy: costs by perspective and QALYs, per dyad."""
-    ceac: pd.DataFrame
-    evppi: pd.DataFrame
-    means: pd.DataFrame
-    """Per strategy and draw: mean quantities per dyad (discounted) and outcomes."""
-    manifest: dict[str, Any] = field(default_factory=dict)
-
-
-def strategy_means(path: Path, scenario: Any, inputs: EconomicInputs, settings: Settings) -> pd.DataFrame:
-    """Mean per dyad of every quantity of :mod:`dyadsim.economics.accounting`, per replicate, from an
-    outcomes file read chunk by chunk (memory flat in the cohort size)."""
-    sums: pd.DataFrame | None = None
-    counts: pd.Series | None = None
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_DYADS):
-        df = batch.to_pandas()
-        q = quantities(df, scenario, inputs, settings.rate, settings.extrapolate_years)
-        g = q.drop(columns=["dyad_id"]).groupby("replicate")
-        s, c = g.sum(), g.size()
-        sums = s if sums is None else sums.add(s, fill_value=0.0)
-        counts = c if counts is None else counts.add(c, fill_value=0)
-    assert sums is not None and counts is not None
-    return sums.div(counts, axis=0)
-
 
 POPULATION = {"gestational week at enrolment (mean)": ("enrol_week", None),
               "on MOUD planned in pregnancy (share)": ("moud_type", "none"),

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from dyadsim.config.grounding import calibration_notice, draws_source
-from dyadsim.economics.accounting import COUNTS, HEALTH, QUANTITIES
+from dyadsim.economics.names import COUNTS, HEALTH, QUANTITIES
 from dyadsim.economics.decision import STATUS
-from dyadsim.economics.job import PER, EconomicsResult
+from dyadsim.economics.results import PER, EconomicsResult
 
 CHEERS: tuple[tuple[int, str, str], ...] = (
     (1, "Title", "Identify the study as an economic evaluation and specify the interventions being compared."),

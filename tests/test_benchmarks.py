@@ -41,3 +41,12 @@ def test_small_runs_benchmark_runs_and_reports() -> None:
     fields = dict(kv.split("=") for kv in line.split()[1:])
     assert set(fields) == {"evals_per_s_2000x12", "overhead_share"}
     assert float(fields["evals_per_s_2000x12"]) > 0 and 0 <= float(fields["overhead_share"]) <= 1, fields
+
+
+def test_economics_benchmark_runs_and_reports() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "economics.py"), "--dyads", "200", "--rounds", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
+    fields = dict(kv.split("=") for kv in line.split()[1:])
+    assert set(fields) == {"overhead_ratio"} and float(fields["overhead_ratio"]) > 0, fields

@@ -34,6 +34,22 @@ from dyadsim.economics.voi import evppi_table
 from dyadsim.run.runner import CHUNK_DYADS
 from dyadsim.run.store import write_atomic
 
+def strategy_means(path: Path, scenario: Any, inputs: EconomicInputs, settings: Settings) -> pd.DataFrame:
+    """Mean per dyad of every quantity of :mod:`dyadsim.economics.accounting`, per replicate, from an
+    outcomes file read chunk by chunk (memory flat in the cohort size)."""
+    sums: pd.DataFrame | None = None
+    counts: pd.Series | None = None
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_DYADS):
+        df = batch.to_pandas()
+        q = quantities(df, scenario, inputs, settings.rate, settings.extrapolate_years)
+        g = q.drop(columns=["dyad_id"]).groupby("replicate")
+        s, c = g.sum(), g.size()
+        sums = s if sums is None else sums.add(s, fill_value=0.0)
+        counts = c if counts is None else counts.add(c, fill_value=0)
+    assert sums is not None and counts is not None
+    return sums.div(counts, axis=0)
+
+
 POPULATION = {"gestational week at enrolment (mean)": ("enrol_week", None),
               "on MOUD planned in pregnancy (share)": ("moud_type", "none"),
               "depression at enrolment (share)": ("depression_dx", None),

@@ -111,22 +111,15 @@ def cheers_rows(res: EconomicsResult) -> list[dict[str, object]]:
     return [{"item": i, "topic": t, "guidance": g, "where": where[i]} for i, t, g in CHEERS]
 
 
-def _money(x: float) -> str:
-    return "" if not np.isfinite(x) else f"{x:,.0f}"
-
-
 def _table(df: pd.DataFrame, fmt: dict[str, str] | None = None) -> str:
+    """An HTML table, float columns formatted by ``fmt`` (column -> format spec, default ``,.2f``)."""
     fmt = fmt or {}
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = ""
-    for row in df.itertuples(index=False):
-        cells = []
-        for c, v in zip(df.columns, row):
-            if isinstance(v, (float, np.floating)):
-                v = "" if not np.isfinite(v) else format(v, fmt.get(c, ",.2f"))
-            cells.append(f"<td>{html.escape(str(v))}</td>")
-        body += "<tr>" + "".join(cells) + "</tr>"
-    return f"<table><tr>{head}</tr>{body}</table>"
+
+    def spec(f: str):  # noqa: ANN202 - a formatter for pandas
+        return lambda v: "" if not np.isfinite(v) else format(v, f)
+
+    formatters = {c: spec(fmt.get(c, ",.2f")) for c in df.columns if pd.api.types.is_float_dtype(df[c])}
+    return df.to_html(index=False, formatters=formatters, na_rep="", border=0)
 
 
 def _figures(res: EconomicsResult, folder: Path) -> list[str]:
@@ -306,7 +299,7 @@ Monte Carlo noise of {m.get('dyads')} dyads per draw adds to the spread and to t
 <h3>EVPPI at {w:,.0f} {cur} per QALY (per {PER:,} births)</h3>{_table(ev, {f'evppi_per_{PER}': ',.0f'})}
 <h2>Inputs</h2><p>{len(res.inputs.costs)} unit costs and {len(res.inputs.utilities)} utilities; {assumed} of them
 are assumed (no published figure found), with wide ranges. Every input: inputs.csv.</p>
-{_table(inputs[['kind', 'name', f'value_{py}', 'low', 'high', 'distribution', 'source']].fillna(''), {f'value_{py}': ',.2f'})}
+{_table(inputs[['kind', 'name', f'value_{py}', 'low', 'high', 'distribution', 'source']])}
 <h2>Limitations</h2><ul><li>{assumed} inputs are assumed; the strategies' programme and support costs rest mostly on them.</li>
 <li>The horizon ends at the end of follow-up unless extrapolated: long-run effects of attachment, removals and
 preterm birth beyond the costs counted at birth are not valued.</li><li>{k} draws: the CEAC, EVPI and EVPPI are

@@ -70,7 +70,10 @@ def net_benefit(cost: np.ndarray, effect: np.ndarray, wtp: float) -> tuple[np.nd
 def evpi(nmb: np.ndarray) -> float:
     """Expected value of perfect information from net monetary benefit draws, shape (draws, strategies)."""
     nmb = np.asarray(nmb, dtype=np.float64)
-    return max(float(nmb.max(axis=1).mean() - nmb.mean(axis=0).max()), 0.0)  # >= 0; below only by rounding
+    best = int(nmb.mean(axis=0).argmax())
+    # E[max_d NMB_d] - E[NMB_best], one mean of differences: never below zero, exactly zero when the
+    # same strategy is best in every draw
+    return float((nmb.max(axis=1) - nmb[:, best]).mean())
 
 
 def acceptability(names: list[str], cost: np.ndarray, effect: np.ndarray, wtps: list[float]) -> pd.DataFrame:

@@ -139,11 +139,13 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
         d = psa[psa.strategy == n].set_index("draw")
         ax.scatter((d.qaly_dyad - base.qaly_dyad) * PER, (d[f"cost_{s.perspective}"] - base[f"cost_{s.perspective}"]) * PER,
                    s=12, alpha=0.6, label=n)
-    lim = ax.get_xlim()
-    for w in s.wtps:
-        ax.plot(lim, [w * lim[0], w * lim[1]], lw=0.8, ls="--", color="grey")
     ax.axhline(0, color="k", lw=0.5)
     ax.axvline(0, color="k", lw=0.5)
+    lim, ylim = ax.get_xlim(), ax.get_ylim()
+    for w in s.wtps:
+        ax.plot(lim, [w * lim[0], w * lim[1]], lw=0.8, ls="--", color="grey")
+    ax.set_xlim(lim)
+    ax.set_ylim(ylim)
     ax.set_xlabel(f"incremental QALYs per {PER:,} births (vs {names[0]})")
     ax.set_ylabel(f"incremental cost per {PER:,} births, {res.inputs.currency} ({s.perspective})")
     ax.set_title("Cost-effectiveness plane (one point per draw; dashed: willingness to pay)")

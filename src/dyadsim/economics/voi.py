@@ -65,7 +65,8 @@ def evppi(nmb: np.ndarray, theta: np.ndarray) -> float:
     fitted = np.zeros_like(inc)
     for d in range(1, inc.shape[1]):
         fitted[:, d] = gam_fit(theta, inc[:, d])
-    return float(max(fitted.max(axis=1).mean() - fitted.mean(axis=0).max(), 0.0))
+    best = int(fitted.mean(axis=0).argmax())
+    return float((fitted.max(axis=1) - fitted[:, best]).mean())  # never below zero (as decision.evpi)
 
 
 def evppi_table(nmb_by_wtp: dict[float, np.ndarray], groups: dict[str, np.ndarray], min_draws: int = 10) -> list[dict[str, object]]:

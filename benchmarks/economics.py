@@ -7,8 +7,9 @@ way ``dyadsim economics`` runs it (:func:`dyadsim.run.runner.run_scenario`, outc
 then costs its dyads (:func:`dyadsim.economics.accounting.quantities` and
 :func:`~dyadsim.economics.accounting.value` at the point inputs, ``extrapolate_years`` 10 so the
 extrapolation is timed too). Accounting off: the run alone; on: the run and the accounting. The
-accounting reads the records the run writes anyway, so nothing in the run changes. Rounds alternate
-and the medians are kept (the machine is shared and noisy).
+accounting reads the records the run writes anyway, so nothing in the run changes. Within a round
+the two are run in turn, in alternating order, and the medians are kept (the machine is shared and
+noisy).
 
 It ends ``RESULT overhead_ratio=<float>`` (time with accounting / time without; goal: at most 1.10).
 """
@@ -51,11 +52,16 @@ def main() -> None:
         value(means, inputs.cost_values(), inputs.utility_values(), inputs)
 
     account(run())  # compile and warm every path first
-    off, on, acc = [], [], []
-    for _ in range(a.rounds):
+    off: list[float] = []
+    on: list[float] = []
+    acc: list[float] = []
+
+    def without() -> None:
         t0 = time.perf_counter()
         run()
         off.append(time.perf_counter() - t0)
+
+    def with_accounting() -> None:
         t0 = time.perf_counter()
         res = run()
         t1 = time.perf_counter()
@@ -63,6 +69,10 @@ def main() -> None:
         t2 = time.perf_counter()
         on.append(t2 - t0)
         acc.append(t2 - t1)
+
+    for k in range(a.rounds):  # the order alternates, so that neither always runs second
+        for step in ((without, with_accounting) if k % 2 == 0 else (with_accounting, without)):
+            step()
     off_s, on_s, acc_s = (float(np.median(x)) for x in (off, on, acc))
     print(f"{a.dyads} dyads, {a.rounds} rounds (medians): run {off_s:.3f} s, run + accounting {on_s:.3f} s "
           f"(accounting alone {acc_s:.3f} s)")

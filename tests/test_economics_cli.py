@@ -90,3 +90,18 @@ def test_a_bad_inputs_file_is_named(tmp_path: Path):
 def test_show_inputs_prints_the_shipped_file():
     done = CliRunner().invoke(main, ["economics", "--show-inputs"])
     assert done.exit_code == 0 and "price_year:" in done.output and "Winkelman" in done.output
+
+
+def test_extrapolation_is_labelled_and_outcomes_kept_on_request(tmp_path: Path):
+    out = tmp_path / "o"
+    done = CliRunner().invoke(main, ["economics", UC, MORE, "--dyads", "20", "--parameters", "point",
+                                     "--extrapolate-years", "life", "--keep-outcomes", "--out", str(out),
+                                     "--no-progress"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert man["economics"]["extrapolate_years"] == 50 and "life expectancy" in man["economics"]["extrapolation"]
+    assert "EXTRAPOLATION" in (out / "economics.html").read_text(encoding="utf-8")
+    s = pd.read_csv(out / "strategies.csv")
+    assert (s.infant_life_years > 50_000).all()  # a year followed and 50 carried, per 1,000 births
+    assert sorted(p.name for p in (out / "outcomes").glob("*.parquet")) == ["more_with_supports.parquet",
+                                                                          "usual_care.parquet"]

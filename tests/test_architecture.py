@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PKG = SRC / "dyadsim"
 
 RANK = {"core": 0, "model": 1, "engine": 2, "config": 3, "run": 4, "analysis": 5, "report": 6,
-        "jobs": 7, "trials": 7, "calibration": 7, "api": 8, "cli": 9,
+        "jobs": 7, "trials": 7, "calibration": 7, "economics": 7, "api": 8, "cli": 9,
         "dashboard": 9}
 """Layer of each top-level part of the package (a subpackage, or the module ``api``)."""
 

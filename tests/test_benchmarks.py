@@ -50,3 +50,12 @@ def test_cluster_power_benchmark_runs_and_reports() -> None:
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
     fields = dict(kv.split("=") for kv in line.split()[1:])
     assert set(fields) == {"cluster_20x10_s"} and float(fields["cluster_20x10_s"]) > 0, fields
+
+
+def test_economics_benchmark_runs_and_reports() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "economics.py"), "--dyads", "200", "--rounds", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
+    fields = dict(kv.split("=") for kv in line.split()[1:])
+    assert set(fields) == {"overhead_ratio"} and float(fields["overhead_ratio"]) > 0, fields

@@ -1,5 +1,5 @@
 """The command line: ``dyadsim run``, ``compare``, ``rerun``, ``summarize``, ``example``, ``graph``,
-``params``, ``sensitivity``, ``trial``, ``power``, ``targets``, ``calibrate``, ``dashboard``.
+``params``, ``sensitivity``, ``trial``, ``power``, ``targets``, ``calibrate``, ``economics``, ``dashboard``.
 
 :mod:`~dyadsim.cli.common` holds the command group and what every command shares,
 :mod:`~dyadsim.cli.commands` and :mod:`~dyadsim.cli.outputs` the commands, :mod:`~dyadsim.cli.entry`
@@ -17,7 +17,7 @@ __all__ = ["main"]
 
 def __getattr__(name: str) -> Any:
     if name == "main":
-        for module in ("commands", "outputs", "targets", "calibrate", "dashboard"):  # each registers its commands on the group
+        for module in ("commands", "outputs", "targets", "calibrate", "economics", "dashboard"):  # each registers its commands on the group
             import_module(f".{module}", __name__)
         return import_module(".common", __name__).main
     raise AttributeError(f"module 'dyadsim.cli' has no attribute {name!r}")

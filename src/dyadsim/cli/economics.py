@@ -1,0 +1,132 @@
+"""Command line: ``dyadsim economics`` (costs, QALYs and the value of information of strategies)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dyadsim.cli.common import (_FORCE_HELP, _OUT_HELP, _check_counts, _compile_notice, _guarded, _notice, _Path,
+                                command_line, main, PARAMETERS_HELP)
+from dyadsim.config.uncertainty import DEFAULT_SOURCE, PARAMETER_SOURCES
+from dyadsim.core.errors import InputError
+
+_EXTRAPOLATE_HELP = ("labelled extrapolation beyond follow-up: YEARS more of the last month's utility for mothers "
+                     "alive and full health for infants (mothers who died get none), or 'life' for the mother's "
+                     "remaining life expectancy of the inputs file; default none")
+
+
+def parse_wtp(text: str) -> tuple[float, ...]:
+    """``--wtp`` as willingness-to-pay values (comma-separated, each > 0, at most 10).
+
+    Raises:
+        InputError: naming ``--wtp`` and what is allowed.
+    """
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InputError("command line", "--wtp", f"must be numbers separated by commas, e.g. 50000,100000; "
+                         f"got {text!r:.60}") from None
+    if not values or len(values) > 10 or any(not (0 < v < 1e8) for v in values):
+        raise InputError("command line", "--wtp", "give 1 to 10 values per QALY, each above 0 and below 100,000,000")
+    return values
+
+
+def parse_extrapolation(text: str, life_years: float) -> tuple[float, str]:
+    """``--extrapolate-years`` as (years, label).
+
+    Raises:
+        InputError: naming the option and what is allowed.
+    """
+    t = text.strip().lower()
+    if t in ("", "none", "0"):
+        return 0.0, "none"
+    if t == "life":
+        return life_years, f"the mother's remaining life expectancy, {life_years:g} years (inputs file)"
+    try:
+        years = float(t)
+    except ValueError:
+        raise InputError("command line", "--extrapolate-years", f"must be none, life or a number of years from 0 to "
+                         f"100; got {text!r:.40}") from None
+    if not 0 <= years <= 100:
+        raise InputError("command line", "--extrapolate-years", f"must be from 0 to 100 years, got {years:g}")
+    return years, f"{years:g} years"
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, type=_Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", default=None, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option("--wtp", default="50000,100000,150000", show_default=True,
+              help="willingness to pay per QALY, comma-separated")
+@click.option("--perspective", type=click.Choice(["payer", "societal"]), default="payer", show_default=True,
+              help="perspective of the probabilistic analysis (both are tabulated)")
+@click.option("--parameter-draws", "draws", type=int, default=None, metavar="K",
+              help="draws of the probabilistic analysis: K parameter sets (posterior or prior), shared by every "
+                   "strategy, each with its own draw of the cost and utility inputs (default 20)")
+@click.option("--parameters", "source", type=click.Choice(PARAMETER_SOURCES), default=DEFAULT_SOURCE,
+              show_default=True, help=PARAMETERS_HELP)
+@click.option("--dyads", type=int, default=None, help="dyads per strategy and draw (default: the first scenario's)")
+@click.option("--seed", type=int, default=None, help="base seed (default: the first scenario's)")
+@click.option("--inputs", "inputs_file", type=_Path(dir_okay=False, path_type=Path), default=None,
+              help="cost and utility inputs (YAML, the schema of the shipped file; see --show-inputs)")
+@click.option("--discount", "rate", type=float, default=None,
+              help="discount rate a year for costs and effects (default: the inputs file's, 0.03)")
+@click.option("--extrapolate-years", "extrapolate", default="none", show_default=True, help=_EXTRAPOLATE_HELP)
+@click.option("--keep-outcomes", is_flag=True, help="keep each strategy's per-dyad outcomes in OUT/outcomes/")
+@click.option("--show-inputs", is_flag=True, help="print the shipped cost and utility inputs file and stop")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
+def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: str, perspective: str,
+              draws: int | None, source: str, dyads: int | None, seed: int | None, inputs_file: Path | None,
+              rate: float | None, extrapolate: str, keep_outcomes: bool, show_inputs: bool,
+              progress: bool | None) -> None:
+    """Costs, QALYs and the value of information of SCENARIOS (strategies; the first is the comparator):
+    per 1,000 births, the efficiency frontier, ICERs, net benefit, CE plane, CEAC, CEAF, EVPI, EVPPI,
+    an HTML report and a CHEERS 2022 checklist."""
+    from dyadsim.analysis.compare import load_comparison
+    from dyadsim.economics.inputs import load_inputs, shipped_path
+    from dyadsim.economics.job import run_economics
+    from dyadsim.economics.results import Settings
+    from dyadsim.run.store import check_target
+
+    if show_inputs:
+        click.echo(shipped_path().read_text(encoding="utf-8"), nl=False)
+        return
+    with _guarded():
+        if out is None:
+            raise InputError("command line", "--out", "give the output folder: --out DIR")
+        _check_counts(dyads, None, seed)
+        wtps = parse_wtp(wtp)
+        inputs = load_inputs(inputs_file)
+        if rate is not None and not 0 <= rate <= 0.15:
+            raise InputError("command line", "--discount", f"must be from 0 to 0.15 a year, got {rate:g}")
+        years, label = parse_extrapolation(extrapolate, inputs.life.mother_life_expectancy_years.value)
+        if draws is None and source != "point":
+            draws = 20
+        loaded = load_comparison(list(scenarios), dyads=dyads, seed=seed, parameter_draws=draws,
+                                 draw_source=source)
+        loaded.command = command_line()
+        check_target(out, force)
+        settings = Settings(wtps=wtps, perspective=perspective, rate=inputs.discount.rate if rate is None else rate,
+                            extrapolate_years=years, extrapolate_label=label,
+                            inputs_origin=str(inputs_file) if inputs_file else "dyadsim/data/economics.yaml",
+                            keep_outcomes=keep_outcomes, seed=loaded.scenarios[0][0].cohort.seed)
+        _compile_notice(loaded.scenarios[0][0].engine.kind)
+        res = run_economics(loaded, out, inputs, settings, force=force, progress=progress,
+                            echo=lambda m: click.echo(m, err=True))
+    cur = res.inputs.currency
+    click.echo(f"per 1,000 births ({cur} {res.inputs.price_year}, discounted {settings.rate:.1%}/yr):")
+    click.echo(f"  {'strategy':32s} {'payer cost':>13s} {'societal cost':>14s} {'QALYs (dyad)':>13s} "
+               f"{'OD deaths':>10s} {'removals':>9s}")
+    for r in res.strategies.itertuples():
+        click.echo(f"  {r.strategy[:32]:32s} {r.cost_payer:13,.0f} {r.cost_societal:14,.0f} {r.qaly_dyad:13.2f} "
+                   f"{r.overdose_deaths:10.2f} {r.removals:9.1f}")
+    inc = res.incremental[(res.incremental.perspective == perspective) & (res.incremental.status == "ND")]
+    click.echo(f"frontier ({perspective}): " + " -> ".join(
+        f"{r.strategy}" + ("" if r.icer != r.icer else f" (ICER {r.icer:,.0f}/QALY)") for r in inc.itertuples()))
+    for w in wtps:
+        at = res.ceac[(res.ceac.wtp == w) & res.ceac.optimal].iloc[0]
+        click.echo(f"  at {w:,.0f}/QALY: optimal {at.strategy} (probability {at.probability_best:.2f}); "
+                   f"EVPI {at.evpi_per_1000:,.0f} per 1,000 births")
+    _notice(res.manifest)
+    click.echo(f"\nwrote {out}/ (economics.html, strategies.csv, incremental.csv, psa.csv, ceac.csv, evppi.csv, "
+               "inputs.csv, cheers.csv, figures/)")

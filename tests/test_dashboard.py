@@ -7,6 +7,7 @@ while a run is going (and cancelling it leaves nothing behind).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "src" / "dyadsim" / "dashboard" / "app.py"
 ANSWER_S = 1.0
 """The page must answer within this many seconds while a run is going (issue 24)."""
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """AppTest puts the app's module in ``sys.modules["__main__"]`` and leaves it there; processes
+    spawned later in this interpreter (Dask workers in other tests) would re-run the app as their
+    main script. Put the real one back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture()

@@ -1,7 +1,9 @@
 """Command line: ``dyadsim economics`` (costs, QALYs and the value of information of strategies)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,6 +54,27 @@ def parse_extrapolation(text: str, life_years: float) -> tuple[float, str]:
     return years, f"{years:g} years"
 
 
+def proposed_trial(path: Path | None, sizes: str | None, pool: int | None, loaded: Any,
+                   echo: Callable[[str], None]) -> Any:
+    """The statistic of the proposed trial of ``--evsi-trial`` on the draws of ``loaded``
+    (:func:`dyadsim.trials.evsi.trial_statistics`), or None without one.
+
+    Raises:
+        InputError: ``--evsi-n`` or ``--evsi-pool`` without ``--evsi-trial``; a bad trial file or size.
+    """
+    if path is None:
+        for opt, v in (("--evsi-n", sizes), ("--evsi-pool", pool)):
+            if v is not None:
+                raise InputError("command line", opt, "is for --evsi-trial TRIAL.yaml: give the proposed trial too")
+        return None
+    from dyadsim.trials.design import load_trial
+    from dyadsim.trials.evsi import trial_statistics
+    from dyadsim.trials.power import parse_grid
+
+    grid = parse_grid(sizes, "--evsi-n") if sizes is not None else [int(load_trial(path)[0].n_per_arm or 0)]
+    return trial_statistics(path, loaded.names, loaded.draws, grid, pool_dyads=pool, progress=echo)
+
+
 @main.command()
 @click.argument("scenarios", nargs=-1, type=_Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out", default=None, type=_Path(file_okay=False, path_type=Path), help=_OUT_HELP)
@@ -74,11 +97,18 @@ def parse_extrapolation(text: str, life_years: float) -> tuple[float, str]:
 @click.option("--extrapolate-years", "extrapolate", default="none", show_default=True, help=_EXTRAPOLATE_HELP)
 @click.option("--keep-outcomes", is_flag=True, help="keep each strategy's per-dyad outcomes in OUT/outcomes/")
 @click.option("--show-inputs", is_flag=True, help="print the shipped cost and utility inputs file and stop")
+@click.option("--evsi-trial", "evsi_trial", type=_Path(dir_okay=False, path_type=Path), default=None,
+              metavar="TRIAL.yaml", help="a proposed two-arm trial whose arms are two of the strategies: write the "
+                                          "expected value of sample information of its sizes (evsi.csv)")
+@click.option("--evsi-n", "evsi_n", default=None, metavar="SIZES",
+              help="sizes per arm of the proposed trial, e.g. 100,200,400 or 50:400:50 (default: its n_per_arm)")
+@click.option("--evsi-pool", "evsi_pool", type=click.IntRange(100, 1_000_000), default=None, metavar="N",
+              help="dyads simulated per arm and draw to draw the trial from (default: the trial file's pool_dyads)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: str, perspective: str,
               draws: int | None, source: str, dyads: int | None, seed: int | None, inputs_file: Path | None,
               rate: float | None, extrapolate: str, keep_outcomes: bool, show_inputs: bool,
-              progress: bool | None) -> None:
+              evsi_trial: Path | None, evsi_n: str | None, evsi_pool: int | None, progress: bool | None) -> None:
     """Costs, QALYs and the value of information of SCENARIOS (strategies; the first is the comparator):
     per 1,000 births, the efficiency frontier, ICERs, net benefit, CE plane, CEAC, CEAF, EVPI, EVPPI,
     an HTML report and a CHEERS 2022 checklist."""
@@ -111,8 +141,9 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
                             inputs_origin=str(inputs_file) if inputs_file else "dyadsim/data/economics.yaml",
                             keep_outcomes=keep_outcomes, seed=loaded.scenarios[0][0].cohort.seed)
         _compile_notice(loaded.scenarios[0][0].engine.kind)
-        res = run_economics(loaded, out, inputs, settings, force=force, progress=progress,
-                            echo=lambda m: click.echo(m, err=True))
+        say = (lambda m: click.echo(m, err=True))
+        study = proposed_trial(evsi_trial, evsi_n, evsi_pool, loaded, say)
+        res = run_economics(loaded, out, inputs, settings, force=force, progress=progress, echo=say, study=study)
     cur = res.inputs.currency
     click.echo(f"per 1,000 births ({cur} {res.inputs.price_year}, discounted {settings.rate:.1%}/yr):")
     click.echo(f"  {'strategy':32s} {'payer cost':>13s} {'societal cost':>14s} {'QALYs (dyad)':>13s} "
@@ -127,6 +158,9 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
         at = res.ceac[(res.ceac.wtp == w) & res.ceac.optimal].iloc[0]
         click.echo(f"  at {w:,.0f}/QALY: optimal {at.strategy} (probability {at.probability_best:.2f}); "
                    f"EVPI {at.evpi_per_1000:,.0f} per 1,000 births")
+    for r in res.evsi.itertuples():
+        click.echo(f"  EVSI at {r.wtp:,.0f}/QALY, {r.n} per arm: {r.evsi_per_1000:,.0f} per 1,000 births "
+                   f"(SE {r.se_per_1000:,.0f}; EVPI {r.evpi_per_1000:,.0f}){' ' + r.note if r.note else ''}")
     _notice(res.manifest)
     click.echo(f"\nwrote {out}/ (economics.html, strategies.csv, incremental.csv, psa.csv, ceac.csv, evppi.csv, "
-               "inputs.csv, cheers.csv, figures/)")
+               f"{'evsi.csv, ' if len(res.evsi) else ''}inputs.csv, cheers.csv, figures/)")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from dyadsim.economics.inputs import EconomicInputs
@@ -29,6 +30,31 @@ class Settings:
     seed: int = 0
 
 
+class StudyStatistics(Protocol):
+    """The summary statistic a proposed study reports per draw and size, for the EVSI (made by
+    :func:`dyadsim.trials.evsi.trial_statistics`; any object with these attributes will do)."""
+
+    trial_file: str
+    trial_name: str
+    arms: list[str]
+    strategies: list[str]
+    outcome: str
+    scale: str
+    grid: list[int]
+    values: np.ndarray
+    """Shape (draws, sizes): draw ``k`` of the economics run, size ``grid[j]`` per allocation unit."""
+    fallbacks: int
+    pool_dyads: int
+    elapsed_s: float
+
+
+def study_record(study: StudyStatistics) -> dict[str, Any]:
+    """What the manifest and the report say of the proposed study behind the EVSI."""
+    return {"trial_file": study.trial_file, "trial": study.trial_name, "arms": dict(zip(study.arms, study.strategies)),
+            "statistic": f"estimated effect on {study.outcome} ({study.scale})", "sizes_per_arm": list(study.grid),
+            "pool_dyads_per_arm": study.pool_dyads, "model_failures": study.fallbacks, "elapsed_s": study.elapsed_s}
+
+
 @dataclass
 class EconomicsResult:
     """Everything ``dyadsim economics`` writes, as tables."""
@@ -46,4 +72,6 @@ class EconomicsResult:
     evppi: pd.DataFrame
     means: pd.DataFrame
     """Per strategy and draw: mean quantities per dyad (discounted) and outcomes."""
+    evsi: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """EVSI of the proposed trial per size and willingness to pay (empty without ``--evsi-trial``)."""
     manifest: dict[str, Any] = field(default_factory=dict)

@@ -17,43 +17,6 @@ _EXTRAPOLATE_HELP = ("labelled extrapolation beyond follow-up: YEARS more of the
                      "remaining life expectancy of the inputs file; default none")
 
 
-def parse_wtp(text: str) -> tuple[float, ...]:
-    """``--wtp`` as willingness-to-pay values (comma-separated, each > 0, at most 10).
-
-    Raises:
-        InputError: naming ``--wtp`` and what is allowed.
-    """
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InputError("command line", "--wtp", f"must be numbers separated by commas, e.g. 50000,100000; "
-                         f"got {text!r:.60}") from None
-    if not values or len(values) > 10 or any(not (0 < v < 1e8) for v in values):
-        raise InputError("command line", "--wtp", "give 1 to 10 values per QALY, each above 0 and below 100,000,000")
-    return values
-
-
-def parse_extrapolation(text: str, life_years: float) -> tuple[float, str]:
-    """``--extrapolate-years`` as (years, label).
-
-    Raises:
-        InputError: naming the option and what is allowed.
-    """
-    t = text.strip().lower()
-    if t in ("", "none", "0"):
-        return 0.0, "none"
-    if t == "life":
-        return life_years, f"the mother's remaining life expectancy, {life_years:g} years (inputs file)"
-    try:
-        years = float(t)
-    except ValueError:
-        raise InputError("command line", "--extrapolate-years", f"must be none, life or a number of years from 0 to "
-                         f"100; got {text!r:.40}") from None
-    if not 0 <= years <= 100:
-        raise InputError("command line", "--extrapolate-years", f"must be from 0 to 100 years, got {years:g}")
-    return years, f"{years:g} years"
-
-
 def proposed_trial(path: Path | None, sizes: str | None, pool: int | None, loaded: Any,
                    echo: Callable[[str], None]) -> Any:
     """The statistic of the proposed trial of ``--evsi-trial`` on the draws of ``loaded``
@@ -112,10 +75,9 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
     """Costs, QALYs and the value of information of SCENARIOS (strategies; the first is the comparator):
     per 1,000 births, the efficiency frontier, ICERs, net benefit, CE plane, CEAC, CEAF, EVPI, EVPPI,
     an HTML report and a CHEERS 2022 checklist."""
-    from dyadsim.analysis.compare import load_comparison
-    from dyadsim.economics.inputs import load_inputs, shipped_path
+    from dyadsim.economics.inputs import shipped_path
     from dyadsim.economics.job import run_economics
-    from dyadsim.economics.results import Settings
+    from dyadsim.economics.setup import prepare
     from dyadsim.run.store import check_target
 
     if show_inputs:
@@ -125,21 +87,11 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
         if out is None:
             raise InputError("command line", "--out", "give the output folder: --out DIR")
         _check_counts(dyads, None, seed)
-        wtps = parse_wtp(wtp)
-        inputs = load_inputs(inputs_file)
-        if rate is not None and not 0 <= rate <= 0.15:
-            raise InputError("command line", "--discount", f"must be from 0 to 0.15 a year, got {rate:g}")
-        years, label = parse_extrapolation(extrapolate, inputs.life.mother_life_expectancy_years.value)
-        if draws is None and source != "point":
-            draws = 20
-        loaded = load_comparison(list(scenarios), dyads=dyads, seed=seed, parameter_draws=draws,
-                                 draw_source=source)
+        loaded, inputs, settings = prepare(list(scenarios), wtp=wtp, perspective=perspective, draws=draws,
+                                           source=source, dyads=dyads, seed=seed, inputs_file=inputs_file, rate=rate,
+                                           extrapolate=extrapolate, keep_outcomes=keep_outcomes)
         loaded.command = command_line()
         check_target(out, force)
-        settings = Settings(wtps=wtps, perspective=perspective, rate=inputs.discount.rate if rate is None else rate,
-                            extrapolate_years=years, extrapolate_label=label,
-                            inputs_origin=str(inputs_file) if inputs_file else "dyadsim/data/economics.yaml",
-                            keep_outcomes=keep_outcomes, seed=loaded.scenarios[0][0].cohort.seed)
         _compile_notice(loaded.scenarios[0][0].engine.kind)
         say = (lambda m: click.echo(m, err=True))
         study = proposed_trial(evsi_trial, evsi_n, evsi_pool, loaded, say)
@@ -154,7 +106,7 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
     inc = res.incremental[(res.incremental.perspective == perspective) & (res.incremental.status == "ND")]
     click.echo(f"frontier ({perspective}): " + " -> ".join(
         f"{r.strategy}" + ("" if r.icer != r.icer else f" (ICER {r.icer:,.0f}/QALY)") for r in inc.itertuples()))
-    for w in wtps:
+    for w in settings.wtps:
         at = res.ceac[(res.ceac.wtp == w) & res.ceac.optimal].iloc[0]
         click.echo(f"  at {w:,.0f}/QALY: optimal {at.strategy} (probability {at.probability_best:.2f}); "
                    f"EVPI {at.evpi_per_1000:,.0f} per 1,000 births")

@@ -74,4 +74,8 @@ class EconomicsResult:
     """Per strategy and draw: mean quantities per dyad (discounted) and outcomes."""
     evsi: pd.DataFrame = field(default_factory=pd.DataFrame)
     """EVSI of the proposed trial per size and willingness to pay (empty without ``--evsi-trial``)."""
+    folder: Any = None
+    """Where the files were written (set by :func:`dyadsim.api.economics`)."""
+    keep: Any = field(default=None, repr=False)
+    """The temporary folder that holds them when no ``out`` was given (removed with the result)."""
     manifest: dict[str, Any] = field(default_factory=dict)

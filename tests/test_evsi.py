@@ -39,8 +39,9 @@ def _conjugate(seed: int, k: int = 2000) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def test_evsi_matches_the_normal_normal_closed_form_and_rises_with_n_to_below_the_evpi():
-    """Posterior mean of theta given X_n is normal with spread SD0^2 / sqrt(SD0^2 + SIGMA^2 / n), so
-    EVSI(n) = E[max(0, m)] - max(0, MU0) (e.g. Ades, Lu & Claxton 2004, Med Decis Making 24:207)."""
+    """The posterior mean m of theta given X_n is MU0 + w (X_n - MU0), w = SD0^2 / (SD0^2 + SIGMA^2 / n);
+    over X_n it is normal with mean MU0 and spread w sqrt(SD0^2 + SIGMA^2 / n) = SD0^2 / sqrt(SD0^2 +
+    SIGMA^2 / n), and the noise has mean 0 given X_n, so EVSI(n) = E[max(0, m)] - max(0, MU0)."""
     nmb, x, _ = _conjugate(5)
     rows = pd.DataFrame(evsi_table({1.0: nmb}, x, GRID, seed=1))
     exact = np.array([_expected_max0(MU0, SD0**2 / np.sqrt(SD0**2 + SIGMA**2 / n)) for n in GRID])

@@ -74,7 +74,8 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
               evsi_trial: Path | None, evsi_n: str | None, evsi_pool: int | None, progress: bool | None) -> None:
     """Costs, QALYs and the value of information of SCENARIOS (strategies; the first is the comparator):
     per 1,000 births, the efficiency frontier, ICERs, net benefit, CE plane, CEAC, CEAF, EVPI, EVPPI,
-    an HTML report and a CHEERS 2022 checklist."""
+    with --evsi-trial the expected value of sample information of a proposed trial's sizes, an HTML
+    report and a CHEERS 2022 checklist."""
     from dyadsim.economics.inputs import shipped_path
     from dyadsim.economics.job import run_economics
     from dyadsim.economics.setup import prepare

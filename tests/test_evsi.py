@@ -120,3 +120,14 @@ def test_evsi_sizes_need_the_trial(tmp_path: Path):
     done = CliRunner().invoke(main, ["economics", str(EX / "usual_care.yaml"), str(EX / "more_prenatal.yaml"),
                                      "--evsi-n", "50", "--out", str(tmp_path / "out"), "--no-progress"])
     assert done.exit_code != 0 and "--evsi-n" in done.output and "--evsi-trial" in done.output
+
+
+@pytest.mark.parametrize("kwargs, field", [({"wtp": "abc"}, "wtp"), ({"evsi_n": [50]}, "evsi_trial"),
+                                           ({"discount": 0.5}, "discount")])
+def test_the_python_face_names_its_own_arguments(kwargs, field):
+    from dyadsim.api import economics
+    from dyadsim.core.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        economics([str(EX / "usual_care.yaml"), str(EX / "more_prenatal.yaml")], **kwargs)
+    assert err.value.file == "economics" and err.value.field == field

@@ -29,7 +29,7 @@ from dyadsim.economics.accounting import quantities, value
 from dyadsim.economics.decision import acceptability, frontier, net_benefit
 from dyadsim.economics.inputs import EconomicInputs, draw_inputs
 from dyadsim.economics.names import COUNTS, HEALTH, QUANTITIES
-from dyadsim.economics.results import PER, EconomicsResult, Settings, StudyStatistics, study_record
+from dyadsim.economics.results import PER, EconomicsResult, Settings, StudyStatistics
 from dyadsim.economics.voi import evppi_table, evsi_table
 from dyadsim.run.runner import CHUNK_DYADS
 from dyadsim.run.store import write_atomic
@@ -181,7 +181,7 @@ def run_economics(loaded: Loaded, out: str | Path, inputs: EconomicInputs, setti
         res.manifest = manifest(loaded, cmp.manifest, inputs, settings, time.perf_counter() - started)
         res.manifest["population_summary"] = pop
         if study is not None:
-            res.manifest["economics"]["evsi"] = study_record(study)
+            res.manifest["economics"]["evsi"] = study.record()
         res.manifest["descriptions"] = [scn.description.strip() for scn, _, _ in loaded.scenarios]
         write_report(res, tmp)
         holder.append(res)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,6 +127,16 @@ def _table(df: pd.DataFrame, fmt: dict[str, str] | None = None) -> str:
     return df.to_html(index=False, formatters=formatters, na_rep="", border=0)
 
 
+def _save(fig: Any, path: Path, files: list[str]) -> None:
+    """Write a figure and close it; its file name joins ``files``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    files.append(path.name)
+
+
 def _figures(res: EconomicsResult, folder: Path) -> list[str]:
     """CE plane, CEAC with the CEAF and EVPI curve, EVPPI bars; returns the file names."""
     import matplotlib
@@ -154,10 +165,7 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
     ax.set_ylabel(f"incremental cost per {PER:,} births, {res.inputs.currency} ({s.perspective})")
     ax.set_title("Cost-effectiveness plane (one point per draw; dashed: willingness to pay)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(folder / "ce_plane.png", dpi=110)
-    plt.close(fig)
-    files.append("ce_plane.png")
+    _save(fig, folder / "ce_plane.png", files)
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     for n in names:
@@ -174,10 +182,7 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
     ax2.set_xlabel("willingness to pay per QALY")
     ax2.set_ylabel(f"EVPI per {PER:,} births")
     ax2.set_title("Expected value of perfect information")
-    fig.tight_layout()
-    fig.savefig(folder / "ceac.png", dpi=110)
-    plt.close(fig)
-    files.append("ceac.png")
+    _save(fig, folder / "ceac.png", files)
 
     if len(res.evppi) and res.evppi["evppi"].notna().any():
         w = 100_000.0 if 100_000.0 in s.wtps else s.wtps[0]
@@ -186,10 +191,7 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
         ax.barh(d.group, d[f"evppi_per_{PER}"])
         ax.set_xlabel(f"EVPPI per {PER:,} births at {w:,.0f} per QALY")
         ax.set_title("Value of perfect information on each group of inputs")
-        fig.tight_layout()
-        fig.savefig(folder / "evppi.png", dpi=110)
-        plt.close(fig)
-        files.append("evppi.png")
+        _save(fig, folder / "evppi.png", files)
 
     if len(res.evsi) and res.evsi["evsi"].notna().any():
         fig, ax = plt.subplots(figsize=(7.5, 4.5))
@@ -200,12 +202,9 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
             ax.axhline(float(d[f"evpi_per_{PER}"].iloc[0]), ls=":", color=line[0].get_color(), label="EVPI (bound)")
         ax.set_xlabel("participants per arm of the proposed trial")
         ax.set_ylabel(f"EVSI per {PER:,} births ({res.inputs.currency})")
-        ax.set_title("Expected value of sample information (bars: 95% bootstrap, +-1.96 SE)")
+        ax.set_title("Expected value of sample information (bars: +-1.96 bootstrap SE)")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(folder / "evsi.png", dpi=110)
-        plt.close(fig)
-        files.append("evsi.png")
+        _save(fig, folder / "evsi.png", files)
     return files
 
 

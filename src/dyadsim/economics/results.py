@@ -32,27 +32,18 @@ class Settings:
 
 class StudyStatistics(Protocol):
     """The summary statistic a proposed study reports per draw and size, for the EVSI (made by
-    :func:`dyadsim.trials.evsi.trial_statistics`; any object with these attributes will do)."""
+    :func:`dyadsim.trials.evsi.trial_statistics`; any object with these will do)."""
 
-    trial_file: str
-    trial_name: str
-    arms: list[str]
-    strategies: list[str]
-    outcome: str
-    scale: str
     grid: list[int]
+    """Sizes per allocation unit."""
     values: np.ndarray
-    """Shape (draws, sizes): draw ``k`` of the economics run, size ``grid[j]`` per allocation unit."""
-    fallbacks: int
-    pool_dyads: int
-    elapsed_s: float
+    """Shape (draws, sizes): draw ``k`` of the economics run, size ``grid[j]``."""
 
-
-def study_record(study: StudyStatistics) -> dict[str, Any]:
-    """What the manifest and the report say of the proposed study behind the EVSI."""
-    return {"trial_file": study.trial_file, "trial": study.trial_name, "arms": dict(zip(study.arms, study.strategies)),
-            "statistic": f"estimated effect on {study.outcome} ({study.scale})", "sizes_per_arm": list(study.grid),
-            "pool_dyads_per_arm": study.pool_dyads, "model_failures": study.fallbacks, "elapsed_s": study.elapsed_s}
+    def record(self) -> dict[str, Any]:
+        """What the manifest and the report say of the study: ``trial_file``, ``trial``, ``arms``
+        (arm: strategy), ``statistic``, ``sizes_per_arm``, ``pool_dyads_per_arm``,
+        ``model_failures``, ``elapsed_s``."""
+        ...
 
 
 @dataclass

@@ -68,6 +68,12 @@ class TrialStatistics:
     pool_dyads: int
     elapsed_s: float
 
+    def record(self) -> dict[str, Any]:
+        """What the economics manifest and report say of the trial behind the EVSI."""
+        return {"trial_file": self.trial_file, "trial": self.trial_name, "arms": dict(zip(self.arms, self.strategies)),
+                "statistic": f"estimated effect on {self.outcome} ({self.scale})", "sizes_per_arm": list(self.grid),
+                "pool_dyads_per_arm": self.pool_dyads, "model_failures": self.fallbacks, "elapsed_s": self.elapsed_s}
+
 
 def match_arms(path: str | Path, trial: Trial, specs: list[ScenarioSpec], strategies: list[str]) -> list[str]:
     """The strategy of each arm of a two-arm, individually randomised trial: the strategy whose

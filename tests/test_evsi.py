@@ -123,7 +123,9 @@ def test_evsi_sizes_need_the_trial(tmp_path: Path):
 
 
 @pytest.mark.parametrize("kwargs, field", [({"wtp": "abc"}, "wtp"), ({"evsi_n": [50]}, "evsi_trial"),
-                                           ({"discount": 0.5}, "discount")])
+                                           ({"discount": 0.5}, "discount"),
+                                           ({"evsi_trial": str(EX / "trial_perinatal_more.yaml"), "evsi_pool": 10,
+                                             "parameter_draws": 2}, "evsi_pool")])
 def test_the_python_face_names_its_own_arguments(kwargs, field):
     from dyadsim.api import economics
     from dyadsim.core.errors import InputError

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -441,7 +442,8 @@ def economics(scenarios: list[str | Path], *, out: str | Path | None = None, wtp
         if evsi_trial is not None:
             grid = (parse_grid(text(evsi_n), "--evsi-n") if evsi_n is not None
                     else [int(load_trial(evsi_trial)[0].n_per_arm or 0)])
-            study = trial_statistics(evsi_trial, loaded.names, loaded.draws, grid, pool_dyads=evsi_pool)
+            say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
+            study = trial_statistics(evsi_trial, loaded.names, loaded.draws, grid, pool_dyads=evsi_pool, progress=say)
     except InputError as exc:  # the command's option names, as this function's arguments
         if exc.file != "command line":
             raise

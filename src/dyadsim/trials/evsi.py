@@ -135,6 +135,8 @@ def trial_statistics(path: str | Path, strategies: list[str], draws: Any, grid: 
         raise InputError("command line", "--evsi-trial", "the expected value of sample information needs parameter "
                          "draws (--parameters prior or posterior, --parameter-draws K of at least 2)")
     pool = trial.pool_dyads if pool_dyads is None else pool_dyads
+    if not 100 <= pool <= 1_000_000:
+        raise InputError("command line", "--evsi-pool", f"must be from 100 to 1,000,000 dyads per arm, got {pool}")
     # Only what the statistic needs: the primary outcome, no mediation paths (no cut arms).
     lean = trial.model_copy(update={"secondary": [], "process": [], "mediation": [], "pool_dyads": pool})
     values = np.full((len(draws), len(grid)), np.nan)

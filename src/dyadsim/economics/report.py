@@ -197,12 +197,14 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
         fig, ax = plt.subplots(figsize=(7.5, 4.5))
         for w, d in res.evsi.groupby("wtp"):
             d = d.sort_values("n")
-            line = ax.errorbar(d.n, d[f"evsi_per_{PER}"], yerr=1.96 * d[f"se_per_{PER}"].fillna(0.0), marker="o",
-                               capsize=3, label=f"EVSI at {w:,.0f} per QALY")
-            ax.axhline(float(d[f"evpi_per_{PER}"].iloc[0]), ls=":", color=line[0].get_color(), label="EVPI (bound)")
+            v = d[f"evsi_per_{PER}"]
+            bars = [(v - d[f"lower_per_{PER}"]).clip(lower=0).fillna(0.0), (d[f"upper_per_{PER}"] - v).clip(lower=0).fillna(0.0)]
+            line = ax.errorbar(d.n, v, yerr=bars, marker="o", capsize=3, label=f"EVSI at {w:,.0f} per QALY")
+            ax.axhline(float(d[f"evpi_per_{PER}"].iloc[0]), ls=":", color=line[0].get_color(),
+                       label=f"EVPI at {w:,.0f} (the bound)")
         ax.set_xlabel("participants per arm of the proposed trial")
         ax.set_ylabel(f"EVSI per {PER:,} births ({res.inputs.currency})")
-        ax.set_title("Expected value of sample information (bars: +-1.96 bootstrap SE)")
+        ax.set_title("Expected value of sample information (bars: 95% bootstrap intervals)")
         ax.legend(fontsize=8)
         _save(fig, folder / "evsi.png", files)
     return files

@@ -53,6 +53,7 @@ def test_evsi_matches_the_normal_normal_closed_form_and_rises_with_n_to_below_th
     assert (np.diff(est) > -2 * se[1:]).all(), est  # non-decreasing within 2 SEs
     assert (est <= rows["evpi"].to_numpy() + 2 * se).all()  # bounded by the EVPI
     assert (rows["lower"] <= rows["evsi"]).all() and (rows["evsi"] <= rows["upper"]).all()
+    assert rows["note"].eq("").all()  # 2,000 draws: not flagged rough
 
 
 def test_evsi_of_a_study_that_says_nothing_about_net_benefit_is_near_zero():
@@ -92,6 +93,7 @@ def test_evsi_end_to_end_on_a_small_run(tmp_path: Path):
     ev = pd.read_csv(out / "evsi.csv")
     assert list(ev["n"]) == [10, 40] and (ev["wtp"] == 100000).all()
     assert ev["evsi"].notna().all() and (ev["evsi"] >= 0).all()
+    assert ev["note"].str.startswith("rough: 12 draws").all()  # under EVSI_ROUGH draws it says so
     assert (ev["evsi"] <= ev["evpi"] + 3 * ev["se"] + 1e-12).all()
     assert ev["evsi_per_1000"].to_numpy() == pytest.approx(1000 * ev["evsi"].to_numpy())
     assert (out / "figures" / "evsi.png").is_file()

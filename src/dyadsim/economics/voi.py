@@ -93,6 +93,9 @@ def evppi_table(nmb_by_wtp: dict[float, np.ndarray], groups: dict[str, np.ndarra
 
 EVSI_BOOT = 100
 """Bootstrap resamples of the draws behind each EVSI's standard error and interval."""
+EVSI_ROUGH = 50
+"""Under this many draws an EVSI is flagged rough: a regression on few draws fits noise, which can only
+raise the estimate (a judgement, not a published threshold; the conjugate test uses 2,000)."""
 
 
 def evsi_table(nmb_by_wtp: dict[float, np.ndarray], statistic: np.ndarray, grid: list[int], *,
@@ -125,6 +128,8 @@ def evsi_table(nmb_by_wtp: dict[float, np.ndarray], statistic: np.ndarray, grid:
         if np.isfinite(value) and r["note"] == "":
             reps = np.array([evppi(nmb[i], x[i]) for i in resample])
             se, lo, hi = float(reps.std(ddof=1)), float(np.quantile(reps, 0.025)), float(np.quantile(reps, 0.975))
+        note = r["note"] or (f"rough: {k} draws (a regression on few draws fits noise, biased upwards; give more "
+                             f"--parameter-draws)" if k < EVSI_ROUGH else "")
         out.append({"wtp": r["wtp"], "n": int(str(r["group"])), "evsi": value, "se": se, "lower": lo, "upper": hi,
-                    "evpi": evpi(nmb), "note": r["note"]})
+                    "evpi": evpi(nmb), "note": note})
     return out

@@ -28,7 +28,8 @@ PLACEHOLDERS = {"SCENARIO.yaml": "examples/usual_care.yaml", "A.yaml": "examples
                 "B.yaml": "examples/more_prenatal.yaml", "TRIAL.yaml": "examples/trial_perinatal_more.yaml"}
 """Files a synopsis names by role, and the example that plays it."""
 
-SMALL = {"--dyads": "20", "--replicates": "2", "--parameter-draws": "3", "--reps": "10"}
+SMALL = {"--dyads": "20", "--replicates": "2", "--parameter-draws": "3", "--reps": "10", "--evsi-n": "20",
+         "--evsi-pool": "300"}
 """Sizes an example is run at here (the documents' own sizes take minutes)."""
 
 CALIBRATE_SMALL = {"--dyads": "100", "--screen-dyads": "100", "--waves": "1", "--points": "8", "--steps": "50",

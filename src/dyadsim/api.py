@@ -1,4 +1,5 @@
-"""A Python API for notebooks: ``dyadsim.Sim(...).run()`` and ``dyadsim.compare([...])``.
+"""A Python API for notebooks: ``dyadsim.Sim(...).run()``, ``dyadsim.compare([...])`` and
+``dyadsim.api.economics([...])`` (the economic evaluation, as ``dyadsim economics``).
 
 Built on the same machinery as the command line (:func:`dyadsim.config.scenario.load_scenario`'s
 validation, :func:`dyadsim.run.runner.run_scenario`, :mod:`dyadsim.analysis.compare`, the report's figures,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from dyadsim.analysis.compare import Comparison
+    from dyadsim.economics.results import EconomicsResult
     from dyadsim.run.runner import RunResult
 
 ScenarioLike = Union[str, Path, dict, Scenario, "Sim"]
@@ -394,4 +397,69 @@ def compare(scenarios: list[ScenarioLike], *, dyads: int | None = None, replicat
     return CompareResult(cmp, folder)
 
 
-__all__ = ["CompareResult", "Sim", "compare"]
+def economics(scenarios: list[str | Path], *, out: str | Path | None = None, wtp: str | list[float] = "50000,100000,150000",
+              perspective: str = "payer", parameter_draws: int | None = None, parameters: str = "posterior",
+              dyads: int | None = None, seed: int | None = None, inputs: str | Path | None = None,
+              discount: float | None = None, extrapolate_years: str | float = "none", keep_outcomes: bool = False,
+              evsi_trial: str | Path | None = None, evsi_n: str | list[int] | None = None,
+              evsi_pool: int | None = None, force: bool = False, progress: bool = False) -> "EconomicsResult":
+    """``dyadsim economics`` from Python: the same checks and job
+    (:func:`dyadsim.economics.setup.prepare`, :func:`dyadsim.trials.evsi.trial_statistics`,
+    :func:`dyadsim.economics.job.run_economics`), the same folder (``out``; a temporary one, kept
+    while the result lives, when None), and the tables as DataFrames on the result: ``strategies``,
+    ``incremental``, ``psa``, ``ceac``, ``evppi``, ``evsi``, ``means``; ``folder`` is where the files are.
+
+    Args:
+        scenarios: 2 to 20 scenario files (the strategies; the first is the comparator).
+        wtp: willingness to pay per QALY, "50000,100000" or a list of numbers.
+        evsi_trial, evsi_n, evsi_pool: the proposed trial and its sizes per arm ("100,200,400", a
+            list, or None for the file's n_per_arm), dyads per arm and draw to draw it from.
+        The others: as the command's options of the same name.
+
+    Raises:
+        InputError: naming the file or the argument, the field and what is allowed.
+    """
+    from dyadsim.economics.job import run_economics
+    from dyadsim.economics.setup import prepare
+    from dyadsim.jobs.run import announce_compile
+    from dyadsim.run.store import check_target
+    from dyadsim.trials.design import load_trial
+    from dyadsim.trials.evsi import trial_statistics
+    from dyadsim.trials.power import parse_grid
+
+    def text(v: Any) -> str:
+        return v if isinstance(v, str) else ",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+
+    try:
+        if evsi_trial is None and (evsi_n is not None or evsi_pool is not None):
+            raise InputError("command line", "--evsi-trial", "evsi_n and evsi_pool are for a proposed trial: give "
+                             "evsi_trial too")
+        loaded, ins, settings = prepare([Path(p) for p in scenarios], wtp=text(wtp), perspective=perspective,
+                                        draws=parameter_draws, source=parameters, dyads=dyads, seed=seed,
+                                        inputs_file=Path(inputs) if inputs else None, rate=discount,
+                                        extrapolate=str(extrapolate_years), keep_outcomes=keep_outcomes)
+        study = None
+        if evsi_trial is not None:
+            grid = (parse_grid(text(evsi_n), "--evsi-n") if evsi_n is not None
+                    else [int(load_trial(evsi_trial)[0].n_per_arm or 0)])
+            say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
+            study = trial_statistics(evsi_trial, loaded.names, loaded.draws, grid, pool_dyads=evsi_pool, progress=say)
+    except InputError as exc:  # the command's option names, as this function's arguments
+        if exc.file != "command line":
+            raise
+        raise InputError("economics", exc.field.lstrip("-").replace("-", "_"), exc.allowed) from None
+    loaded.command = f"dyadsim.economics({[str(p) for p in scenarios]!r}, ...)"
+    keep = None
+    if out is None:
+        keep = tempfile.TemporaryDirectory(prefix="dyadsim-economics-")
+        folder = Path(keep.name) / "economics"
+    else:
+        folder = Path(out)
+        check_target(folder, force)
+    announce_compile(loaded.scenarios[0][0].engine.kind)
+    res = run_economics(loaded, folder, ins, settings, force=force, progress=progress, study=study)
+    res.folder, res.keep = folder, keep
+    return res
+
+
+__all__ = ["CompareResult", "Sim", "compare", "economics"]

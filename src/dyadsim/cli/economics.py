@@ -1,7 +1,9 @@
 """Command line: ``dyadsim economics`` (costs, QALYs and the value of information of strategies)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,41 +17,25 @@ _EXTRAPOLATE_HELP = ("labelled extrapolation beyond follow-up: YEARS more of the
                      "remaining life expectancy of the inputs file; default none")
 
 
-def parse_wtp(text: str) -> tuple[float, ...]:
-    """``--wtp`` as willingness-to-pay values (comma-separated, each > 0, at most 10).
+def proposed_trial(path: Path | None, sizes: str | None, pool: int | None, loaded: Any,
+                   echo: Callable[[str], None]) -> Any:
+    """The statistic of the proposed trial of ``--evsi-trial`` on the draws of ``loaded``
+    (:func:`dyadsim.trials.evsi.trial_statistics`), or None without one.
 
     Raises:
-        InputError: naming ``--wtp`` and what is allowed.
+        InputError: ``--evsi-n`` or ``--evsi-pool`` without ``--evsi-trial``; a bad trial file or size.
     """
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InputError("command line", "--wtp", f"must be numbers separated by commas, e.g. 50000,100000; "
-                         f"got {text!r:.60}") from None
-    if not values or len(values) > 10 or any(not (0 < v < 1e8) for v in values):
-        raise InputError("command line", "--wtp", "give 1 to 10 values per QALY, each above 0 and below 100,000,000")
-    return values
+    if path is None:
+        for opt, v in (("--evsi-n", sizes), ("--evsi-pool", pool)):
+            if v is not None:
+                raise InputError("command line", opt, "is for --evsi-trial TRIAL.yaml: give the proposed trial too")
+        return None
+    from dyadsim.trials.design import load_trial
+    from dyadsim.trials.evsi import trial_statistics
+    from dyadsim.trials.power import parse_grid
 
-
-def parse_extrapolation(text: str, life_years: float) -> tuple[float, str]:
-    """``--extrapolate-years`` as (years, label).
-
-    Raises:
-        InputError: naming the option and what is allowed.
-    """
-    t = text.strip().lower()
-    if t in ("", "none", "0"):
-        return 0.0, "none"
-    if t == "life":
-        return life_years, f"the mother's remaining life expectancy, {life_years:g} years (inputs file)"
-    try:
-        years = float(t)
-    except ValueError:
-        raise InputError("command line", "--extrapolate-years", f"must be none, life or a number of years from 0 to "
-                         f"100; got {text!r:.40}") from None
-    if not 0 <= years <= 100:
-        raise InputError("command line", "--extrapolate-years", f"must be from 0 to 100 years, got {years:g}")
-    return years, f"{years:g} years"
+    grid = parse_grid(sizes, "--evsi-n") if sizes is not None else [int(load_trial(path)[0].n_per_arm or 0)]
+    return trial_statistics(path, loaded.names, loaded.draws, grid, pool_dyads=pool, progress=echo)
 
 
 @main.command()
@@ -74,18 +60,25 @@ def parse_extrapolation(text: str, life_years: float) -> tuple[float, str]:
 @click.option("--extrapolate-years", "extrapolate", default="none", show_default=True, help=_EXTRAPOLATE_HELP)
 @click.option("--keep-outcomes", is_flag=True, help="keep each strategy's per-dyad outcomes in OUT/outcomes/")
 @click.option("--show-inputs", is_flag=True, help="print the shipped cost and utility inputs file and stop")
+@click.option("--evsi-trial", "evsi_trial", type=_Path(dir_okay=False, path_type=Path), default=None,
+              metavar="TRIAL.yaml", help="a proposed two-arm trial whose arms are two of the strategies: write the "
+                                          "expected value of sample information of its sizes (evsi.csv)")
+@click.option("--evsi-n", "evsi_n", default=None, metavar="SIZES",
+              help="sizes per arm of the proposed trial, e.g. 100,200,400 or 50:400:50 (default: its n_per_arm)")
+@click.option("--evsi-pool", "evsi_pool", type=click.IntRange(100, 1_000_000), default=None, metavar="N",
+              help="dyads simulated per arm and draw to draw the trial from (default: the trial file's pool_dyads)")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
 def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: str, perspective: str,
               draws: int | None, source: str, dyads: int | None, seed: int | None, inputs_file: Path | None,
               rate: float | None, extrapolate: str, keep_outcomes: bool, show_inputs: bool,
-              progress: bool | None) -> None:
+              evsi_trial: Path | None, evsi_n: str | None, evsi_pool: int | None, progress: bool | None) -> None:
     """Costs, QALYs and the value of information of SCENARIOS (strategies; the first is the comparator):
     per 1,000 births, the efficiency frontier, ICERs, net benefit, CE plane, CEAC, CEAF, EVPI, EVPPI,
-    an HTML report and a CHEERS 2022 checklist."""
-    from dyadsim.analysis.compare import load_comparison
-    from dyadsim.economics.inputs import load_inputs, shipped_path
+    with --evsi-trial the expected value of sample information of a proposed trial's sizes, an HTML
+    report and a CHEERS 2022 checklist."""
+    from dyadsim.economics.inputs import shipped_path
     from dyadsim.economics.job import run_economics
-    from dyadsim.economics.results import Settings
+    from dyadsim.economics.setup import prepare
     from dyadsim.run.store import check_target
 
     if show_inputs:
@@ -95,24 +88,15 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
         if out is None:
             raise InputError("command line", "--out", "give the output folder: --out DIR")
         _check_counts(dyads, None, seed)
-        wtps = parse_wtp(wtp)
-        inputs = load_inputs(inputs_file)
-        if rate is not None and not 0 <= rate <= 0.15:
-            raise InputError("command line", "--discount", f"must be from 0 to 0.15 a year, got {rate:g}")
-        years, label = parse_extrapolation(extrapolate, inputs.life.mother_life_expectancy_years.value)
-        if draws is None and source != "point":
-            draws = 20
-        loaded = load_comparison(list(scenarios), dyads=dyads, seed=seed, parameter_draws=draws,
-                                 draw_source=source)
+        loaded, inputs, settings = prepare(list(scenarios), wtp=wtp, perspective=perspective, draws=draws,
+                                           source=source, dyads=dyads, seed=seed, inputs_file=inputs_file, rate=rate,
+                                           extrapolate=extrapolate, keep_outcomes=keep_outcomes)
         loaded.command = command_line()
         check_target(out, force)
-        settings = Settings(wtps=wtps, perspective=perspective, rate=inputs.discount.rate if rate is None else rate,
-                            extrapolate_years=years, extrapolate_label=label,
-                            inputs_origin=str(inputs_file) if inputs_file else "dyadsim/data/economics.yaml",
-                            keep_outcomes=keep_outcomes, seed=loaded.scenarios[0][0].cohort.seed)
         _compile_notice(loaded.scenarios[0][0].engine.kind)
-        res = run_economics(loaded, out, inputs, settings, force=force, progress=progress,
-                            echo=lambda m: click.echo(m, err=True))
+        say = (lambda m: click.echo(m, err=True))
+        study = proposed_trial(evsi_trial, evsi_n, evsi_pool, loaded, say)
+        res = run_economics(loaded, out, inputs, settings, force=force, progress=progress, echo=say, study=study)
     cur = res.inputs.currency
     click.echo(f"per 1,000 births ({cur} {res.inputs.price_year}, discounted {settings.rate:.1%}/yr):")
     click.echo(f"  {'strategy':32s} {'payer cost':>13s} {'societal cost':>14s} {'QALYs (dyad)':>13s} "
@@ -123,10 +107,13 @@ def economics(scenarios: tuple[Path, ...], out: Path | None, force: bool, wtp: s
     inc = res.incremental[(res.incremental.perspective == perspective) & (res.incremental.status == "ND")]
     click.echo(f"frontier ({perspective}): " + " -> ".join(
         f"{r.strategy}" + ("" if r.icer != r.icer else f" (ICER {r.icer:,.0f}/QALY)") for r in inc.itertuples()))
-    for w in wtps:
+    for w in settings.wtps:
         at = res.ceac[(res.ceac.wtp == w) & res.ceac.optimal].iloc[0]
         click.echo(f"  at {w:,.0f}/QALY: optimal {at.strategy} (probability {at.probability_best:.2f}); "
                    f"EVPI {at.evpi_per_1000:,.0f} per 1,000 births")
+    for r in res.evsi.itertuples():
+        click.echo(f"  EVSI at {r.wtp:,.0f}/QALY, {r.n} per arm: {r.evsi_per_1000:,.0f} per 1,000 births "
+                   f"(SE {r.se_per_1000:,.0f}; EVPI {r.evpi_per_1000:,.0f}){' ' + r.note if r.note else ''}")
     _notice(res.manifest)
     click.echo(f"\nwrote {out}/ (economics.html, strategies.csv, incremental.csv, psa.csv, ceac.csv, evppi.csv, "
-               "inputs.csv, cheers.csv, figures/)")
+               f"{'evsi.csv, ' if len(res.evsi) else ''}inputs.csv, cheers.csv, figures/)")

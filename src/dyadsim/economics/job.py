@@ -29,8 +29,8 @@ from dyadsim.economics.accounting import quantities, value
 from dyadsim.economics.decision import acceptability, frontier, net_benefit
 from dyadsim.economics.inputs import EconomicInputs, draw_inputs
 from dyadsim.economics.names import COUNTS, HEALTH, QUANTITIES
-from dyadsim.economics.results import PER, EconomicsResult, Settings
-from dyadsim.economics.voi import evppi_table
+from dyadsim.economics.results import PER, EconomicsResult, Settings, StudyStatistics
+from dyadsim.economics.voi import evppi_table, evsi_table
 from dyadsim.run.runner import CHUNK_DYADS
 from dyadsim.run.store import write_atomic
 
@@ -78,9 +78,10 @@ def _per_1000(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def analyse(names: list[str], means: dict[str, pd.DataFrame], inputs: EconomicInputs, settings: Settings,
-            draws: Any = None) -> EconomicsResult:
-    """The base case, the incremental tables, the probabilistic analysis and the EVPPI from the
-    per-replicate means of each strategy (``means[name]``: rows = replicates)."""
+            draws: Any = None, study: StudyStatistics | None = None) -> EconomicsResult:
+    """The base case, the incremental tables, the probabilistic analysis, the EVPPI and (with
+    ``study``, row ``k`` of its statistic from draw ``k``) the EVSI from the per-replicate means of
+    each strategy (``means[name]``: rows = replicates)."""
     k = len(next(iter(means.values())))
     stacked = pd.concat([means[n].assign(strategy=n, draw=np.arange(k)) for n in names], ignore_index=True)
     # base case: every replicate's dyads pooled, inputs at their point values
@@ -121,8 +122,15 @@ def analyse(names: list[str], means: dict[str, pd.DataFrame], inputs: EconomicIn
     ev = pd.DataFrame(evppi_table(nmb_by_wtp, groups))
     if len(ev):
         ev[f"evppi_per_{PER}"] = ev["evppi"] * PER
+    sample = pd.DataFrame()
+    if study is not None:
+        if study.values.shape[0] != k:
+            raise ValueError(f"the study statistic has {study.values.shape[0]} draws, the analysis {k}")
+        sample = pd.DataFrame(evsi_table(nmb_by_wtp, study.values, study.grid, seed=settings.seed))
+        for c in ("evsi", "se", "lower", "upper", "evpi"):
+            sample[f"{c}_per_{PER}"] = sample[c] * PER
     return EconomicsResult(names=names, settings=settings, inputs=inputs, strategies=strategies, incremental=inc,
-                           psa=psa, ceac=ceac, evppi=ev, means=stacked)
+                           psa=psa, ceac=ceac, evppi=ev, means=stacked, evsi=sample)
 
 
 def input_groups(inputs: EconomicInputs, cdraw: dict[str, np.ndarray], udraw: dict[str, np.ndarray],
@@ -143,9 +151,12 @@ def input_groups(inputs: EconomicInputs, cdraw: dict[str, np.ndarray], udraw: di
 
 def run_economics(loaded: Loaded, out: str | Path, inputs: EconomicInputs, settings: Settings, *,
                   force: bool = False, progress: bool | None = False,
-                  echo: Callable[[str], None] = lambda _m: None) -> EconomicsResult:
+                  echo: Callable[[str], None] = lambda _m: None,
+                  study: StudyStatistics | None = None) -> EconomicsResult:
     """Run the strategies of ``loaded`` (checked by :func:`dyadsim.analysis.compare.load_comparison`)
-    into ``out`` and write the economic evaluation there, atomically (see the module doc)."""
+    into ``out`` and write the economic evaluation there, atomically (see the module doc). With
+    ``study`` (a proposed trial's statistic on ``loaded``'s parameter draws,
+    :func:`dyadsim.trials.evsi.trial_statistics`), also the EVSI of its sizes."""
     from dyadsim.economics.report import write_report
 
     holder: list[EconomicsResult] = []
@@ -159,7 +170,7 @@ def run_economics(loaded: Loaded, out: str | Path, inputs: EconomicInputs, setti
             path = tmp / "outcomes" / f"{file_stem(name)}.parquet"
             means[name] = strategy_means(path, scn, inputs, settings)
         echo("probabilistic analysis and value of information ...")
-        res = analyse(loaded.names, means, inputs, settings, loaded.draws)
+        res = analyse(loaded.names, means, inputs, settings, loaded.draws, study)
         pop = population_summary(tmp / "outcomes" / f"{file_stem(loaded.names[0])}.parquet")
         cmp.differences[["scenario", "outcome", "difference", "lower", "upper", "interval"]].to_csv(
             tmp / "differences.csv", index=False)
@@ -169,6 +180,8 @@ def run_economics(loaded: Loaded, out: str | Path, inputs: EconomicInputs, setti
             (tmp / "outcomes").rmdir()
         res.manifest = manifest(loaded, cmp.manifest, inputs, settings, time.perf_counter() - started)
         res.manifest["population_summary"] = pop
+        if study is not None:
+            res.manifest["economics"]["evsi"] = study.record()
         res.manifest["descriptions"] = [scn.description.strip() for scn, _, _ in loaded.scenarios]
         write_report(res, tmp)
         holder.append(res)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,11 +98,15 @@ def cheers_rows(res: EconomicsResult) -> list[dict[str, object]]:
         18: "not addressed in this report (effects by subgroup: dyadsim compare, subgroups.csv)",
         19: "not addressed",
         20: f"section Uncertainty: probabilistic analysis over {k} draws (model parameters and cost and utility "
-            "inputs), CEAC, CEAF, EVPI, EVPPI by regression (GAM)",
+            "inputs), CEAC, CEAF, EVPI, EVPPI by regression (GAM)" + (
+                f"; EVSI of the proposed trial {m['economics']['evsi']['trial']} at "
+                f"{', '.join(str(n) for n in m['economics']['evsi']['sizes_per_arm'])} per arm by regression "
+                "(Strong et al. 2015; section Value of sample information, evsi.csv)"
+                if len(res.evsi) and "evsi" in m.get("economics", {}) else ""),
         21: "not addressed: no patients or others affected were engaged in this run",
         22: "inputs.csv (every cost and utility: value, range, distribution, source); manifest.json (parameter draws)",
         23: "sections Results per 1,000 births and Incremental analysis (strategies.csv, incremental.csv)",
-        24: "section Uncertainty (ceac.csv, evppi.csv, psa.csv); the discount rate and horizon are settings "
+        24: f"section Uncertainty (ceac.csv, evppi.csv, psa.csv{', evsi.csv' if len(res.evsi) else ''}); the discount rate and horizon are settings "
             "(--discount, --extrapolate-years): rerun to see their effect",
         25: "not applicable (no engagement)",
         26: "section Limitations",
@@ -120,6 +125,16 @@ def _table(df: pd.DataFrame, fmt: dict[str, str] | None = None) -> str:
 
     formatters = {c: spec(fmt.get(c, ",.2f")) for c in df.columns if pd.api.types.is_float_dtype(df[c])}
     return df.to_html(index=False, formatters=formatters, na_rep="", border=0)
+
+
+def _save(fig: Any, path: Path, files: list[str]) -> None:
+    """Write a figure and close it; its file name joins ``files``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    files.append(path.name)
 
 
 def _figures(res: EconomicsResult, folder: Path) -> list[str]:
@@ -150,10 +165,7 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
     ax.set_ylabel(f"incremental cost per {PER:,} births, {res.inputs.currency} ({s.perspective})")
     ax.set_title("Cost-effectiveness plane (one point per draw; dashed: willingness to pay)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(folder / "ce_plane.png", dpi=110)
-    plt.close(fig)
-    files.append("ce_plane.png")
+    _save(fig, folder / "ce_plane.png", files)
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     for n in names:
@@ -170,10 +182,7 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
     ax2.set_xlabel("willingness to pay per QALY")
     ax2.set_ylabel(f"EVPI per {PER:,} births")
     ax2.set_title("Expected value of perfect information")
-    fig.tight_layout()
-    fig.savefig(folder / "ceac.png", dpi=110)
-    plt.close(fig)
-    files.append("ceac.png")
+    _save(fig, folder / "ceac.png", files)
 
     if len(res.evppi) and res.evppi["evppi"].notna().any():
         w = 100_000.0 if 100_000.0 in s.wtps else s.wtps[0]
@@ -182,11 +191,44 @@ def _figures(res: EconomicsResult, folder: Path) -> list[str]:
         ax.barh(d.group, d[f"evppi_per_{PER}"])
         ax.set_xlabel(f"EVPPI per {PER:,} births at {w:,.0f} per QALY")
         ax.set_title("Value of perfect information on each group of inputs")
-        fig.tight_layout()
-        fig.savefig(folder / "evppi.png", dpi=110)
-        plt.close(fig)
-        files.append("evppi.png")
+        _save(fig, folder / "evppi.png", files)
+
+    if len(res.evsi) and res.evsi["evsi"].notna().any():
+        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        for w, d in res.evsi.groupby("wtp"):
+            d = d.sort_values("n")
+            v = d[f"evsi_per_{PER}"]
+            bars = [(v - d[f"lower_per_{PER}"]).clip(lower=0).fillna(0.0), (d[f"upper_per_{PER}"] - v).clip(lower=0).fillna(0.0)]
+            line = ax.errorbar(d.n, v, yerr=bars, marker="o", capsize=3, label=f"EVSI at {w:,.0f} per QALY")
+            ax.axhline(float(d[f"evpi_per_{PER}"].iloc[0]), ls=":", color=line[0].get_color(),
+                       label=f"EVPI at {w:,.0f} (the bound)")
+        ax.set_xlabel("participants per arm of the proposed trial")
+        ax.set_ylabel(f"EVSI per {PER:,} births ({res.inputs.currency})")
+        ax.set_title("Expected value of sample information (bars: 95% bootstrap intervals)")
+        ax.legend(fontsize=8)
+        _save(fig, folder / "evsi.png", files)
     return files
+
+
+def evsi_section(res: EconomicsResult) -> str:
+    """The report's section on the EVSI of the proposed trial (empty without one)."""
+    study = res.manifest.get("economics", {}).get("evsi")
+    if not len(res.evsi) or study is None:
+        return ("<h3>Value of sample information</h3><p>Not computed: give a proposed trial with --evsi-trial "
+                "(docs/economics.md).</p>")
+    arms = ", ".join(f"{html.escape(a)} = {html.escape(st)}" for a, st in study["arms"].items())
+    cols = ["wtp", "n", f"evsi_per_{PER}", f"se_per_{PER}", f"lower_per_{PER}", f"upper_per_{PER}",
+            f"evpi_per_{PER}", "note"]
+    return f"""<h3>Value of sample information: trial {html.escape(study['trial'])}</h3>
+<p>The expected value of sample information (per {PER:,} births) of the trial in {html.escape(study['trial_file'])}
+(arms: {arms}) at each size per arm, by the regression method of Strong, Oakley, Brennan and Breeze 2015: in each
+draw the trial is simulated under that draw's parameters ({study['pool_dyads_per_arm']} dyads per arm to draw from,
+the trial's screening, randomisation, measurement error and drop-out) and reports its {html.escape(study['statistic'])};
+each strategy's incremental net benefit is regressed on that statistic (the GAM of the EVPPI). Standard errors and
+intervals: bootstrap of the draws. The EVSI cannot exceed the EVPI but by Monte Carlo error; with few draws it is
+rough and biased upwards. Primary-model failures replaced by the observed difference in means:
+{study['model_failures']}.</p>
+{_table(res.evsi[cols], {c: ',.0f' for c in cols[2:7]})}"""
 
 
 def inputs_table(res: EconomicsResult) -> pd.DataFrame:
@@ -211,6 +253,8 @@ def write_report(res: EconomicsResult, tmp: Path) -> None:
     res.psa.to_csv(tmp / "psa.csv", index=False)
     res.ceac.to_csv(tmp / "ceac.csv", index=False)
     res.evppi.to_csv(tmp / "evppi.csv", index=False)
+    if len(res.evsi):
+        res.evsi.to_csv(tmp / "evsi.csv", index=False)
     res.means.to_csv(tmp / "quantities.csv", index=False)
     inputs = inputs_table(res)
     inputs.to_csv(tmp / "inputs.csv", index=False)
@@ -299,6 +343,7 @@ its own draw of every cost and utility (inputs.csv: distributions). CE plane, CE
 groups of inputs by regression on a generalised additive model (Strong et al. 2014); with few draws it is rough and biased upwards.
 Monte Carlo noise of {m.get('dyads')} dyads per draw adds to the spread and to the EVPI.</p>{imgs}
 <h3>EVPPI at {w:,.0f} {cur} per QALY (per {PER:,} births)</h3>{_table(ev, {f'evppi_per_{PER}': ',.0f'})}
+{evsi_section(res)}
 <h2>Inputs</h2><p>{len(res.inputs.costs)} unit costs and {len(res.inputs.utilities)} utilities; {assumed} of them
 are assumed (no published figure found), with wide ranges. Every input: inputs.csv.</p>
 {_table(inputs[['kind', 'name', f'value_{py}', 'low', 'high', 'distribution', 'source']])}
@@ -306,9 +351,9 @@ are assumed (no published figure found), with wide ranges. Every input: inputs.c
 <li>The horizon ends at the end of follow-up unless extrapolated: long-run effects of attachment, removals and
 preterm birth beyond the costs counted at birth are not valued.</li><li>{k} draws: the CEAC, EVPI and EVPPI are
 estimates with Monte Carlo error; rerun with more --parameter-draws and --dyads to firm them up.</li>
-<li>The expected value of sample information for a proposed trial is not computed.</li></ul>
+</ul>
 <h2>CHEERS 2022 checklist</h2><table><tr><th>item</th><th>topic</th><th>where addressed</th></tr>{rows}</table>
-<p>Files: strategies.csv, incremental.csv, psa.csv, ceac.csv, evppi.csv, quantities.csv, inputs.csv, cheers.csv,
+<p>Files: strategies.csv, incremental.csv, psa.csv, ceac.csv, evppi.csv, {'evsi.csv, ' if len(res.evsi) else ''}quantities.csv, inputs.csv, cheers.csv,
 differences.csv (paired differences of every outcome from {html.escape(res.names[0])}), manifest.json.</p>
 <p>Quantities costed: {html.escape(', '.join(QUANTITIES))}. Health states weighted: {html.escape(', '.join(HEALTH))}.</p>
 </body></html>"""

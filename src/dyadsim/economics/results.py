@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from dyadsim.economics.inputs import EconomicInputs
@@ -29,6 +30,22 @@ class Settings:
     seed: int = 0
 
 
+class StudyStatistics(Protocol):
+    """The summary statistic a proposed study reports per draw and size, for the EVSI (made by
+    :func:`dyadsim.trials.evsi.trial_statistics`; any object with these will do)."""
+
+    grid: list[int]
+    """Sizes per allocation unit."""
+    values: np.ndarray
+    """Shape (draws, sizes): draw ``k`` of the economics run, size ``grid[j]``."""
+
+    def record(self) -> dict[str, Any]:
+        """What the manifest and the report say of the study: ``trial_file``, ``trial``, ``arms``
+        (arm: strategy), ``statistic``, ``sizes_per_arm``, ``pool_dyads_per_arm``,
+        ``model_failures``, ``elapsed_s``."""
+        ...
+
+
 @dataclass
 class EconomicsResult:
     """Everything ``dyadsim economics`` writes, as tables."""
@@ -46,4 +63,10 @@ class EconomicsResult:
     evppi: pd.DataFrame
     means: pd.DataFrame
     """Per strategy and draw: mean quantities per dyad (discounted) and outcomes."""
+    evsi: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """EVSI of the proposed trial per size and willingness to pay (empty without ``--evsi-trial``)."""
+    folder: Any = None
+    """Where the files were written (set by :func:`dyadsim.api.economics`)."""
+    keep: Any = field(default=None, repr=False)
+    """The temporary folder that holds them when no ``out`` was given (removed with the result)."""
     manifest: dict[str, Any] = field(default_factory=dict)

@@ -89,3 +89,47 @@ def evppi_table(nmb_by_wtp: dict[float, np.ndarray], groups: dict[str, np.ndarra
                 rows.append({"wtp": wtp, "group": name, "inputs": theta.shape[1], "evppi": evppi(nmb, theta),
                              "note": ""})
     return rows
+
+
+EVSI_BOOT = 100
+"""Bootstrap resamples of the draws behind each EVSI's standard error and interval."""
+EVSI_ROUGH = 50
+"""Under this many draws an EVSI is flagged rough: a regression on few draws fits noise, which can only
+raise the estimate (a judgement, not a published threshold; the conjugate test uses 2,000)."""
+
+
+def evsi_table(nmb_by_wtp: dict[float, np.ndarray], statistic: np.ndarray, grid: list[int], *,
+               boot: int = EVSI_BOOT, seed: int = 0, min_draws: int = 10) -> list[dict[str, object]]:
+    """Expected value of sample information (per dyad) of a proposed study at each size of ``grid``
+    and willingness to pay, by the regression method of Strong, Oakley, Brennan and Breeze 2015
+    (Med Decis Making 35(5):570-583): ``statistic`` (draws, sizes) holds the summary statistic the
+    study of each size would report under each draw's inputs, and
+
+        EVSI(n) = mean_k max_d g_d(X_k(n)) - max_d mean_k g_d(X_k(n)),
+
+    ``g_d`` the fitted values of strategy ``d``'s incremental net benefit regressed on ``X(n)`` by
+    the same smoother as the EVPPI (:func:`gam_fit`; the EVPPI of a statistic, :func:`evppi`). Its
+    standard error and 95% percentile interval come from ``boot`` bootstrap resamples of the draws
+    (refitting the regression each time); ``evpi`` beside it is the bound it cannot exceed but by
+    Monte Carlo error. Sizes with too few draws give ``NaN`` with the reason (as :func:`evppi_table`)."""
+    from dyadsim.economics.decision import evpi
+
+    statistic = np.asarray(statistic, dtype=np.float64).reshape(-1, len(grid))
+    groups = {str(n): statistic[:, j] for j, n in enumerate(grid)}
+    rows = evppi_table(nmb_by_wtp, groups, min_draws)
+    k = statistic.shape[0]
+    resample = np.random.default_rng([seed, 22]).integers(0, k, size=(boot, k))
+    out: list[dict[str, object]] = []
+    for r in rows:
+        nmb = nmb_by_wtp[float(r["wtp"])]  # type: ignore[arg-type]
+        x = groups[str(r["group"])]
+        value = float(r["evppi"])  # type: ignore[arg-type]
+        se = lo = hi = np.nan
+        if np.isfinite(value) and r["note"] == "":
+            reps = np.array([evppi(nmb[i], x[i]) for i in resample])
+            se, lo, hi = float(reps.std(ddof=1)), float(np.quantile(reps, 0.025)), float(np.quantile(reps, 0.975))
+        note = r["note"] or (f"rough: {k} draws (a regression on few draws fits noise, biased upwards; give more "
+                             f"--parameter-draws)" if k < EVSI_ROUGH else "")
+        out.append({"wtp": r["wtp"], "n": int(str(r["group"])), "evsi": value, "se": se, "lower": lo, "upper": hi,
+                    "evpi": evpi(nmb), "note": note})
+    return out
